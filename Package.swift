@@ -1,0 +1,90 @@
+// swift-tools-version:6.0
+// Rally: a realtime WebSocket hub (Supabase Realtime / Phoenix Channels protocol) on SwiftNIO.
+// Targets are cut by concern; see README.md "Architecture".
+import PackageDescription
+
+let nio: [Target.Dependency] = [
+    .product(name: "NIOCore", package: "swift-nio"),
+    .product(name: "NIOPosix", package: "swift-nio"),
+]
+
+let package = Package(
+    name: "Rally",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "rally", targets: ["rally"]),
+        .executable(name: "rally-loadtest", targets: ["RallyLoadTest"]),
+        .library(name: "RallyClient", targets: ["RallyClient"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+    ],
+    targets: [
+        // zlib (Debian zlib1g-dev) for permessage-deflate: raw deflate with window bits and sync flush.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // Pure wire protocol: JSON, Phoenix v1/v2 serializers, binary kinds 3/4, join config. No I/O.
+        .target(name: "RallyProtocol", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
+        // RFC 6455 server transport: HTTP routing and upgrade, message assembly, UTF-8, permessage-deflate,
+        // bounded outbound queue, shared pre-encoded frames, TLS.
+        .target(name: "RallyWebSocket", dependencies: nio + [
+            "CZlib",
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Identity: JWT verification (HS*, RS*/ES* via JWKS) and Supabase's error mapping.
+        .target(name: "RallyAuth", dependencies: [
+            .product(name: "JWTKit", package: "jwt-kit"),
+            "RallyProtocol",
+        ]),
+        // Hub core: sharded topic tables, fanout, presence, per-connection channel state machine, limits.
+        .target(name: "RallyHub", dependencies: nio + [
+            "RallyProtocol", "RallyWebSocket", "RallyAuth",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+        ]),
+        // Server assembly: configuration, HTTP routes, metrics, drain, demo page.
+        .target(name: "RallyServer", dependencies: nio + [
+            "RallyProtocol", "RallyWebSocket", "RallyAuth", "RallyHub",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ], resources: [.copy("Resources")]),
+        // Swift client speaking Rally's protocol (v1 and v2 with binary broadcasts); used by tests and loadtest.
+        .target(name: "RallyClient", dependencies: nio + [
+            "RallyProtocol",
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
+        ]),
+        .executableTarget(name: "rally", dependencies: [
+            "RallyServer",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "RallyLoadTest", dependencies: nio + [
+            "RallyClient", "RallyProtocol",
+            .product(name: "HdrHistogram", package: "hdrhistogram-swift"),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], path: "loadtest/Sources/RallyLoadTest"),
+        .testTarget(name: "RallyProtocolTests", dependencies: ["RallyProtocol"]),
+        .testTarget(name: "RallyWebSocketTests", dependencies: [
+            "RallyWebSocket", .product(name: "NIOEmbedded", package: "swift-nio"),
+        ]),
+        .testTarget(name: "RallyAuthTests", dependencies: ["RallyAuth"]),
+        .testTarget(name: "RallyHubTests", dependencies: [
+            "RallyHub", .product(name: "NIOEmbedded", package: "swift-nio"),
+        ]),
+        .testTarget(name: "RallyServerTests", dependencies: ["RallyServer", "RallyClient"]),
+    ],
+    swiftLanguageModes: [.v5]
+)
