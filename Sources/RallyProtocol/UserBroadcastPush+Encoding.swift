@@ -16,16 +16,15 @@ extension UserBroadcastPush {
         if let (field, text) = header.first(where: { $0.1.utf8.count > 255 }) {
             return .failure(ProtocolError("\(field) is \(text.utf8.count) bytes; kind 3 allows at most 255"))
         }
-        var buffer = ByteBufferAllocator().buffer(capacity: 7 + header.reduce(0) { $0 + $1.1.utf8.count } + payloadByteCount)
-        buffer.writeInteger(BinaryFrameKind.userBroadcastPush.rawValue)
-        for (_, text) in header { buffer.writeInteger(UInt8(text.utf8.count)) }
-        buffer.writeInteger(payloadEncoding)
-        for (_, text) in header { buffer.writeString(text) }
-        switch payload {
-        case .json(let value): JSONWriter.write(value, into: &buffer)
-        case .binary(let bytes): buffer.writeImmutableBuffer(bytes)
+        let size = 7 + header.reduce(0) { $0 + $1.1.utf8.count } + payloadByteCount
+        let bytes = ByteBuffer.emitting(size) { out in
+            out.byte(BinaryFrameKind.userBroadcastPush.rawValue)
+            for (_, text) in header { out.byte(UInt8(text.utf8.count)) }
+            out.byte(payloadEncoding)
+            for (_, text) in header { out.raw(text) }
+            out.userPayload(payload)
         }
-        return .success(EncodedFrame(isBinary: true, bytes: buffer))
+        return .success(EncodedFrame(isBinary: true, bytes: bytes))
     }
 
     private var payloadEncoding: UInt8 {

@@ -64,4 +64,20 @@ final class JSONWriterTests: XCTestCase {
         JSONWriter.write(.array([.string("a")]), into: &out)
         XCTAssertEqual(String(buffer: out), #"prefix:["a"]"#)
     }
+
+    func testEveryASCIIByteAtEveryPositionOfTheWordScan() throws {
+        let shortForms: Set<UInt8> = [0x22, 0x5C, 0x08, 0x0C, 0x0A, 0x0D, 0x09]
+        for scalar in UInt8(0)..<0x80 {
+            for position in 0..<18 {
+                var utf8 = Array(repeating: UInt8(ascii: "a"), count: 18)
+                utf8[position] = scalar
+                let text = String(decoding: utf8, as: UTF8.self)
+                let written = JSON.string(text).serializedBuffer()
+                let extra = shortForms.contains(scalar) ? 1 : (scalar < 0x20 ? 5 : 0)
+                XCTAssertEqual(written.readableBytes, 20 + extra, "byte \(scalar) at \(position)")
+                XCTAssertEqual(JSONWriter.byteCount(ofString: text), written.readableBytes)
+                XCTAssertEqual(try JSON(parsing: written), .string(text))
+            }
+        }
+    }
 }
