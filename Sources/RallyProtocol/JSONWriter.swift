@@ -58,6 +58,14 @@ extension JSON {
         return buffer
     }
 
+    /// Appends the compact serialization to `buffer` (same as `JSONWriter.write(_:into:)`).
+    public func write(to buffer: inout ByteBuffer) {
+        JSONWriter.write(self, into: &buffer)
+    }
+
+    /// The exact size of the compact serialization, in bytes.
+    public var encodedByteCount: Int { JSONWriter.byteCount(of: self) }
+
     /// The compact serialization as a string.
     public func serializedString() -> String {
         String(buffer: serializedBuffer())

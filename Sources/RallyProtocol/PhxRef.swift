@@ -8,6 +8,12 @@ import Glibc
 import Musl
 #endif
 
+/// Presence refs from the process-wide generator.
+public enum PhxRef {
+    /// A new unique 16-character ref (see `PhxRefGenerator`).
+    public static func next() -> String { PhxRefGenerator.shared.next() }
+}
+
 /// Generates presence refs the way phoenix_pubsub does (`shard.ex` `random_ref/0`):
 /// base64url without padding of 8 bytes wall-clock nanoseconds, 2 bytes node hash, 2 bytes counter,
 /// a 16-character string such as `"GHlE8VLvxuKGzQJN"`.

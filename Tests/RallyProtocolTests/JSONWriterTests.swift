@@ -62,7 +62,15 @@ final class JSONWriterTests: XCTestCase {
     func testWritesAppendToExistingBuffer() {
         var out = ByteBuffer(string: "prefix:")
         JSONWriter.write(.array([.string("a")]), into: &out)
-        XCTAssertEqual(String(buffer: out), #"prefix:["a"]"#)
+        JSON.object(["k": .null]).write(to: &out)
+        XCTAssertEqual(String(buffer: out), #"prefix:["a"]{"k":null}"#)
+    }
+
+    func testConvenienceSpellings() throws {
+        let value = try JSON.parse(ByteBuffer(string: #"{"a":"é\n"}"#))
+        XCTAssertEqual(value, .object(["a": .string("é\n")]))
+        XCTAssertEqual(value.encodedByteCount, value.serializedBuffer().readableBytes)
+        XCTAssertThrowsError(try JSON.parse(ByteBuffer(string: "{")))
     }
 
     func testEveryASCIIByteAtEveryPositionOfTheWordScan() throws {

@@ -44,9 +44,11 @@ final class PhxRefTests: XCTestCase {
     private let urlSafeAlphabet = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
     func testRefsAre16URLSafeCharacters() {
-        let ref = PhxRefGenerator.shared.next()
-        XCTAssertEqual(ref.count, 16)
-        XCTAssertTrue(ref.allSatisfy(urlSafeAlphabet.contains), ref)
+        for ref in [PhxRefGenerator.shared.next(), PhxRef.next(), PhxRefGenerator(nodeName: "n").next()] {
+            XCTAssertEqual(ref.count, 16)
+            XCTAssertTrue(ref.allSatisfy(urlSafeAlphabet.contains), ref)
+        }
+        XCTAssertNotEqual(PhxRef.next(), PhxRef.next())
     }
 
     func testLayoutIsTimeNodeCounter() {

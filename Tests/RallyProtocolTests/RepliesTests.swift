@@ -9,6 +9,7 @@ final class RepliesTests: XCTestCase {
         XCTAssertEqual(Replies.error(reason: "unmatched topic").serializedString(),
                        #"{"status":"error","response":{"reason":"unmatched topic"}}"#)
         XCTAssertEqual(Replies.error(response: JSONObject()).serializedString(), #"{"status":"error","response":{}}"#)
+        XCTAssertEqual(Replies.errorWithoutReason().serializedString(), #"{"status":"error","response":{}}"#)
     }
 
     func testSystemShape() {
