@@ -73,7 +73,7 @@ let package = Package(
         ]),
         .executableTarget(name: "RallyLoadTest", dependencies: nio + [
             "RallyClient", "RallyProtocol",
-            .product(name: "HdrHistogram", package: "hdrhistogram-swift"),
+            .product(name: "Histogram", package: "hdrhistogram-swift"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "loadtest/Sources/RallyLoadTest"),
         .testTarget(name: "RallyProtocolTests", dependencies: ["RallyProtocol"]),
