@@ -80,7 +80,10 @@ let package = Package(
         .testTarget(name: "RallyWebSocketTests", dependencies: [
             "RallyWebSocket", .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
-        .testTarget(name: "RallyAuthTests", dependencies: ["RallyAuth"]),
+        .testTarget(name: "RallyAuthTests", dependencies: [
+            "RallyAuth",
+            .product(name: "JWTKit", package: "jwt-kit"),
+        ]),
         .testTarget(name: "RallyHubTests", dependencies: [
             "RallyHub", .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),

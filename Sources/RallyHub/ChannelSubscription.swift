@@ -1,0 +1,62 @@
+import NIOCore
+import RallyProtocol
+import RallyAuth
+
+/// One joined channel of one socket, as the topic table sees it.
+///
+/// Thread ownership: the `let` fields are immutable and read from any loop. `shardSlot` is read and written only on
+/// the owning shard's loop. Everything else (`isActive`, `presenceEnabled`, `connection`) is read and written only on
+/// `eventLoop`, the socket's loop, where every delivery runs. That discipline is why this is `@unchecked Sendable`.
+public final class ChannelSubscription: @unchecked Sendable {
+    public let id: UInt64
+    public let topic: String
+    public let joinRef: JSON?
+    public let version: ProtocolVersion
+    public let eventLoop: EventLoop
+    /// Index of `eventLoop` in the hub's loop list: fanout groups subscribers by it.
+    public let loopIndex: Int
+    public let broadcastSelf: Bool
+    /// Identity of the joining user, for per-item filters.
+    public let userID: String?
+
+    // MARK: owned by the socket's loop
+    weak var connection: ClientConnection?
+    var isActive = true
+    var presenceEnabled: Bool
+
+    // MARK: owned by the shard's loop
+    var shardSlot = -1
+
+    init(id: UInt64, topic: String, joinRef: JSON?, version: ProtocolVersion, eventLoop: EventLoop, loopIndex: Int,
+         broadcastSelf: Bool, presenceEnabled: Bool, userID: String?) {
+        self.id = id
+        self.topic = topic
+        self.joinRef = joinRef
+        self.version = version
+        self.eventLoop = eventLoop
+        self.loopIndex = loopIndex
+        self.broadcastSelf = broadcastSelf
+        self.presenceEnabled = presenceEnabled
+        self.userID = userID
+    }
+
+    /// Runs on `eventLoop`: hands one fanout message to the socket, unless it is not for this subscriber.
+    func deliver(_ message: FanoutMessage) {
+        eventLoop.assertInEventLoop()
+        guard isActive, let connection else { return }
+        if message.senderID == id && !broadcastSelf { return }
+        if message.kind == .presence && !presenceEnabled { return }
+        if let audience = message.audience, !audience.admits(self) {
+            connection.metrics.filteredDeliveries.increment()
+            return
+        }
+        guard let frame = message.frame(for: version) else { return }
+        connection.deliver(frame)
+    }
+}
+
+/// Decides, per subscriber, whether an item may be shown (per-item privacy). Must be cheap and must not throw:
+/// anything it cannot decide is a "no" for that subscriber only.
+public protocol Audience: Sendable {
+    func admits(_ subscription: ChannelSubscription) -> Bool
+}

@@ -1,0 +1,52 @@
+import NIOCore
+import RallyProtocol
+
+/// Client broadcasts, as text (`broadcast` event) or as binary kind-3 pushes (ANCHORS §3.2–3.3).
+extension ClientConnection {
+    func handleBroadcast(_ message: PhoenixMessage, channel: ChannelRegistry.Channel, size: Int) {
+        guard let body = message.payload.objectValue, let event = body["event"]?.stringValue else {
+            reply(to: message, payload: Replies.error(reason: "InvalidBroadcast: payload must be {\"type\":\"broadcast\",\"event\":<string>,\"payload\":<object>}"))
+            return
+        }
+        let userPayload = body["payload"] ?? .emptyObject
+        publish(event: event, payload: .json(userPayload), meta: nil, preferBinary: false, size: size,
+                channel: channel, ack: { payload in self.reply(to: message, payload: payload) })
+    }
+
+    func handleUserBroadcast(_ push: UserBroadcastPush, size: Int) {
+        switch registry.route(topic: push.topic, joinRef: push.joinRef) {
+        case .staleJoinRef:
+            return
+        case .notJoined:
+            send(OutboundMessage(joinRef: push.joinRef, ref: push.ref, topic: push.topic, event: "phx_reply",
+                                 payload: Replies.error(reason: "unmatched topic")))
+        case .channel(let channel):
+            let asMessage = PhoenixMessage(joinRef: push.joinRef, ref: push.ref, topic: push.topic,
+                                           event: "broadcast", payload: .emptyObject)
+            guard admitMessage(asMessage, channel: channel) else { return }
+            publish(event: push.userEvent, payload: push.payload, meta: nil, preferBinary: true, size: size,
+                    channel: channel, ack: { payload in self.reply(to: asMessage, payload: payload) })
+        }
+    }
+
+    /// Checks size and write rights, fans out, and acknowledges when the channel asked for acks.
+    /// A write the channel may not make is dropped silently, even with `ack` (as Supabase does for private
+    /// channels); an oversized one is refused with a reason.
+    private func publish(event: String, payload: BroadcastPayload, meta: JSON?, preferBinary: Bool, size: Int,
+                         channel: ChannelRegistry.Channel, ack: (JSON) -> Void) {
+        guard size <= services.limits.maxBroadcastPayloadBytes else {
+            metrics.rejection("payload_size").increment()
+            ack(Replies.error(reason: "PayloadTooLarge: payload_size_exceeded"))
+            return
+        }
+        guard channel.access?.canWrite == true, let subscription = channel.subscription else {
+            metrics.rejection("write_unauthorized").increment()
+            return
+        }
+        let envelope = BroadcastEnvelope(topic: channel.topic, event: event, payload: payload, meta: meta,
+                                         preferBinary: preferBinary)
+        services.hub.publish(envelope, senderID: subscription.id)
+        metrics.broadcastsPublished.increment()
+        if channel.config.broadcastAck { ack(Replies.ok()) }
+    }
+}

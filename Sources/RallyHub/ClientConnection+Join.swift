@@ -1,0 +1,96 @@
+import NIOCore
+import RallyAuth
+import RallyProtocol
+
+/// `phx_join` and `phx_leave` (ANCHORS §3.3: order of checks, reply shapes, duplicate joins).
+extension ClientConnection {
+    func handleJoin(_ message: PhoenixMessage) {
+        let topic = message.topic
+        guard topic.hasPrefix(Topic.prefix) else {
+            reply(to: message, payload: Replies.error(reason: "unmatched topic"))
+            return
+        }
+        if let refusal = joinRefusal(topic: topic) {
+            refuseJoin(message, reason: refusal.reason, metric: refusal.metric)
+            return
+        }
+        if let existing = registry.channel(topic) {
+            sendClose(topic: topic, joinRef: existing.joinRef)
+            removeChannel(topic: topic)
+        }
+        guard registry.count < services.limits.maxChannelsPerSocket else {
+            refuseJoin(message, reason: "ChannelRateLimitReached: Too many channels", metric: "too_many_channels")
+            return
+        }
+        let config = JoinConfig.parse(message.payload)
+        let token = config.accessToken ?? connectToken
+        let generation = registry.beginJoin(topic: topic, joinRef: message.joinRef, config: config, token: token)
+        verifyAndAuthorize(token: token, subtopic: String(topic.dropFirst(Topic.prefix.count)),
+                           isPrivate: config.isPrivate).whenSuccess { [self] outcome in
+            guard registry.isCurrent(topic: topic, generation: generation) else { return }
+            switch outcome {
+            case .failure(let reason, let metric):
+                registry.remove(topic: topic)
+                refuseJoin(message, reason: reason, metric: metric)
+            case .success(let identity, let access):
+                subscribe(message, generation: generation, identity: identity, access: access)
+            }
+        }
+    }
+
+    private func joinRefusal(topic: String) -> (reason: String, metric: String)? {
+        if services.isDraining {
+            return ("RealtimeRestarting: Realtime is restarting, please standby", "draining")
+        }
+        if topic.count == Topic.prefix.count {
+            return ("TopicNameRequired: You must provide a topic name", "topic_name")
+        }
+        if !joinBucket.tryTake(now: .now()) {
+            return ("ClientJoinRateLimitReached: Too many joins per second", "join_rate")
+        }
+        return nil
+    }
+
+    /// An error reply after the configured delay (damps client retry loops, as Supabase does).
+    func refuseJoin(_ message: PhoenixMessage, reason: String, metric: String) {
+        metrics.rejection(metric).increment()
+        let delay = services.limits.joinErrorDelay
+        guard delay > .zero else {
+            reply(to: message, payload: Replies.error(reason: reason))
+            return
+        }
+        eventLoop.scheduleTask(in: delay) { [self] in
+            reply(to: message, payload: Replies.error(reason: reason))
+        }
+    }
+
+    private func subscribe(_ message: PhoenixMessage, generation: UInt64, identity: Identity, access: TopicAccess) {
+        let topic = message.topic
+        guard let config = registry.channel(topic)?.config else { return }
+        let subscription = ChannelSubscription(
+            id: services.hub.makeSubscriptionID(), topic: topic, joinRef: message.joinRef, version: version,
+            eventLoop: eventLoop, loopIndex: loopIndex, broadcastSelf: config.broadcastSelf,
+            presenceEnabled: config.presenceEnabled, userID: identity.subject)
+        subscription.connection = self
+        _ = registry.completeJoin(topic: topic, generation: generation, identity: identity, access: access,
+                                  subscription: subscription)
+        metrics.joins.increment()
+        metrics.channels.increment()
+        services.hub.subscribe(subscription, withPresenceState: config.presenceEnabled).whenSuccess { [self] state in
+            guard subscription.isActive else { return }
+            reply(to: message, payload: Replies.joinOK(postgresChanges: config.postgresChanges))
+            if let state, let channel = registry.channel(topic) {
+                push("presence_state", payload: state, on: channel)
+            }
+            scheduleExpiryCheck()
+        }
+    }
+
+    func handleLeave(_ message: PhoenixMessage) {
+        let channel = registry.channel(message.topic)
+        reply(to: message, payload: Replies.ok())
+        guard let channel else { return }
+        sendClose(topic: channel.topic, joinRef: channel.joinRef)
+        removeChannel(topic: channel.topic)
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import NIOCore
+import RallyAuth
+import RallyProtocol
+
+/// Tokens during the session: verification at join, `access_token` refresh, and expiry (ANCHORS §3.3).
+extension ClientConnection {
+    enum JoinOutcome {
+        case success(Identity, TopicAccess)
+        case failure(reason: String, metric: String)
+    }
+
+    /// Verifies `token` and asks the authorizer about `subtopic`; completes on this connection's loop.
+    func verifyAndAuthorize(token: String, subtopic: String, isPrivate: Bool) -> EventLoopFuture<JoinOutcome> {
+        let verifier = services.verifier
+        let now = services.now()
+        let promise = eventLoop.makePromise(of: Result<Identity, AuthFailure>.self)
+        promise.completeWithTask { await verifier.verify(token, now: now) }
+        let authorizer = services.authorizer
+        let loop = eventLoop
+        return promise.futureResult.flatMap { verified -> EventLoopFuture<JoinOutcome> in
+            switch verified {
+            case .failure(let failure):
+                return loop.makeSucceededFuture(.failure(reason: failure.joinReason, metric: "token_invalid"))
+            case .success(let identity):
+                return authorizer.authorize(subtopic: subtopic, identity: identity, isPrivate: isPrivate, on: loop)
+                    .map { decision in
+                        switch decision {
+                        case .allow(let access): return .success(identity, access)
+                        case .deny(let reason): return .failure(reason: reason, metric: "join_unauthorized")
+                        }
+                    }
+            }
+        }.hop(to: loop)
+    }
+
+    /// `access_token`: no reply on success; a token that fails closes the channel with a `system` error.
+    /// `null`, `sb_…` keys and the unchanged token are ignored.
+    func handleAccessToken(_ message: PhoenixMessage, channel: ChannelRegistry.Channel) {
+        guard let token = message.payload["access_token"]?.stringValue, !token.hasPrefix("sb_"),
+              token != channel.token else { return }
+        let topic = channel.topic
+        let generation = channel.generation
+        let verifier = services.verifier
+        let now = services.now()
+        let promise = eventLoop.makePromise(of: Result<Identity, AuthFailure>.self)
+        promise.completeWithTask { await verifier.verify(token, now: now) }
+        promise.futureResult.whenSuccess { [self] verified in
+            guard registry.isCurrent(topic: topic, generation: generation), let current = registry.channel(topic) else {
+                return
+            }
+            switch verified {
+            case .failure(let failure):
+                metrics.rejection("token_invalid").increment()
+                closeChannel(current, message: failure.channelMessage)
+            case .success(let identity):
+                reauthorize(current, token: token, identity: identity)
+            }
+        }
+    }
+
+    private func reauthorize(_ channel: ChannelRegistry.Channel, token: String, identity: Identity) {
+        let topic = channel.topic
+        let generation = channel.generation
+        services.authorizer.authorize(subtopic: channel.subtopic, identity: identity,
+                                      isPrivate: channel.config.isPrivate, on: eventLoop)
+            .hop(to: eventLoop).whenSuccess { [self] decision in
+                guard registry.isCurrent(topic: topic, generation: generation),
+                      let current = registry.channel(topic) else { return }
+                switch decision {
+                case .allow(let access):
+                    registry.updateCredentials(topic: topic, token: token, identity: identity, access: access)
+                    scheduleExpiryCheck()
+                case .deny:
+                    metrics.rejection("join_unauthorized").increment()
+                    closeChannel(current, message:
+                        "You no longer have permission to read from this Channel topic: \(current.subtopic)")
+                }
+            }
+    }
+
+    /// Arms one timer at the earliest token expiry among the joined channels.
+    func scheduleExpiryCheck() {
+        expiryTimer?.cancel()
+        expiryTimer = nil
+        guard let expiry = registry.nextExpiry else { return }
+        let seconds = max(0, expiry - services.now().timeIntervalSince1970)
+        let delay = TimeAmount.milliseconds(Int64((seconds * 1000).rounded(.up)))
+        expiryTimer = eventLoop.scheduleTask(in: delay) { [self] in
+            expiryTimer = nil
+            closeExpiredChannels()
+        }
+    }
+
+    /// Closes every channel whose token has expired, as Supabase does (`system` error, then `phx_close`).
+    func closeExpiredChannels() {
+        let now = services.now().timeIntervalSince1970
+        for channel in registry.expired(at: now) {
+            let secondsAgo = Int(now - (channel.identity?.expiresAt.timeIntervalSince1970 ?? now))
+            metrics.rejection("token_expired").increment()
+            closeChannel(channel, message: "Token has expired \(secondsAgo) seconds ago")
+        }
+        scheduleExpiryCheck()
+    }
+}

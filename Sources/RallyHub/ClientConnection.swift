@@ -1,0 +1,134 @@
+import Foundation
+import NIOCore
+import NIOWebSocket
+import RallyAuth
+import RallyProtocol
+import RallyWebSocket
+
+/// One client socket: decodes its messages, runs its channels, sends their replies. Confined to `eventLoop`;
+/// every method runs there (the transport calls in on it, hub deliveries hop to it).
+public final class ClientConnection: WebSocketSessionHandler {
+    let services: HubServices
+    let eventLoop: EventLoop
+    let loopIndex: Int
+    let version: ProtocolVersion
+    let connectToken: String
+    let connectIdentity: Identity
+    var metrics: HubMetrics { services.metrics }
+
+    var transport: SessionTransport?
+    /// Called once when the socket opens / is gone (the server counts sockets per address with these).
+    public var onAttach: (() -> Void)?
+    public var onDetach: (() -> Void)?
+    var registry = ChannelRegistry()
+    var joinBucket: TokenBucket
+    var messageBucket: TokenBucket
+    var presenceCalls: SlidingWindowCounter
+    var expiryTimer: Scheduled<Void>?
+    private var isClosed = false
+
+    init(services: HubServices, eventLoop: EventLoop, version: ProtocolVersion, connectToken: String,
+         connectIdentity: Identity) {
+        let limits = services.limits
+        let now = NIODeadline.now()
+        self.services = services
+        self.eventLoop = eventLoop
+        self.loopIndex = services.hub.loopIndex(of: eventLoop)
+        self.version = version
+        self.connectToken = connectToken
+        self.connectIdentity = connectIdentity
+        self.joinBucket = TokenBucket(burst: limits.joinsPerSecond, ratePerSecond: Double(limits.joinsPerSecond),
+                                      now: now)
+        self.messageBucket = TokenBucket(burst: limits.messageBurst, ratePerSecond: Double(limits.messagesPerSecond),
+                                         now: now)
+        self.presenceCalls = SlidingWindowCounter(limit: limits.presenceCallsPerWindow, window: limits.presenceWindow)
+    }
+
+    // MARK: WebSocketSessionHandler
+
+    public func sessionDidOpen(_ session: WebSocketSession) {
+        attach(session)
+    }
+
+    /// Binds the socket (the transport's session, or a fake in tests) and registers the connection.
+    func attach(_ transport: SessionTransport) {
+        eventLoop.assertInEventLoop()
+        self.transport = transport
+        services.connections.add(self, loopIndex: loopIndex)
+        metrics.connections.record(services.connections.count)
+        metrics.connectionsOpened.increment()
+        onAttach?()
+    }
+
+    public func session(_ session: WebSocketSession, didReceive message: WebSocketMessage) {
+        receive(message)
+    }
+
+    public func sessionDidClose(_ session: WebSocketSession, code: WebSocketErrorCode?) {
+        detach()
+    }
+
+    func receive(_ message: WebSocketMessage) {
+        eventLoop.assertInEventLoop()
+        metrics.messagesIn.increment()
+        let decoded: Result<InboundFrame, ProtocolError>
+        let size: Int
+        switch message {
+        case .text(let bytes):
+            size = bytes.readableBytes
+            decoded = InboundDecoder.decodeText(bytes, version: version)
+        case .binary(let bytes):
+            size = bytes.readableBytes
+            decoded = InboundDecoder.decodeBinary(bytes, version: version)
+        }
+        switch decoded {
+        case .success(.message(let message)): dispatch(message, size: size)
+        case .success(.userBroadcast(let push)): handleUserBroadcast(push, size: size)
+        case .failure(let error):
+            metrics.malformedFrames.increment()
+            services.logger.debug("dropped malformed frame", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Routes a Phoenix message by event (ANCHORS §3.3).
+    private func dispatch(_ message: PhoenixMessage, size: Int) {
+        switch message.event {
+        case "heartbeat" where message.topic == "phoenix":
+            reply(to: message, payload: Replies.ok())
+        case "phx_join":
+            handleJoin(message)
+        case "phx_leave":
+            handleLeave(message)
+        default:
+            routeChannelMessage(message, size: size)
+        }
+    }
+
+    private func routeChannelMessage(_ message: PhoenixMessage, size: Int) {
+        switch registry.route(topic: message.topic, joinRef: message.joinRef) {
+        case .notJoined:
+            reply(to: message, payload: Replies.error(reason: "unmatched topic"))
+        case .staleJoinRef:
+            return
+        case .channel(let channel):
+            guard admitMessage(message, channel: channel) else { return }
+            switch message.event {
+            case "broadcast": handleBroadcast(message, channel: channel, size: size)
+            case "presence": handlePresence(message, channel: channel)
+            case "access_token": handleAccessToken(message, channel: channel)
+            default: services.logger.debug("ignored event", metadata: ["event": "\(message.event)"])
+            }
+        }
+    }
+
+    /// The per-socket message rate limit (service_role is exempt). Over it: an error reply when the client asked
+    /// for one (a ref), otherwise a silent drop; both counted.
+    func admitMessage(_ message: PhoenixMessage, channel: ChannelRegistry.Channel) -> Bool {
+        if channel.identity?.role == .serviceRole || messageBucket.tryTake(now: .now()) { return true }
+        metrics.rejection("message_rate").increment()
+        if message.ref != nil {
+            reply(to: message, payload: Replies.error(reason: "RateLimited: Too many messages per second"))
+        }
+        return false
+    }
+}

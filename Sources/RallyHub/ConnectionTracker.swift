@@ -1,0 +1,62 @@
+import NIOCore
+import NIOWebSocket
+import Synchronization
+
+/// The open sockets of this node, one table per event loop (each touched only on its loop), for drain and counts.
+public final class ConnectionTracker: Sendable {
+    private let tables: [Table]
+    private let total = Atomic<Int>(0)
+
+    /// Loop-confined table of one loop's connections.
+    final class Table: @unchecked Sendable {
+        let eventLoop: EventLoop
+        var connections: [ObjectIdentifier: ClientConnection] = [:]
+        init(eventLoop: EventLoop) { self.eventLoop = eventLoop }
+    }
+
+    init(loops: [EventLoop]) {
+        tables = loops.map(Table.init)
+    }
+
+    public var count: Int { total.load(ordering: .relaxed) }
+
+    func add(_ connection: ClientConnection, loopIndex: Int) {
+        let table = tables[loopIndex]
+        table.eventLoop.assertInEventLoop()
+        if table.connections.updateValue(connection, forKey: ObjectIdentifier(connection)) == nil {
+            total.add(1, ordering: .relaxed)
+        }
+    }
+
+    func remove(_ connection: ClientConnection, loopIndex: Int) {
+        let table = tables[loopIndex]
+        table.eventLoop.assertInEventLoop()
+        if table.connections.removeValue(forKey: ObjectIdentifier(connection)) != nil {
+            total.subtract(1, ordering: .relaxed)
+        }
+    }
+
+    /// Closes every socket with `code`, `batchSize` per loop at a time with `interval` between batches. The future
+    /// completes when every loop has issued its closes.
+    func closeAll(code: WebSocketErrorCode, reason: String, batchSize: Int, interval: TimeAmount,
+                  on loop: EventLoop) -> EventLoopFuture<Void> {
+        let perLoop = tables.map { table in
+            table.eventLoop.flatSubmit {
+                Self.closeInBatches(Array(table.connections.values), table: table, code: code, reason: reason,
+                                    batchSize: max(1, batchSize), interval: interval)
+            }
+        }
+        return EventLoopFuture.andAllComplete(perLoop, on: loop)
+    }
+
+    private static func closeInBatches(_ pending: [ClientConnection], table: Table, code: WebSocketErrorCode,
+                                       reason: String, batchSize: Int, interval: TimeAmount) -> EventLoopFuture<Void> {
+        let batch = pending.prefix(batchSize)
+        for connection in batch { connection.closeSocket(code: code, reason: reason, cause: "drain") }
+        let rest = Array(pending.dropFirst(batchSize))
+        guard !rest.isEmpty else { return table.eventLoop.makeSucceededVoidFuture() }
+        return table.eventLoop.flatScheduleTask(in: interval) {
+            closeInBatches(rest, table: table, code: code, reason: reason, batchSize: batchSize, interval: interval)
+        }.futureResult
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import Logging
+import NIOCore
+import RallyAuth
+import RallyProtocol
+import Synchronization
+
+/// Everything a socket needs from the node, shared by all sockets. Immutable but for the drain flag.
+public final class HubServices: Sendable {
+    public let hub: Hub
+    public let verifier: TokenVerifier
+    public let authorizer: TopicAuthorizer
+    public let limits: HubLimits
+    public let metrics: HubMetrics
+    public let connections: ConnectionTracker
+    public let logger: Logger
+    /// Wall clock for token expiry; injectable for tests.
+    public let now: @Sendable () -> Date
+    private let draining = Atomic<Bool>(false)
+
+    public init(hub: Hub, verifier: TokenVerifier, authorizer: TopicAuthorizer, limits: HubLimits = HubLimits(),
+                metrics: HubMetrics = HubMetrics(), logger: Logger = Logger(label: "rally.hub"),
+                now: @escaping @Sendable () -> Date = Date.init) {
+        self.hub = hub
+        self.verifier = verifier
+        self.authorizer = authorizer
+        self.limits = limits
+        self.metrics = metrics
+        self.connections = ConnectionTracker(loops: hub.loops)
+        self.logger = logger
+        self.now = now
+    }
+
+    public var isDraining: Bool { draining.load(ordering: .relaxed) }
+
+    /// Refuses new joins from now on, then closes every socket with 1012 in batches.
+    public func drain() -> EventLoopFuture<Void> {
+        draining.store(true, ordering: .relaxed)
+        let loop = hub.loops[0]
+        return connections.closeAll(code: RallyCloseCode.serviceRestart, reason: "server restarting",
+                                    batchSize: limits.drainBatchSize, interval: limits.drainBatchInterval, on: loop)
+    }
+
+    /// A new connection for a socket whose connect token verified as `identity`.
+    public func makeConnection(on loop: EventLoop, version: ProtocolVersion, token: String,
+                               identity: Identity) -> ClientConnection {
+        ClientConnection(services: self, eventLoop: loop, version: version, connectToken: token,
+                         connectIdentity: identity)
+    }
+}

@@ -1,0 +1,93 @@
+import RallyProtocol
+
+/// One topic's presence: key → metas, each meta owned by one subscription. Pure value type: the shard that owns
+/// the topic mutates it on its loop and fans out the diffs it returns.
+struct PresenceTable: Sendable {
+    struct Entry: Sendable, Equatable {
+        let ownerID: UInt64
+        let phxRef: String
+        /// What the client tracked, without `phx_ref`.
+        let userMeta: JSONObject
+        /// What clients see: the user's fields plus `phx_ref` (and `phx_ref_prev` after an update).
+        let wireMeta: JSONObject
+    }
+
+    private(set) var entries: [String: [Entry]] = [:]
+    private var keyByOwner: [UInt64: String] = [:]
+
+    var isEmpty: Bool { entries.isEmpty }
+
+    /// Tracks `meta` under `key` for `owner`. Returns nil when nothing changed (same key, same meta).
+    mutating func track(owner: UInt64, key: String, meta: JSONObject, ref: String) -> PresenceDiff? {
+        var diff = PresenceDiff()
+        var previousRef: String?
+        if let old = removeEntry(of: owner) {
+            if old.key == key && old.entry.userMeta == meta {
+                insert(old.entry, key: key)
+                return nil
+            }
+            previousRef = old.entry.phxRef
+            diff.leaves[old.key, default: []].append(old.entry.wireMeta)
+        }
+        var wire = meta
+        wire["phx_ref"] = .string(ref)
+        if let previousRef { wire["phx_ref_prev"] = .string(previousRef) }
+        let entry = Entry(ownerID: owner, phxRef: ref, userMeta: meta, wireMeta: wire)
+        insert(entry, key: key)
+        diff.joins[key, default: []].append(wire)
+        return diff
+    }
+
+    /// Removes whatever `owner` tracked. Returns nil when it had nothing.
+    mutating func untrack(owner: UInt64) -> PresenceDiff? {
+        guard let old = removeEntry(of: owner) else { return nil }
+        var diff = PresenceDiff()
+        diff.leaves[old.key] = [old.entry.wireMeta]
+        return diff
+    }
+
+    /// `presence_state`: `{key: {"metas": [...]}}`.
+    func stateJSON() -> JSON {
+        var object = JSONObject()
+        for key in entries.keys.sorted() {
+            object[key] = PresenceDiff.metasJSON(entries[key] ?? [])
+        }
+        return .object(object)
+    }
+
+    private mutating func insert(_ entry: Entry, key: String) {
+        entries[key, default: []].append(entry)
+        keyByOwner[entry.ownerID] = key
+    }
+
+    private mutating func removeEntry(of owner: UInt64) -> (key: String, entry: Entry)? {
+        guard let key = keyByOwner.removeValue(forKey: owner),
+              var list = entries[key],
+              let index = list.firstIndex(where: { $0.ownerID == owner }) else { return nil }
+        let entry = list.remove(at: index)
+        entries[key] = list.isEmpty ? nil : list
+        return (key, entry)
+    }
+}
+
+/// A `presence_diff` payload: `{"joins": {key: {"metas": [...]}}, "leaves": {...}}`.
+struct PresenceDiff: Sendable, Equatable {
+    var joins: [String: [JSONObject]] = [:]
+    var leaves: [String: [JSONObject]] = [:]
+
+    func json() -> JSON {
+        .object(["joins": Self.section(joins), "leaves": Self.section(leaves)])
+    }
+
+    private static func section(_ metasByKey: [String: [JSONObject]]) -> JSON {
+        var object = JSONObject()
+        for key in metasByKey.keys.sorted() {
+            object[key] = .object(["metas": .array(metasByKey[key, default: []].map(JSON.object))])
+        }
+        return .object(object)
+    }
+
+    static func metasJSON(_ entries: [PresenceTable.Entry]) -> JSON {
+        .object(["metas": .array(entries.map { .object($0.wireMeta) })])
+    }
+}

@@ -1,0 +1,69 @@
+import NIOCore
+import RallyProtocol
+
+/// One slice of the topic table, owned by one event loop: every read and write of `topics` happens on
+/// `eventLoop`, so no lock is needed and no two shards contend.
+final class TopicShard: @unchecked Sendable {
+    let eventLoop: EventLoop
+    private let loops: [EventLoop]
+    private let ownLoopIndex: Int
+    private var topics: [String: TopicState] = [:]
+
+    init(eventLoop: EventLoop, loops: [EventLoop], ownLoopIndex: Int) {
+        self.eventLoop = eventLoop
+        self.loops = loops
+        self.ownLoopIndex = ownLoopIndex
+    }
+
+    /// Runs `body` on the shard's loop: inline when already there.
+    func run(_ body: @escaping @Sendable () -> Void) {
+        if eventLoop.inEventLoop { body() } else { eventLoop.execute(body) }
+    }
+
+    // MARK: on eventLoop only
+
+    var topicCount: Int { eventLoop.assertInEventLoop(); return topics.count }
+
+    func subscribe(_ subscription: ChannelSubscription) -> TopicState {
+        eventLoop.assertInEventLoop()
+        let state = topics[subscription.topic] ?? TopicState(loopCount: loops.count)
+        topics[subscription.topic] = state
+        state.add(subscription)
+        return state
+    }
+
+    func unsubscribe(_ subscription: ChannelSubscription) {
+        eventLoop.assertInEventLoop()
+        guard let state = topics[subscription.topic] else { return }
+        state.remove(subscription)
+        if let diff = state.presence.untrack(owner: subscription.id) {
+            fanOutPresence(diff, topic: subscription.topic, state: state)
+        }
+        if state.isEmpty { topics[subscription.topic] = nil }
+    }
+
+    func state(of topic: String) -> TopicState? {
+        eventLoop.assertInEventLoop()
+        return topics[topic]
+    }
+
+    func fanOutPresence(_ diff: PresenceDiff, topic: String, state: TopicState) {
+        let message = FanoutMessage.push(kind: .presence, topic: topic, event: "presence_diff",
+                                         payload: diff.json(), versions: state.versions)
+        dispatch(message, to: state)
+    }
+
+    /// Hands `message` to every subscriber: directly for those on this loop, one task per other loop.
+    /// Never waits on a write: delivery only enqueues into each socket's bounded outbound queue.
+    func dispatch(_ message: FanoutMessage, to state: TopicState) {
+        for (loopIndex, subscribers) in state.byLoop.enumerated() where !subscribers.isEmpty {
+            if loopIndex == ownLoopIndex {
+                for subscriber in subscribers { subscriber.deliver(message) }
+            } else {
+                loops[loopIndex].execute {
+                    for subscriber in subscribers { subscriber.deliver(message) }
+                }
+            }
+        }
+    }
+}

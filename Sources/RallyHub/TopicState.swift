@@ -1,0 +1,40 @@
+import RallyProtocol
+
+/// Everything one shard knows about one topic. Confined to the shard's loop.
+final class TopicState {
+    /// Subscribers grouped by the index of their socket's event loop, so a fanout hops once per loop.
+    private(set) var byLoop: [[ChannelSubscription]]
+    private(set) var versions = VersionCounts()
+    private(set) var count = 0
+    var presence = PresenceTable()
+
+    init(loopCount: Int) {
+        byLoop = Array(repeating: [], count: loopCount)
+    }
+
+    var isEmpty: Bool { count == 0 && presence.isEmpty }
+
+    func add(_ subscription: ChannelSubscription) {
+        subscription.shardSlot = byLoop[subscription.loopIndex].count
+        byLoop[subscription.loopIndex].append(subscription)
+        versions.add(subscription.version, 1)
+        count += 1
+    }
+
+    /// O(1) swap-remove through the subscription's slot. Returns false when it was not here.
+    @discardableResult
+    func remove(_ subscription: ChannelSubscription) -> Bool {
+        let loop = subscription.loopIndex
+        let slot = subscription.shardSlot
+        guard slot >= 0, slot < byLoop[loop].count, byLoop[loop][slot] === subscription else { return false }
+        let last = byLoop[loop].removeLast()
+        if last !== subscription {
+            byLoop[loop][slot] = last
+            last.shardSlot = slot
+        }
+        subscription.shardSlot = -1
+        versions.add(subscription.version, -1)
+        count -= 1
+        return true
+    }
+}

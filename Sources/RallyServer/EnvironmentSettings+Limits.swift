@@ -1,0 +1,69 @@
+import NIOCore
+
+extension EnvironmentSetting {
+    static let limits: [EnvironmentSetting] = [
+        .init("RALLY_MAX_MESSAGE_BYTES", "1048576", "largest client message on a hub socket → close 1009") {
+            $0.maxMessageBytes = try Parse.int($1)
+        },
+        .init("RALLY_MAX_PAYLOAD_BYTES", "262144", "largest broadcast → error reply PayloadTooLarge") {
+            $0.limits.maxBroadcastPayloadBytes = try Parse.int($1)
+        },
+        .init("RALLY_MAX_OUTBOUND_BYTES", "1048576", "bytes queued to one socket before it is closed with 1013") {
+            $0.server.maxOutboundBytes = try Parse.int($1)
+        },
+        .init("RALLY_MAX_CONNECTIONS", "1000000", "sockets per node → HTTP 503 at upgrade") {
+            $0.maxConnections = try Parse.int($1)
+        },
+        .init("RALLY_MAX_CONNECTIONS_PER_IP", "10000", "sockets per client address → HTTP 429 at upgrade") {
+            $0.maxConnectionsPerIP = try Parse.int($1)
+        },
+        .init("RALLY_MAX_CHANNELS", "100", "channels joined per socket → ChannelRateLimitReached") {
+            $0.limits.maxChannelsPerSocket = try Parse.int($1)
+        },
+        .init("RALLY_JOINS_PER_SECOND", "10", "joins per second per socket → ClientJoinRateLimitReached") {
+            $0.limits.joinsPerSecond = try Parse.int($1)
+        },
+        .init("RALLY_MESSAGES_PER_SECOND", "25", "client messages per second per socket, sustained → RateLimited") {
+            $0.limits.messagesPerSecond = try Parse.int($1)
+        },
+        .init("RALLY_MESSAGE_BURST", "100", "burst allowance over RALLY_MESSAGES_PER_SECOND") {
+            $0.limits.messageBurst = try Parse.int($1)
+        },
+        .init("RALLY_PRESENCE_CALLS", "10", "presence track/untrack calls per window per socket") {
+            $0.limits.presenceCallsPerWindow = try Parse.int($1)
+        },
+        .init("RALLY_PRESENCE_WINDOW_MS", "10000", "window of RALLY_PRESENCE_CALLS") {
+            $0.limits.presenceWindow = try Parse.milliseconds($1)
+        },
+        .init("RALLY_MAX_PRESENCE_BYTES", "4096", "largest presence meta (encoded JSON)") {
+            $0.limits.maxPresenceMetaBytes = try Parse.int($1)
+        },
+        .init("RALLY_HANDSHAKE_TIMEOUT_MS", "10000", "TCP accept → complete HTTP request, else closed") {
+            $0.server.handshakeTimeout = try Parse.milliseconds($1)
+        },
+        .init("RALLY_IDLE_TIMEOUT_MS", "60000", "no frame from the client for this long → close 1011") {
+            $0.server.idleTimeout = try Parse.milliseconds($1)
+        },
+    ]
+
+    static let operations: [EnvironmentSetting] = [
+        .init("RALLY_CONNECT_ERROR_DELAY_MS", "2000", "delay before a refused upgrade is answered") {
+            $0.connectErrorDelay = try Parse.milliseconds($1)
+        },
+        .init("RALLY_JOIN_ERROR_DELAY_MS", "5000", "delay before a join error reply") {
+            $0.limits.joinErrorDelay = try Parse.milliseconds($1)
+        },
+        .init("RALLY_DRAIN_BATCH", "1000", "sockets closed (1012) per drain batch and event loop") {
+            $0.limits.drainBatchSize = try Parse.int($1)
+        },
+        .init("RALLY_DRAIN_INTERVAL_MS", "100", "pause between drain batches") {
+            $0.limits.drainBatchInterval = try Parse.milliseconds($1)
+        },
+        .init("RALLY_DRAIN_TIMEOUT_MS", "10000", "longest a drain may take before the rest is cut") {
+            $0.drainTimeout = try Parse.milliseconds($1)
+        },
+        .init("RALLY_LOG_LEVEL", "warning", "trace, debug, info, notice, warning, error, critical") {
+            $0.logLevel = try Parse.nonEmpty($1)
+        },
+    ]
+}

@@ -1,0 +1,93 @@
+import Foundation
+import NIOCore
+import RallyWebSocket
+
+/// Every `RALLY_*` variable: its name, what it sets, its default, and how it is parsed. One table, read in one
+/// place (`apply`), printed by `rally env`; a malformed value is an error, never silently ignored.
+public struct EnvironmentSetting: Sendable {
+    public let name: String
+    public let defaultValue: String
+    public let summary: String
+    let apply: @Sendable (inout RallyConfiguration, String) throws -> Void
+
+    public static let all: [EnvironmentSetting] = network + security + limits + operations
+}
+
+extension RallyConfiguration {
+    /// Applies every `RALLY_*` variable present in `environment`.
+    public mutating func apply(environment: [String: String]) throws {
+        for setting in EnvironmentSetting.all {
+            guard let raw = environment[setting.name] else { continue }
+            do { try setting.apply(&self, raw.trimmingCharacters(in: .whitespaces)) } catch {
+                throw ConfigurationError("\(setting.name)=\(raw): \(error)")
+            }
+        }
+    }
+}
+
+enum Parse {
+    static func int(_ raw: String) throws -> Int {
+        guard let value = Int(raw), value >= 0 else { throw ConfigurationError("expected a non-negative integer") }
+        return value
+    }
+
+    static func bool(_ raw: String) throws -> Bool {
+        switch raw.lowercased() {
+        case "1", "true", "yes", "on": return true
+        case "0", "false", "no", "off": return false
+        default: throw ConfigurationError("expected true or false")
+        }
+    }
+
+    static func milliseconds(_ raw: String) throws -> TimeAmount { .milliseconds(Int64(try int(raw))) }
+
+    static func nonEmpty(_ raw: String) throws -> String {
+        guard !raw.isEmpty else { throw ConfigurationError("must not be empty") }
+        return raw
+    }
+}
+
+extension EnvironmentSetting {
+    init(_ name: String, _ defaultValue: String, _ summary: String,
+         _ apply: @escaping @Sendable (inout RallyConfiguration, String) throws -> Void) {
+        self.name = name
+        self.defaultValue = defaultValue
+        self.summary = summary
+        self.apply = apply
+    }
+
+    static let network: [EnvironmentSetting] = [
+        .init("RALLY_HOST", "127.0.0.1", "address to listen on") { $0.server.host = try Parse.nonEmpty($1) },
+        .init("RALLY_PORT", "4000", "port to listen on (0: any free port)") { $0.server.port = try Parse.int($1) },
+        .init("RALLY_THREADS", "number of cores", "event loop threads") { $0.threads = try Parse.int($1) },
+        .init("RALLY_TLS_CERT", "unset", "PEM certificate chain file; with RALLY_TLS_KEY serves wss:// and https://") {
+            config, value in
+            config.server.tls = TLSFiles(certificateChainPath: value, privateKeyPath: config.server.tls?.privateKeyPath ?? "")
+        },
+        .init("RALLY_TLS_KEY", "unset", "PEM private key file for RALLY_TLS_CERT") { config, value in
+            config.server.tls = TLSFiles(certificateChainPath: config.server.tls?.certificateChainPath ?? "",
+                                         privateKeyPath: value)
+        },
+    ]
+
+    static let security: [EnvironmentSetting] = [
+        .init("RALLY_MODE", "embedded", "embedded (demo tokens, demo page, echo) or production") {
+            guard let mode = RallyConfiguration.Mode(rawValue: $1) else {
+                throw ConfigurationError("expected embedded or production")
+            }
+            $0.mode = mode
+        },
+        .init("RALLY_JWT_SECRET", "random (embedded)", "HS256/384/512 secret for JWTs (≥ 16 bytes)") {
+            $0.jwtSecret = try Parse.nonEmpty($1)
+        },
+        .init("RALLY_JWT_JWKS", "unset", "JWKS file with RS*/ES* (or HS with kid) verification keys") {
+            $0.jwksPath = try Parse.nonEmpty($1)
+        },
+        .init("RALLY_ALLOW_ANON", "false", "let `anon` tokens join free-form rooms") {
+            $0.allowAnonymous = try Parse.bool($1)
+        },
+        .init("RALLY_ECHO", "true in embedded, else false", "serve the /echo endpoint (conformance tests)") {
+            $0.echoEnabled = try Parse.bool($1)
+        },
+    ]
+}

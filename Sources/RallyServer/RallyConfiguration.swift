@@ -1,0 +1,66 @@
+import NIOCore
+import RallyAuth
+import RallyHub
+import RallyWebSocket
+
+/// Everything a node is configured with. Defaults are the production defaults unless marked (embedded); each one
+/// is listed, with its `RALLY_*` variable, by `rally env` and in README.md.
+public struct RallyConfiguration: Sendable {
+    public enum Mode: String, Sendable, CaseIterable {
+        /// One self-contained node for trying Rally: demo tokens, demo page, echo endpoint, in-memory data.
+        case embedded
+        /// Production: no demo tokens, echo off unless asked for, secrets required.
+        case production
+    }
+
+    public var mode: Mode = .embedded
+    public var server = WebSocketServerConfiguration()
+    public var limits = HubLimits()
+    public var jwtSecret: String?
+    public var jwksPath: String?
+    /// `/echo` endpoint for conformance tests (every message echoed). Default: on in embedded mode only.
+    public var echoEnabled: Bool?
+    /// Largest message a hub socket may send (bytes) → close 1009. The transport's own bound is raised to 16 MiB
+    /// only when `/echo` is on (Autobahn sends 16 MiB messages).
+    public var maxMessageBytes = 1024 * 1024
+    public var allowAnonymous = false
+    /// Sockets this node accepts at most; past it upgrades get 503.
+    public var maxConnections = 1_000_000
+    /// Sockets per client IP address; past it upgrades get 429.
+    public var maxConnectionsPerIP = 10_000
+    /// Delay before a refused upgrade is answered (Supabase: 2 s).
+    public var connectErrorDelay: TimeAmount = .seconds(2)
+    /// Longest a SIGTERM drain may take before the remaining sockets are cut.
+    public var drainTimeout: TimeAmount = .seconds(10)
+    public var threads = System.coreCount
+    public var logLevel = "warning"
+
+    public init() {}
+
+    public var isEchoEnabled: Bool { echoEnabled ?? (mode == .embedded) }
+
+    /// The transport settings this configuration implies.
+    public var effectiveServer: WebSocketServerConfiguration {
+        var server = self.server
+        let echoBound = 16 * 1024 * 1024
+        server.maxMessageSize = isEchoEnabled ? max(maxMessageBytes, echoBound) : maxMessageBytes
+        server.maxFrameSize = server.maxMessageSize
+        return server
+    }
+
+    /// Refuses a configuration that cannot run (production without any key, TLS half configured).
+    public func validate() throws {
+        if mode == .production && jwtSecret == nil && jwksPath == nil {
+            throw ConfigurationError("production mode needs RALLY_JWT_SECRET or RALLY_JWT_JWKS")
+        }
+        if let secret = jwtSecret, secret.utf8.count < 16 {
+            throw ConfigurationError("RALLY_JWT_SECRET must be at least 16 bytes")
+        }
+        if threads < 1 { throw ConfigurationError("RALLY_THREADS must be at least 1") }
+    }
+}
+
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

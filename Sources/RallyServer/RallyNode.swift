@@ -1,0 +1,109 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import RallyAuth
+import RallyHub
+import RallyWebSocket
+
+/// One running Rally node: event loops, hub, HTTP/WebSocket server. `start` binds; `drainAndStop` is the SIGTERM
+/// path (stop accepting, refuse joins, close sockets with 1012 in batches, then stop).
+public final class RallyNode: Sendable {
+    public let configuration: RallyConfiguration
+    public let services: HubServices
+    public let port: Int
+    /// Embedded mode: mints demo tokens; nil in production.
+    public let demoTokens: DemoTokenMinter?
+    private let group: MultiThreadedEventLoopGroup
+    private let server: WebSocketServer
+    private let logger: Logger
+
+    private init(configuration: RallyConfiguration, services: HubServices, port: Int, demoTokens: DemoTokenMinter?,
+                 group: MultiThreadedEventLoopGroup, server: WebSocketServer, logger: Logger) {
+        self.configuration = configuration
+        self.services = services
+        self.port = port
+        self.demoTokens = demoTokens
+        self.group = group
+        self.server = server
+        self.logger = logger
+    }
+
+    public static func start(_ configuration: RallyConfiguration, logger: Logger = Logger(label: "rally"))
+        async throws -> RallyNode {
+        var configuration = configuration
+        try configuration.validate()
+        if configuration.mode == .embedded && configuration.jwtSecret == nil && configuration.jwksPath == nil {
+            configuration.jwtSecret = Self.randomSecret()
+        }
+        let metrics = MetricsEndpoint.bootstrapOnce()
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
+        let verifier = try await TokenVerifier(configuration: AuthConfiguration(
+            jwtSecret: configuration.jwtSecret, jwksPath: configuration.jwksPath))
+        let services = HubServices(hub: Hub(group: group), verifier: verifier,
+                                   authorizer: FreeFormAuthorizer(allowAnonymous: configuration.allowAnonymous),
+                                   limits: configuration.limits, logger: logger)
+        let minter = configuration.mode == .embedded && configuration.jwtSecret != nil
+            ? DemoTokenMinter(tokens: DemoTokens(verifier: verifier, lifetime: 24 * 3600)) : nil
+        let delegate = RallyHTTPDelegate(
+            configuration: configuration, services: services, metrics: metrics,
+            demo: try minter.map { try DemoEndpoints(tokens: $0.tokens) },
+            readiness: { loop in loop.makeSucceededFuture([:]) })
+        let server = WebSocketServer(configuration: configuration.effectiveServer, group: group, delegate: delegate)
+        do {
+            let port = try await server.start()
+            return RallyNode(configuration: configuration, services: services, port: port, demoTokens: minter,
+                             group: group, server: server, logger: logger)
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
+    }
+
+    /// `ws://host:port/realtime/v1/websocket` (or `wss://` with TLS).
+    public var realtimeURL: String {
+        let scheme = configuration.server.tls == nil ? "ws" : "wss"
+        return "\(scheme)://\(configuration.server.host):\(port)/realtime/v1/websocket"
+    }
+
+    public var httpURL: String {
+        let scheme = configuration.server.tls == nil ? "http" : "https"
+        return "\(scheme)://\(configuration.server.host):\(port)/"
+    }
+
+    /// Stop accepting, refuse new joins, close every socket with 1012 in batches; sockets still open after
+    /// `drainTimeout` are cut when the event loops stop.
+    public func drainAndStop() async {
+        await server.stopAccepting()
+        let loop = group.any()
+        let finished = loop.makePromise(of: Void.self)
+        let once = NIOLockedValueBox(false)
+        let finish: @Sendable () -> Void = {
+            if once.withLockedValue({ done in defer { done = true }; return !done }) { finished.succeed(()) }
+        }
+        let timeout = loop.scheduleTask(in: configuration.drainTimeout, finish)
+        services.drain().whenComplete { _ in
+            timeout.cancel()
+            finish()
+        }
+        try? await finished.futureResult.get()
+        try? await group.shutdownGracefully()
+    }
+
+    private static func randomSecret() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+    }
+}
+
+/// Demo tokens of an embedded node (printed at startup, served to the demo page).
+public struct DemoTokenMinter: Sendable {
+    let tokens: DemoTokens
+
+    /// A token string for `role` (`authenticated` gets a fresh user id; `anon`, `service_role` none).
+    public func token(role: String) async throws -> (token: String, userID: String?) {
+        let minted = try await tokens.mint(role: role)
+        return (minted.token, minted.subject)
+    }
+}

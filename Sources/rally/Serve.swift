@@ -1,0 +1,96 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Logging
+import RallyServer
+
+/// `rally serve`: start one node. Flags override `RALLY_*` variables, which override the defaults.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Start a Rally node (embedded mode by default).")
+
+    @Option(help: "Address to listen on (RALLY_HOST).") var host: String?
+    @Option(help: "Port to listen on, 0 for any (RALLY_PORT).") var port: Int?
+    @Option(help: "embedded or production (RALLY_MODE).") var mode: String?
+    @Option(help: "HS256/384/512 JWT secret (RALLY_JWT_SECRET).") var jwtSecret: String?
+    @Flag(inversion: .prefixedNo, help: "Serve /echo for conformance tests (RALLY_ECHO).") var echo: Bool?
+
+    func run() async throws {
+        var configuration = RallyConfiguration()
+        try configuration.apply(environment: ProcessInfo.processInfo.environment)
+        try applyFlags(to: &configuration)
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .warning
+            return handler
+        }
+        let node = try await RallyNode.start(configuration)
+        try await printBanner(node)
+        await waitForTermination()
+        Console.write("rally: draining (closing sockets with 1012)…")
+        await node.drainAndStop()
+        Console.write("rally: stopped")
+    }
+
+    private func applyFlags(to configuration: inout RallyConfiguration) throws {
+        if let host { configuration.server.host = host }
+        if let port { configuration.server.port = port }
+        if let jwtSecret { configuration.jwtSecret = jwtSecret }
+        if let echo { configuration.echoEnabled = echo }
+        if let mode {
+            guard let parsed = RallyConfiguration.Mode(rawValue: mode) else {
+                throw ValidationError("--mode must be embedded or production")
+            }
+            configuration.mode = parsed
+        }
+    }
+
+    private func printBanner(_ node: RallyNode) async throws {
+        var lines = ["rally: listening on \(node.httpURL)", "rally: realtime \(node.realtimeURL)"]
+        if node.configuration.isEchoEnabled {
+            lines.append("rally: echo \(node.realtimeURL.replacingOccurrences(of: "/realtime/v1/websocket", with: "/echo"))")
+        }
+        if let minter = node.demoTokens {
+            lines.append("rally: embedded mode — demo page at \(node.httpURL) (open it in two tabs)")
+            for role in ["authenticated", "anon", "service_role"] {
+                let minted = try await minter.token(role: role)
+                lines.append("rally: demo \(role) token (24 h)\(minted.userID.map { " for user \($0)" } ?? ""): \(minted.token)")
+            }
+        }
+        Console.write(lines.joined(separator: "\n"))
+    }
+
+    /// Returns on SIGTERM or SIGINT.
+    private func waitForTermination() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let signals = [SIGTERM, SIGINT]
+            let resumed = ResumeOnce(continuation)
+            for signalNumber in signals {
+                signal(signalNumber, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+                source.setEventHandler { resumed.resume() }
+                source.resume()
+                SignalSources.keep(source)
+            }
+        }
+    }
+}
+
+/// Resumes a continuation at most once (two signals may arrive).
+final class ResumeOnce: @unchecked Sendable {
+    private var continuation: CheckedContinuation<Void, Never>?
+    private let lock = NSLock()
+    init(_ continuation: CheckedContinuation<Void, Never>) { self.continuation = continuation }
+    func resume() {
+        lock.lock()
+        let pending = continuation
+        continuation = nil
+        lock.unlock()
+        pending?.resume()
+    }
+}
+
+/// Keeps the signal sources alive for the life of the process.
+enum SignalSources {
+    nonisolated(unsafe) private static var sources: [DispatchSourceSignal] = []
+    static func keep(_ source: DispatchSourceSignal) { sources.append(source) }
+}

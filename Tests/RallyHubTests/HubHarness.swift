@@ -1,0 +1,130 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import RallyAuth
+import RallyProtocol
+import RallyWebSocket
+import XCTest
+@testable import RallyHub
+
+/// A hub on two real event loops (so fanout crosses loops), with fake sockets.
+final class HubHarness {
+    static let secret = "test-secret-0123456789abcdef"
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+    let services: HubServices
+    let verifier: TokenVerifier
+
+    /// The hub's wall clock; tests move it to exercise token expiry without waiting.
+    let clock = TestClock()
+
+    init(limits: HubLimits = HubHarness.fastLimits(), authorizer: TopicAuthorizer = FreeFormAuthorizer()) async throws {
+        verifier = try await TokenVerifier(configuration: AuthConfiguration(jwtSecret: Self.secret, jwksPath: nil))
+        let clock = self.clock
+        services = HubServices(hub: Hub(group: group, shardsPerLoop: 4), verifier: verifier, authorizer: authorizer,
+                               limits: limits, now: { clock.now })
+    }
+
+    static func fastLimits() -> HubLimits {
+        var limits = HubLimits()
+        limits.joinErrorDelay = .zero
+        return limits
+    }
+
+    func shutdown() async throws { try await group.shutdownGracefully() }
+
+    func token(subject: String? = "user-1", role: String = "authenticated", expiresIn: TimeInterval = 3600)
+        async throws -> String {
+        try await verifier.signHS256(subject: subject, role: role, expiresAt: clock.now.addingTimeInterval(expiresIn))
+    }
+
+    /// A connected fake socket on loop `loopIndex`.
+    func connect(version: ProtocolVersion = .v1, loopIndex: Int = 0, subject: String? = "user-1",
+                 role: String = "authenticated") async throws -> TestClient {
+        let token = try await token(subject: subject, role: role)
+        let loop = services.hub.loops[loopIndex]
+        let identity = try await verifier.verify(token, now: clock.now).get()
+        let transport = RecordingTransport(eventLoop: loop)
+        let connection = try await loop.submit { [services] in
+            let connection = services.makeConnection(on: loop, version: version, token: token, identity: identity)
+            connection.attach(transport)
+            return connection
+        }.get()
+        return TestClient(connection: connection, transport: transport, version: version, token: token)
+    }
+}
+
+/// One fake client: sends frames in its version's format and reads what came back.
+struct TestClient {
+    let connection: ClientConnection
+    let transport: RecordingTransport
+    let version: ProtocolVersion
+    let token: String
+
+    func send(topic: String, event: String, payload: JSON, ref: String?, joinRef: String? = nil) {
+        let refJSON: JSON = ref.map(JSON.string) ?? .null
+        let joinRefJSON: JSON = joinRef.map(JSON.string) ?? .null
+        let frame: JSON
+        switch version {
+        case .v1:
+            frame = .object(["topic": .string(topic), "event": .string(event), "payload": payload, "ref": refJSON,
+                             "join_ref": joinRefJSON])
+        case .v2:
+            frame = .array([joinRefJSON, refJSON, .string(topic), .string(event), payload])
+        }
+        var buffer = ByteBuffer()
+        frame.write(to: &buffer)
+        sendRaw(.text(buffer))
+    }
+
+    func sendRaw(_ message: WebSocketMessage) {
+        let connection = self.connection
+        connection.eventLoop.execute { connection.receive(message) }
+    }
+
+    /// Joins and waits for the ok reply (ref = join_ref = `ref`).
+    @discardableResult
+    func join(_ topic: String, config: JSON = .object(["broadcast": .object(["self": .bool(false)])]),
+              ref: String = "1", extra: JSONObject = [:]) -> JSON? {
+        var payload: JSONObject = ["config": config]
+        for field in extra.fields { payload[field.key] = field.value }
+        send(topic: topic, event: "phx_join", payload: .object(payload), ref: ref, joinRef: ref)
+        return waitForReply(ref: ref)
+    }
+
+    func broadcast(_ topic: String, event: String, payload: JSON, ref: String, joinRef: String = "1") {
+        send(topic: topic, event: "broadcast",
+             payload: .object(["type": .string("broadcast"), "event": .string(event), "payload": payload]),
+             ref: ref, joinRef: joinRef)
+    }
+
+    func waitForReply(ref: String, file: StaticString = #filePath, line: UInt = #line) -> JSON? {
+        transport.waitForFrame(file: file, line: line) { frame in
+            guard let json = frame.json else { return false }
+            return json.eventName == "phx_reply" && json.refValue == .string(ref)
+        }?.json?.payloadValue
+    }
+}
+
+extension HubHarness {
+    /// A barrier: once it returns, every fanout already dispatched for `topic` has been handled by `client`'s loop.
+    /// (The shard's loop finishes dispatching, then a heartbeat round trip drains the client's loop.)
+    func settle(_ client: TestClient, topic: String, ref: String) async throws {
+        _ = try await services.hub.subscriberCount(topic: topic).get()
+        client.send(topic: "phoenix", event: "heartbeat", payload: .emptyObject, ref: ref)
+        XCTAssertNotNil(client.waitForReply(ref: ref))
+    }
+}
+
+/// A settable wall clock.
+final class TestClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var current = Date()
+    var now: Date {
+        lock.lock(); defer { lock.unlock() }
+        return current
+    }
+    func advance(by seconds: TimeInterval) {
+        lock.lock(); defer { lock.unlock() }
+        current = current.addingTimeInterval(seconds)
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import NIOCore
+import RallyProtocol
+import XCTest
+@testable import RallyHub
+
+/// Tokens during the session: per-join tokens, refresh, expiry.
+final class HubTokenTests: XCTestCase {
+    func testExpiredJoinTokenIsRefusedWithSupabaseReason() async throws {
+        let harness = try await HubHarness()
+        let client = try await harness.connect()
+        let expired = try await harness.token(expiresIn: -30)
+        let reply = client.join("realtime:a", extra: ["access_token": .string(expired)])
+        let reason = reply?["response"]?["reason"]?.stringValue ?? ""
+        XCTAssertTrue(reason.hasPrefix("InvalidJWTToken: Token has expired"), reason)
+        try await harness.shutdown()
+    }
+
+    func testChannelClosesWhenItsTokenExpires() async throws {
+        let harness = try await HubHarness()
+        let client = try await harness.connect()
+        let shortLived = try await harness.token(expiresIn: 1)
+        XCTAssertEqual(client.join("realtime:a", extra: ["access_token": .string(shortLived)])?["status"], .string("ok"))
+        let system = client.transport.waitForEvent("system", timeout: 10)
+        XCTAssertEqual(system?.payloadValue?["message"]?.stringValue?.hasPrefix("Token has expired"), true)
+        XCTAssertEqual(system?.payloadValue?["status"], .string("error"))
+        XCTAssertNotNil(client.transport.waitForEvent("phx_close"))
+        XCTAssertNil(client.transport.closeCode, "expiry closes channels, not the socket")
+        try await harness.shutdown()
+    }
+
+    func testRefreshedTokenKeepsTheChannelPastTheOldExpiry() async throws {
+        let harness = try await HubHarness()
+        let client = try await harness.connect()
+        let shortLived = try await harness.token(expiresIn: 60)
+        client.join("realtime:a", extra: ["access_token": .string(shortLived)])
+        let fresh = try await harness.token(expiresIn: 3600)
+        client.send(topic: "realtime:a", event: "access_token", payload: .object(["access_token": .string(fresh)]),
+                    ref: "2", joinRef: "1")
+        try await harness.settle(client, topic: "realtime:a", ref: "hb1")
+        harness.clock.advance(by: 120)
+        try await client.connection.eventLoop.submit { client.connection.closeExpiredChannels() }.get()
+        try await harness.settle(client, topic: "realtime:a", ref: "hb2")
+        XCTAssertEqual(client.transport.count(of: "system"), 0)
+        XCTAssertEqual(client.transport.count(of: "phx_close"), 0)
+
+        harness.clock.advance(by: 3600)
+        try await client.connection.eventLoop.submit { client.connection.closeExpiredChannels() }.get()
+        let system = client.transport.waitForEvent("system")
+        XCTAssertEqual(system?.payloadValue?["message"]?.stringValue?.hasPrefix("Token has expired"), true)
+        try await harness.shutdown()
+    }
+
+    func testInvalidRefreshClosesTheChannel() async throws {
+        let harness = try await HubHarness()
+        let client = try await harness.connect()
+        client.join("realtime:a")
+        client.send(topic: "realtime:a", event: "access_token", payload: .object(["access_token": .string("garbage")]),
+                    ref: "2", joinRef: "1")
+        let system = client.transport.waitForEvent("system")
+        XCTAssertEqual(system?.payloadValue?["message"], .string("The token provided is not a valid JWT"))
+        XCTAssertNotNil(client.transport.waitForEvent("phx_close"))
+        try await harness.shutdown()
+    }
+}

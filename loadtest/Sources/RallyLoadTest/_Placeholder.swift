@@ -1,0 +1,1 @@
+@main enum RallyLoadTestPlaceholder { static func main() {} }
