@@ -30,7 +30,10 @@ let package = Package(
         // zlib (Debian zlib1g-dev) for permessage-deflate: raw deflate with window bits and sync flush.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         // Pure wire protocol: JSON, Phoenix v1/v2 serializers, binary kinds 3/4, join config. No I/O.
-        .target(name: "RallyProtocol", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
+        .target(name: "RallyProtocol", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ]),
         // RFC 6455 server transport: HTTP routing and upgrade, message assembly, UTF-8, permessage-deflate,
         // bounded outbound queue, shared pre-encoded frames, TLS.
         .target(name: "RallyWebSocket", dependencies: nio + [
