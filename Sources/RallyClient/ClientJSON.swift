@@ -1,23 +1,22 @@
 import NIOCore
 import RallyProtocol
 
-/// The client's access to JSON text. Delegates to RallyProtocol's parser and writer.
+/// The client's access to JSON text: RallyProtocol's parser and writer (key order and number
+/// literals are kept, so what the server sent can be compared exactly).
 enum ClientJSON {
     static func parse(_ buffer: ByteBuffer) throws -> JSON {
-        try TemporaryJSONParser.parse(buffer)
+        try JSON(parsing: buffer)
     }
 
     static func write(_ value: JSON, into buffer: inout ByteBuffer) {
-        TemporaryJSONWriter.write(value, into: &buffer)
+        JSONWriter.write(value, into: &buffer)
     }
 
-    static func writeString(_ text: String, into buffer: inout ByteBuffer) {
-        TemporaryJSONWriter.writeString(text, into: &buffer)
-    }
-
+    /// The compact serialization in a buffer sized exactly once.
     static func serialize(_ value: JSON) -> ByteBuffer {
         var buffer = ByteBuffer()
-        write(value, into: &buffer)
+        buffer.reserveCapacity(JSONWriter.byteCount(of: value))
+        JSONWriter.write(value, into: &buffer)
         return buffer
     }
 }

@@ -78,7 +78,7 @@ extension RealtimeConnection {
             let ref = session.nextRef()
             let reply = awaitAck ? session.expectReply(ref: ref, what: "broadcast ack on \(topic)") : nil
             try writeBroadcast(joinRef: session.joinRef(of: topic), ref: ref, topic: topic, event: event, payload: payload)
-            return reply.map { $0.map(Optional.some) } ?? eventLoop.makeSucceededFuture(nil)
+            return reply.map { $0.map { reply -> Reply? in reply } } ?? eventLoop.makeSucceededFuture(nil)
         }
     }
 

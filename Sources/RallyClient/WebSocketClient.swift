@@ -61,7 +61,12 @@ public enum WebSocketClient {
                 configuration: pipelineConfiguration(url: url, configuration: configuration, inbound: inbound)
             )
         }
-        return outcome.flatMap { $0 }.flatMap { outcome -> EventLoopFuture<WebSocketConnection> in
+        let timer = UpgradeTimer()
+        let timeout = channel.eventLoop.scheduleTask(in: configuration.upgradeTimeout) {
+            timer.fired = true
+            channel.close(promise: nil)
+        }
+        return outcome.flatMap { $0 }.always { _ in timeout.cancel() }.flatMap { outcome -> EventLoopFuture<WebSocketConnection> in
             switch outcome {
             case .upgraded(let connection):
                 return channel.eventLoop.makeSucceededFuture(connection)
@@ -70,6 +75,7 @@ public enum WebSocketClient {
             }
         }.flatMapErrorThrowing { error in
             channel.close(promise: nil)
+            if timer.fired { throw WebSocketClientError.timedOut("the upgrade response") }
             if let upgradeError = error as? NIOHTTPClientUpgradeError {
                 throw WebSocketClientError.handshakeFailed("\(upgradeError)")
             }
@@ -129,4 +135,9 @@ public enum WebSocketClient {
         try channel.pipeline.syncOperations.addHandler(handler)
         return WebSocketConnection(channel: channel, closeFuture: closed.futureResult, messages: stream)
     }
+}
+
+/// Set on the channel's event loop when the upgrade took too long (read there too).
+private final class UpgradeTimer: @unchecked Sendable {
+    var fired = false
 }

@@ -14,6 +14,8 @@ public struct WebSocketClientConfiguration: Sendable {
     public var maxMessageSize: Int = 1 << 24
     /// TCP connect timeout.
     public var connectTimeout: TimeAmount = .seconds(10)
+    /// How long the server may take to answer the upgrade request (Rally delays refusals by 2 s).
+    public var upgradeTimeout: TimeAmount = .seconds(15)
     /// How long `close()` waits for the server's close frame before dropping the TCP connection.
     public var closeTimeout: TimeAmount = .seconds(5)
     /// Most bytes of a refused upgrade response body kept in `WebSocketClientError.upgradeRefused`.

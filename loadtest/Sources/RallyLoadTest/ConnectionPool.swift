@@ -79,12 +79,14 @@ enum ConnectionPool {
         switch error {
         case let error as WebSocketClientError:
             if let status = error.refusalStatus { return "upgrade refused \(status)" }
-            if case .timedOut = error { return "reply timeout" }
+            if case .timedOut(let what) = error { return "timeout: \(what)" }
             return "\(error)"
         case let error as LoadTestError:
             return error.description
         case let error as IOError:
             return "io: \(String(cString: strerror(error.errnoCode)))"
+        case let error as NIOConnectionError:
+            return error.connectionErrors.first.map { failureReason($0.error) } ?? "connect failed"
         case let error as ChannelError:
             if case .connectTimeout = error { return "connect timeout" }
             return "channel: \(error)"

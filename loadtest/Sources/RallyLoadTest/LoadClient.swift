@@ -64,6 +64,7 @@ struct ClientTarget: Sendable {
         subscribeMessage = options.subscribeMessage
         sources = try SourceAddressPool(parsing: options.sourceAddresses)
         webSocket.connectTimeout = .seconds(10)
+        webSocket.upgradeTimeout = .milliseconds(Int64(min(15, options.connectTimeout) * 1000))
         webSocket.closeTimeout = .seconds(2)
     }
 

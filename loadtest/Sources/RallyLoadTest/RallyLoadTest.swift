@@ -13,6 +13,6 @@ struct RallyLoadTest: AsyncParsableCommand {
             Modes: rally-v1, rally-v2 (Phoenix/Supabase protocol), raw (any WebSocket peer, e.g. nginx + Nchan).
             See loadtest/README.md for the limits and sysctls large runs need.
             """,
-        subcommands: [StormCommand.self, FanoutCommand.self, ChatCommand.self]
+        subcommands: [StormCommand.self, FanoutCommand.self, ChatCommand.self, CheckCommand.self]
     )
 }
