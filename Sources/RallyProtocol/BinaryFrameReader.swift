@@ -43,7 +43,9 @@ struct BinaryFrameReader {
         let ref = try readRef(length: refLength, field: "ref")
         let topic = try readText(length: topicLength, field: "topic")
         let event = try readText(length: eventLength, field: "event")
-        let payload = buffer.readableBytes == 0 ? JSON.emptyObject : try readJSON(length: buffer.readableBytes, field: "payload")
+        let payload = buffer.readableBytes == 0
+            ? JSON.emptyObject
+            : try readJSON(length: buffer.readableBytes, field: "payload")
         return PhoenixMessage(joinRef: joinRef, ref: ref, topic: topic, event: event, payload: payload)
     }
 

@@ -19,13 +19,14 @@ public struct BroadcastEnvelope: Sendable, Equatable {
         guard case .json(let userPayload) = payload else { return nil }
         let inner = InnerPayload(event: event, payload: userPayload, meta: presentMeta)
         let size = V1Broadcast.fixedByteCount + JSONWriter.byteCount(ofString: topic) + inner.byteCount
-        var buffer = ByteBufferAllocator().buffer(capacity: size)
-        buffer.writeStaticString(V1Text.topicKey)
-        JSONWriter.writeString(topic, into: &buffer)
-        buffer.writeStaticString(V1Broadcast.afterTopic)
-        inner.write(into: &buffer)
-        buffer.writeStaticString(V1Broadcast.end)
-        return EncodedFrame(isBinary: false, bytes: buffer)
+        let bytes = ByteBuffer.emitting(size) { out in
+            out.raw(V1Text.topicKey)
+            out.string(topic)
+            out.raw(V1Broadcast.afterTopic)
+            inner.emit(into: &out)
+            out.raw(V1Broadcast.end)
+        }
+        return EncodedFrame(isBinary: false, bytes: bytes)
     }
 
     /// v2: kind 4 binary when `preferBinary` or the payload is binary, else the text array form
@@ -62,17 +63,19 @@ public struct BroadcastEnvelope: Sendable, Equatable {
         case .json(let value): (payloadLength, encoding) = (JSONWriter.byteCount(of: value), PayloadEncoding.json)
         case .binary(let bytes): (payloadLength, encoding) = (bytes.readableBytes, PayloadEncoding.binary)
         }
-        var buffer = ByteBufferAllocator().buffer(capacity: 5 + topicLength + eventLength + metadataLength + payloadLength)
-        buffer.writeMultipleIntegers(
-            BinaryFrameKind.userBroadcast.rawValue, UInt8(topicLength), UInt8(eventLength), UInt8(metadataLength), encoding)
-        buffer.writeString(topic)
-        buffer.writeString(event)
-        if let meta = presentMeta { JSONWriter.write(meta, into: &buffer) }
-        switch payload {
-        case .json(let value): JSONWriter.write(value, into: &buffer)
-        case .binary(let bytes): buffer.writeImmutableBuffer(bytes)
+        let size = 5 + topicLength + eventLength + metadataLength + payloadLength
+        let bytes = ByteBuffer.emitting(size) { out in
+            out.byte(BinaryFrameKind.userBroadcast.rawValue)
+            out.byte(UInt8(topicLength))
+            out.byte(UInt8(eventLength))
+            out.byte(UInt8(metadataLength))
+            out.byte(encoding)
+            out.raw(topic)
+            out.raw(event)
+            if let meta = presentMeta { out.value(meta) }
+            out.userPayload(payload)
         }
-        return EncodedFrame(isBinary: true, bytes: buffer)
+        return EncodedFrame(isBinary: true, bytes: bytes)
     }
 
     private var presentMeta: JSON? {
@@ -92,13 +95,13 @@ public struct BroadcastEnvelope: Sendable, Equatable {
         }
         let inner = InnerPayload(event: event, payload: userPayload, meta: presentMeta)
         let size = V2Broadcast.fixedByteCount + JSONWriter.byteCount(ofString: topic) + inner.byteCount
-        var buffer = ByteBufferAllocator().buffer(capacity: size)
-        buffer.writeStaticString(V2Broadcast.start)
-        JSONWriter.writeString(topic, into: &buffer)
-        buffer.writeStaticString(V2Broadcast.afterTopic)
-        inner.write(into: &buffer)
-        buffer.writeStaticString(V2Broadcast.end)
-        return buffer
+        return ByteBuffer.emitting(size) { out in
+            out.raw(V2Broadcast.start)
+            out.string(topic)
+            out.raw(V2Broadcast.afterTopic)
+            inner.emit(into: &out)
+            out.raw(V2Broadcast.end)
+        }
     }
 }
 
@@ -114,22 +117,32 @@ private struct InnerPayload {
     static let end: StaticString = "}"
 
     var byteCount: Int {
-        var count = Self.typeAndEventKey.utf8CodeUnitCount + Self.payloadKey.utf8CodeUnitCount + Self.end.utf8CodeUnitCount
-        count += JSONWriter.byteCount(ofString: event) + JSONWriter.byteCount(of: payload)
+        var count = Self.typeAndEventKey.utf8CodeUnitCount + JSONWriter.byteCount(ofString: event)
+        count += Self.payloadKey.utf8CodeUnitCount + JSONWriter.byteCount(of: payload) + Self.end.utf8CodeUnitCount
         if let meta { count += Self.metaKey.utf8CodeUnitCount + JSONWriter.byteCount(of: meta) }
         return count
     }
 
-    func write(into buffer: inout ByteBuffer) {
-        buffer.writeStaticString(Self.typeAndEventKey)
-        JSONWriter.writeString(event, into: &buffer)
-        buffer.writeStaticString(Self.payloadKey)
-        JSONWriter.write(payload, into: &buffer)
+    func emit(into out: inout JSONEmitter) {
+        out.raw(Self.typeAndEventKey)
+        out.string(event)
+        out.raw(Self.payloadKey)
+        out.value(payload)
         if let meta {
-            buffer.writeStaticString(Self.metaKey)
-            JSONWriter.write(meta, into: &buffer)
+            out.raw(Self.metaKey)
+            out.value(meta)
         }
-        buffer.writeStaticString(Self.end)
+        out.raw(Self.end)
+    }
+}
+
+extension JSONEmitter {
+    /// A kind-3/4 user payload: compact JSON, or the readable bytes of a binary payload.
+    mutating func userPayload(_ payload: BroadcastPayload) {
+        switch payload {
+        case .json(let value): self.value(value)
+        case .binary(let buffer): buffer.withUnsafeReadableBytes { bytes($0) }
+        }
     }
 }
 

@@ -58,7 +58,8 @@ public enum InboundDecoder {
             return .failure(ProtocolError("expected a JSON array [join_ref, ref, topic, event, payload] for vsn 2.0.0"))
         }
         guard elements.count >= 5 else {
-            return .failure(ProtocolError("expected 5 elements [join_ref, ref, topic, event, payload], got \(elements.count)"))
+            return .failure(ProtocolError(
+                "expected 5 elements [join_ref, ref, topic, event, payload], got \(elements.count)"))
         }
         return Result { () throws(ProtocolError) in
             PhoenixMessage(

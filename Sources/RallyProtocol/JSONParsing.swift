@@ -34,6 +34,11 @@ extension JSON {
         self = try text.withUTF8 { JSON.parseResult(UnsafeRawBufferPointer($0)) }.get()
     }
 
+    /// Parses one RFC 8259 JSON text from the readable bytes of `buffer` (same as `init(parsing:)`).
+    public static func parse(_ buffer: ByteBuffer) throws(JSONParseError) -> JSON {
+        try JSON(parsing: buffer)
+    }
+
     private static func parseResult(_ bytes: UnsafeRawBufferPointer) -> Result<JSON, JSONParseError> {
         var scanner = JSONScanner(bytes: bytes)
         return Result { () throws(JSONParseError) in try scanner.parseDocument() }

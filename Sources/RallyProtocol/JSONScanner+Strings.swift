@@ -113,7 +113,9 @@ extension JSONScanner {
         guard bytes.count - index >= 6 else { throw failure("truncated \\u escape") }
         var value: UInt32 = 0
         for offset in 2..<6 {
-            guard let digit = Self.hexValue(bytes[index + offset]) else { throw failure("invalid hex digit in \\u escape") }
+            guard let digit = Self.hexValue(bytes[index + offset]) else {
+                throw failure("invalid hex digit in \\u escape")
+            }
             value = value << 4 | digit
         }
         index += 6
@@ -167,7 +169,8 @@ extension JSONScanner {
 
 /// Strict UTF-8 validation (no overlongs, no surrogates, nothing above U+10FFFF).
 enum UTF8Validation {
-    static func isValid<Bytes: RandomAccessCollection>(_ bytes: Bytes) -> Bool where Bytes.Element == UInt8, Bytes.Index == Int {
+    static func isValid<Bytes: RandomAccessCollection>(_ bytes: Bytes) -> Bool
+    where Bytes.Element == UInt8, Bytes.Index == Int {
         var index = bytes.startIndex
         while index < bytes.endIndex {
             let lead = bytes[index]

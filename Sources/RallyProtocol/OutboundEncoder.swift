@@ -36,17 +36,17 @@ public enum OutboundEncoder {
             + JSONWriter.byteCount(ofString: message.event)
             + JSONWriter.byteCount(of: message.payload)
             + JSONWriter.byteCount(of: message.ref ?? .null)
-        var buffer = ByteBufferAllocator().buffer(capacity: size)
-        buffer.writeStaticString(V1Text.topicKey)
-        JSONWriter.writeString(message.topic, into: &buffer)
-        buffer.writeStaticString(V1Text.eventKey)
-        JSONWriter.writeString(message.event, into: &buffer)
-        buffer.writeStaticString(V1Text.payloadKey)
-        JSONWriter.write(message.payload, into: &buffer)
-        buffer.writeStaticString(V1Text.refKey)
-        JSONWriter.write(message.ref ?? .null, into: &buffer)
-        buffer.writeStaticString(V1Text.end)
-        return buffer
+        return ByteBuffer.emitting(size) { out in
+            out.raw(V1Text.topicKey)
+            out.string(message.topic)
+            out.raw(V1Text.eventKey)
+            out.string(message.event)
+            out.raw(V1Text.payloadKey)
+            out.value(message.payload)
+            out.raw(V1Text.refKey)
+            out.value(message.ref ?? .null)
+            out.raw(V1Text.end)
+        }
     }
 
     private static func encodeV2(_ message: OutboundMessage) -> ByteBuffer {
@@ -58,19 +58,19 @@ public enum OutboundEncoder {
             + JSONWriter.byteCount(ofString: message.topic)
             + JSONWriter.byteCount(ofString: message.event)
             + JSONWriter.byteCount(of: message.payload)
-        var buffer = ByteBufferAllocator().buffer(capacity: size)
-        buffer.writeInteger(ASCII.openBracket)
-        JSONWriter.write(joinRef, into: &buffer)
-        buffer.writeInteger(ASCII.comma)
-        JSONWriter.write(ref, into: &buffer)
-        buffer.writeInteger(ASCII.comma)
-        JSONWriter.writeString(message.topic, into: &buffer)
-        buffer.writeInteger(ASCII.comma)
-        JSONWriter.writeString(message.event, into: &buffer)
-        buffer.writeInteger(ASCII.comma)
-        JSONWriter.write(message.payload, into: &buffer)
-        buffer.writeInteger(ASCII.closeBracket)
-        return buffer
+        return ByteBuffer.emitting(size) { out in
+            out.byte(ASCII.openBracket)
+            out.value(joinRef)
+            out.byte(ASCII.comma)
+            out.value(ref)
+            out.byte(ASCII.comma)
+            out.string(message.topic)
+            out.byte(ASCII.comma)
+            out.string(message.event)
+            out.byte(ASCII.comma)
+            out.value(message.payload)
+            out.byte(ASCII.closeBracket)
+        }
     }
 }
 

@@ -8,6 +8,12 @@ import Glibc
 import Musl
 #endif
 
+/// Presence refs from the process-wide generator.
+public enum PhxRef {
+    /// A new unique 16-character ref (see `PhxRefGenerator`).
+    public static func next() -> String { PhxRefGenerator.shared.next() }
+}
+
 /// Generates presence refs the way phoenix_pubsub does (`shard.ex` `random_ref/0`):
 /// base64url without padding of 8 bytes wall-clock nanoseconds, 2 bytes node hash, 2 bytes counter,
 /// a 16-character string such as `"GHlE8VLvxuKGzQJN"`.
@@ -30,7 +36,10 @@ public final class PhxRefGenerator: Sendable {
     /// - Parameters:
     ///   - nodeName: hashed into the 2-byte node part (e.g. a cluster node id); random when nil.
     ///   - clock: nanoseconds since the Unix epoch; injectable for tests.
-    public init(nodeName: String? = nil, clock: @escaping @Sendable () -> UInt64 = PhxRefGenerator.wallClockNanoseconds) {
+    public init(
+        nodeName: String? = nil,
+        clock: @escaping @Sendable () -> UInt64 = PhxRefGenerator.wallClockNanoseconds
+    ) {
         if let nodeName {
             self.nodeHash = UInt16(truncatingIfNeeded: FNV1a64.hash(nodeName.utf8))
         } else {
@@ -49,8 +58,11 @@ public final class PhxRefGenerator: Sendable {
         }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(12)
-        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: nanoseconds >> UInt64(shift))) }
-        bytes.append(contentsOf: [UInt8(nodeHash >> 8), UInt8(nodeHash & 0xFF), UInt8(counter >> 8), UInt8(counter & 0xFF)])
+        for shift in stride(from: 56, through: 0, by: -8) {
+            bytes.append(UInt8(truncatingIfNeeded: nanoseconds >> UInt64(shift)))
+        }
+        bytes.append(contentsOf: [UInt8(nodeHash >> 8), UInt8(nodeHash & 0xFF)])
+        bytes.append(contentsOf: [UInt8(counter >> 8), UInt8(counter & 0xFF)])
         return Base64.encode(bytes, urlSafe: true)
     }
 
@@ -81,7 +93,9 @@ enum Base64 {
             for position in 0...available {
                 output.append(alphabet[Int(group >> UInt32(18 - 6 * position) & 0x3F)])
             }
-            if !urlSafe, available < 3 { output.append(contentsOf: repeatElement(UInt8(ascii: "="), count: 3 - available)) }
+            if !urlSafe, available < 3 {
+                output.append(contentsOf: repeatElement(UInt8(ascii: "="), count: 3 - available))
+            }
         }
         return String(decoding: output, as: UTF8.self)
     }

@@ -17,6 +17,11 @@ public enum Replies {
         .object(["status": .string("error"), "response": .object(response)])
     }
 
+    /// {"status":"error","response":{}}: Realtime's answer to a denied or unknown presence call.
+    public static func errorWithoutReason() -> JSON {
+        error(response: JSONObject())
+    }
+
     /// Join ok: {"status":"ok","response":{"postgres_changes":[<entry + "id">...]}}
     ///
     /// Each entry is the client's object in request order with `"id"` set to `postgresChangesID(entry)`
