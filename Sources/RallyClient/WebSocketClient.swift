@@ -79,6 +79,9 @@ public enum WebSocketClient {
             if let upgradeError = error as? NIOHTTPClientUpgradeError {
                 throw WebSocketClientError.handshakeFailed("\(upgradeError)")
             }
+            if error is ChannelError {
+                throw WebSocketClientError.handshakeFailed("connection closed during the upgrade (\(error))")
+            }
             throw error
         }
     }
@@ -104,7 +107,10 @@ public enum WebSocketClient {
                 channel.eventLoop.makeCompletedFuture {
                     let promise = channel.eventLoop.makePromise(of: RefusedUpgrade.self)
                     let collector = RefusedUpgradeCollector(promise: promise, maxBodySize: configuration.maxRefusalBodySize)
-                    try channel.pipeline.syncOperations.addHandler(collector)
+                    do { try channel.pipeline.syncOperations.addHandler(collector) } catch {
+                        promise.fail(error)
+                        throw error
+                    }
                     return .refused(promise.futureResult)
                 }
             }
@@ -132,7 +138,11 @@ public enum WebSocketClient {
         let handler = WebSocketFrameHandler(
             configuration: configuration, deliver: deliver, finishInbound: { continuation.finish() }, closed: closed
         )
-        try channel.pipeline.syncOperations.addHandler(handler)
+        do { try channel.pipeline.syncOperations.addHandler(handler) } catch {
+            closed.fail(error)
+            continuation.finish()
+            throw error
+        }
         return WebSocketConnection(channel: channel, closeFuture: closed.futureResult, messages: stream)
     }
 }
