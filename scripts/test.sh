@@ -10,10 +10,14 @@ skip=" ${RALLY_TEST_SKIP:-} "
 stage() { echo; echo "=== $1 ==="; }
 started=$(date +%s)
 
+stage "services (PostgreSQL, Redis on loopback)"
+eval "$(scripts/services.sh start)"
+trap 'scripts/services.sh stop >/dev/null 2>&1 || true' EXIT
+
 if [[ "$skip" != *" swift "* ]]; then
   stage "swift test"
   swift build --build-tests
-  swift test --skip-build
+  swift test --skip-build --disable-swift-testing
 fi
 
 stage "release build"
