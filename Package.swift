@@ -35,6 +35,7 @@ let package = Package(
         // bounded outbound queue, shared pre-encoded frames, TLS.
         .target(name: "RallyWebSocket", dependencies: nio + [
             "CZlib",
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOWebSocket", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
