@@ -56,15 +56,28 @@ run fanout-nchan-2p fanout --mode raw --url "ws://$nchan/sub/{topic}" --publish-
 run chat-nchan chat --mode raw --url "ws://$nchan/pubsub/{topic}" --rooms 4 --members 4 --rate 20 --messages 10
 grep -q "<svg" "$work/fanout.html" || { echo "smoke: HTML report has no plot" >&2; exit 1; }
 
-python3 loadtest/peer/fake_rally.py --port "$peer_port" --http-port $((peer_port + 1)) > "$work/peer.log" &
-peer_pid=$!
-for _ in $(seq 200); do grep -q listening "$work/peer.log" && break; sleep 0.05; done
+# The Rally modes against a real Rally node (RALLY_BIN, as scripts/test.sh exports), else the fake peer.
+secret=smoke-secret-0123456789abcdef
+if [[ -n "${RALLY_BIN:-}" ]]; then
+  RALLY_MESSAGES_PER_SECOND=100000 RALLY_MESSAGE_BURST=100000 RALLY_CONNECT_ERROR_DELAY_MS=0 \
+    "$RALLY_BIN" serve --port "$peer_port" --mode production --jwt-secret "$secret" > "$work/peer.log" 2>&1 &
+  peer_pid=$!
+  http_url="http://127.0.0.1:$peer_port/api/broadcast"
+else
+  python3 loadtest/peer/fake_rally.py --port "$peer_port" --http-port $((peer_port + 1)) > "$work/peer.log" &
+  peer_pid=$!
+  http_url="http://127.0.0.1:$((peer_port + 1))/api/broadcast"
+fi
+for _ in $(seq 600); do grep -q listening "$work/peer.log" && break; sleep 0.05; done
+grep -q listening "$work/peer.log" || { cat "$work/peer.log" >&2; echo "smoke: peer did not start" >&2; exit 1; }
 peer="ws://127.0.0.1:$peer_port/socket/websocket"
-timeout 30 "$bin" check --url "$peer" --token smoke --refused-token refuse-me
+user=$(python3 loadtest/mint_jwt.py --secret "$secret" --role authenticated --hours 1)
+service=$(python3 loadtest/mint_jwt.py --secret "$secret" --role service_role --hours 1)
+timeout 30 "$bin" check --url "$peer" --token "$user" --refused-token refuse-me
 for mode in rally-v1 rally-v2; do
-  run "fanout-$mode-ws" fanout --mode $mode --url "$peer" --token smoke --subscribers 20 --messages 50 --publish ws
-  run "fanout-$mode-http" fanout --mode $mode --url "$peer" --token smoke --subscribers 20 --messages 50 \
-    --publish http --publish-url "http://127.0.0.1:$((peer_port + 1))/api/broadcast"
-  run "chat-$mode" chat --mode $mode --url "$peer" --token smoke --rooms 2 --members 3 --rate 20 --messages 5
+  run "fanout-$mode-ws" fanout --mode $mode --url "$peer" --token "$user" --subscribers 20 --messages 50 --publish ws
+  run "fanout-$mode-http" fanout --mode $mode --url "$peer" --token "$service" --subscribers 20 --messages 50 \
+    --publish http --publish-url "$http_url"
+  run "chat-$mode" chat --mode $mode --url "$peer" --token "$user" --rooms 2 --members 3 --rate 20 --messages 5
 done
 echo "smoke: rally-loadtest ok" >&2
