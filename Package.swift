@@ -64,7 +64,8 @@ let package = Package(
         ]),
         // Server assembly: configuration, HTTP routes, metrics, drain, demo page.
         .target(name: "RallyServer", dependencies: nio + [
-            "RallyProtocol", "RallyWebSocket", "RallyAuth", "RallyHub",
+            "RallyProtocol", "RallyWebSocket", "RallyAuth", "RallyHub", "RallyAccess", "RallyDirectory",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
