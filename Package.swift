@@ -56,9 +56,16 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
         ]),
+        // The privacy rules applied to the hub: a TopicAuthorizer over a Directory, and live revocation.
+        .target(name: "RallyAccess", dependencies: [
+            "RallyHub", "RallyDirectory", "RallyPrivacy", "RallyAuth",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // Server assembly: configuration, HTTP routes, metrics, drain, demo page.
         .target(name: "RallyServer", dependencies: nio + [
-            "RallyProtocol", "RallyWebSocket", "RallyAuth", "RallyHub",
+            "RallyProtocol", "RallyWebSocket", "RallyAuth", "RallyHub", "RallyAccess", "RallyDirectory",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -100,6 +107,8 @@ let package = Package(
         ]),
         .testTarget(name: "RallyHubTests", dependencies: [
             "RallyHub", .product(name: "NIOEmbedded", package: "swift-nio"),
+            "RallyAccess", "RallyDirectory", "RallyPrivacy",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
         ]),
         .testTarget(name: "RallyServerTests", dependencies: ["RallyServer", "RallyClient"]),
         .testTarget(name: "RallyPrivacyTests", dependencies: ["RallyPrivacy"]),

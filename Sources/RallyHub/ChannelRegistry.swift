@@ -75,6 +75,10 @@ struct ChannelRegistry {
         channels[topic]?.access = access
     }
 
+    mutating func updateAccess(topic: String, access: TopicAccess) {
+        channels[topic]?.access = access
+    }
+
     @discardableResult
     mutating func remove(topic: String) -> Channel? {
         channels.removeValue(forKey: topic)

@@ -36,6 +36,17 @@ public final class ConnectionTracker: Sendable {
         }
     }
 
+    /// Runs `body` for every open connection, on that connection's loop; completes when every returned future has.
+    func forEachConnection(on loop: EventLoop,
+                           _ body: @escaping @Sendable (ClientConnection) -> EventLoopFuture<Void>) -> EventLoopFuture<Void> {
+        let perLoop = tables.map { table in
+            table.eventLoop.flatSubmit {
+                EventLoopFuture.andAllComplete(table.connections.values.map(body), on: table.eventLoop)
+            }
+        }
+        return EventLoopFuture.andAllComplete(perLoop, on: loop)
+    }
+
     /// Closes every socket with `code`, `batchSize` per loop at a time with `interval` between batches. The future
     /// completes when every loop has issued its closes.
     func closeAll(code: WebSocketErrorCode, reason: String, batchSize: Int, interval: TimeAmount,

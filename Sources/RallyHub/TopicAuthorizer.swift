@@ -23,6 +23,11 @@ public enum AuthorizationDecision: Sendable {
     public static func unauthorized(_ subtopic: String) -> AuthorizationDecision {
         .deny(reason: "Unauthorized: You do not have permissions to read from this Channel topic: \(subtopic)")
     }
+
+    /// The `system` message of a channel closed because its right was taken away while joined.
+    public static func revokedMessage(_ subtopic: String) -> String {
+        "Unauthorized: You no longer have permission to read from this Channel topic: \(subtopic)"
+    }
 }
 
 /// Decides who may join which topic. Runs on every join and every token refresh, whatever `private` flag the

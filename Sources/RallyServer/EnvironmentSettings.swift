@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import RallyDirectory
 import RallyWebSocket
 
 /// Every `RALLY_*` variable: its name, what it sets, its default, and how it is parsed. One table, read in one
@@ -10,7 +11,7 @@ public struct EnvironmentSetting: Sendable {
     public let summary: String
     let apply: @Sendable (inout RallyConfiguration, String) throws -> Void
 
-    public static let all: [EnvironmentSetting] = network + security + limits + operations
+    public static let all: [EnvironmentSetting] = network + security + database + limits + operations
 }
 
 extension RallyConfiguration {
@@ -88,6 +89,19 @@ extension EnvironmentSetting {
         },
         .init("RALLY_ECHO", "true in embedded, else false", "serve the /echo endpoint (conformance tests)") {
             $0.echoEnabled = try Parse.bool($1)
+        },
+    ]
+
+    static let database: [EnvironmentSetting] = [
+        .init("RALLY_DATABASE_URL", "unset (in-memory directory)",
+              "postgres://user:pass@host:port/db (sslmode disable, prefer or require): the directory behind the privacy rules") {
+            _ = try DatabaseURL($1)
+            $0.databaseURL = $1
+        },
+        .init("RALLY_EVENTS_DATABASE_URL", "unset (events in RALLY_DATABASE_URL)",
+              "a separate events database (events, event_attendance), as in seed 000") {
+            _ = try DatabaseURL($1)
+            $0.eventsDatabaseURL = $1
         },
     ]
 }

@@ -21,6 +21,11 @@ public struct RallyConfiguration: Sendable {
     /// `/echo` endpoint for conformance tests (every message echoed). Default: on in embedded mode only.
     public var echoEnabled: Bool?
     public var allowAnonymous = false
+    /// `postgres://…` of the directory behind the privacy rules (users, friendships, groups, plans; events too
+    /// unless `eventsDatabaseURL` is set). Unset: the in-memory directory (demo data in embedded mode).
+    public var databaseURL: String?
+    /// The events database when the catalogue lives apart from user data (seed 000's split).
+    public var eventsDatabaseURL: String?
     /// Sockets this node accepts at most; past it upgrades get 503.
     public var maxConnections = 1_000_000
     /// Sockets per client IP address; past it upgrades get 429.
@@ -56,6 +61,9 @@ public struct RallyConfiguration: Sendable {
             throw ConfigurationError("RALLY_JWT_SECRET must be at least 16 bytes")
         }
         if threads < 1 { throw ConfigurationError("RALLY_THREADS must be at least 1") }
+        if eventsDatabaseURL != nil && databaseURL == nil {
+            throw ConfigurationError("RALLY_EVENTS_DATABASE_URL needs RALLY_DATABASE_URL")
+        }
     }
 }
 

@@ -15,16 +15,19 @@ public final class RallyNode: Sendable {
     public let port: Int
     /// Embedded mode: mints demo tokens; nil in production.
     public let demoTokens: DemoTokenMinter?
+    /// The directory and rules deciding who may join what, and their live revocation.
+    public let access: AccessRuntime
     private let group: MultiThreadedEventLoopGroup
     private let server: WebSocketServer
     private let logger: Logger
 
     private init(configuration: RallyConfiguration, services: HubServices, port: Int, demoTokens: DemoTokenMinter?,
-                 group: MultiThreadedEventLoopGroup, server: WebSocketServer, logger: Logger) {
+                 access: AccessRuntime, group: MultiThreadedEventLoopGroup, server: WebSocketServer, logger: Logger) {
         self.configuration = configuration
         self.services = services
         self.port = port
         self.demoTokens = demoTokens
+        self.access = access
         self.group = group
         self.server = server
         self.logger = logger
@@ -41,21 +44,23 @@ public final class RallyNode: Sendable {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
         let verifier = try await TokenVerifier(configuration: AuthConfiguration(
             jwtSecret: configuration.jwtSecret, jwksPath: configuration.jwksPath))
-        let services = HubServices(hub: Hub(group: group), verifier: verifier,
-                                   authorizer: FreeFormAuthorizer(allowAnonymous: configuration.allowAnonymous),
+        let access = try await AccessRuntime.make(configuration, logger: logger)
+        let services = HubServices(hub: Hub(group: group), verifier: verifier, authorizer: access.authorizer,
                                    limits: configuration.limits, logger: logger)
         let minter = configuration.mode == .embedded && configuration.jwtSecret != nil
             ? DemoTokenMinter(tokens: DemoTokens(verifier: verifier, lifetime: 24 * 3600)) : nil
         let delegate = RallyHTTPDelegate(
             configuration: configuration, services: services, metrics: metrics,
             demo: try minter.map { try DemoEndpoints(tokens: $0.tokens) },
-            readiness: { loop in loop.makeSucceededFuture([:]) })
+            readiness: { loop in access.readiness(on: loop) })
         let server = WebSocketServer(configuration: configuration.effectiveServer, group: group, delegate: delegate)
         do {
+            try access.startRevocation(services: services)
             let port = try await server.start()
             return RallyNode(configuration: configuration, services: services, port: port, demoTokens: minter,
-                             group: group, server: server, logger: logger)
+                             access: access, group: group, server: server, logger: logger)
         } catch {
+            await access.stop()
             try? await group.shutdownGracefully()
             throw error
         }
@@ -88,6 +93,7 @@ public final class RallyNode: Sendable {
             finish()
         }
         try? await finished.futureResult.get()
+        await access.stop()
         try? await group.shutdownGracefully()
     }
 

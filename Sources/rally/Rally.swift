@@ -8,7 +8,7 @@ struct Rally: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rally",
         abstract: "Rally: a realtime WebSocket hub speaking the Supabase Realtime / Phoenix Channels protocol.",
-        subcommands: [Serve.self, Env.self],
+        subcommands: [Serve.self, Env.self, Migrate.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -26,6 +26,20 @@ struct Env: ParsableCommand {
                 : "\(setting.name.padding(toLength: 30, withPad: " ", startingAt: 0)) \(setting.defaultValue) — \(setting.summary)")
         }
         Console.write(lines.joined(separator: "\n"))
+    }
+}
+
+/// Applies Rally's schema and NOTIFY triggers to `RALLY_DATABASE_URL` (and `RALLY_EVENTS_DATABASE_URL`).
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create the tables and triggers Rally reads in RALLY_DATABASE_URL (idempotent).")
+
+    func run() async throws {
+        var configuration = RallyConfiguration()
+        try configuration.apply(environment: ProcessInfo.processInfo.environment)
+        let applied = try await DatabaseMigration.run(configuration)
+        Console.write(applied.isEmpty ? "rally: schema up to date"
+                                      : "rally: applied \(applied.joined(separator: ", "))")
     }
 }
 

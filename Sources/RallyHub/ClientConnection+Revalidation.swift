@@ -1,0 +1,46 @@
+import NIOCore
+import RallyAuth
+
+/// Live revocation: when the facts behind the join rules change, the joined channels they touch are decided
+/// again with the identity they hold, and the ones no longer allowed are closed (`system` error, `phx_close`).
+extension ClientConnection {
+    /// Re-authorizes every joined channel whose subtopic `affects` selects. Runs on this connection's loop; the
+    /// future completes once every check has been acted on.
+    func revalidateChannels(where affects: @escaping @Sendable (String) -> Bool) -> EventLoopFuture<Void> {
+        eventLoop.assertInEventLoop()
+        let checks = registry.channels.values
+            .filter { $0.phase == .joined && affects($0.subtopic) }
+            .map { revalidate($0) }
+        return EventLoopFuture.andAllComplete(checks, on: eventLoop)
+    }
+
+    private func revalidate(_ channel: ChannelRegistry.Channel) -> EventLoopFuture<Void> {
+        guard let identity = channel.identity else { return eventLoop.makeSucceededVoidFuture() }
+        let topic = channel.topic
+        let generation = channel.generation
+        return services.authorizer.authorize(subtopic: channel.subtopic, identity: identity,
+                                             isPrivate: channel.config.isPrivate, on: eventLoop)
+            .hop(to: eventLoop)
+            .map { [self] decision in
+                guard registry.isCurrent(topic: topic, generation: generation),
+                      let current = registry.channel(topic), current.phase == .joined else { return }
+                switch decision {
+                case .allow(let access):
+                    registry.updateAccess(topic: topic, access: access)
+                case .deny:
+                    metrics.rejection("access_revoked").increment()
+                    closeChannel(current, message: AuthorizationDecision.revokedMessage(current.subtopic))
+                }
+            }
+    }
+}
+
+extension HubServices {
+    /// Re-decides, on every connection's own loop, the joined channels whose subtopic `affects` selects, and
+    /// closes those no longer allowed. Completes when every loop has acted on every answer.
+    public func revalidate(where affects: @escaping @Sendable (String) -> Bool) -> EventLoopFuture<Void> {
+        connections.forEachConnection(on: hub.loops[0]) { connection in
+            connection.revalidateChannels(where: affects)
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import RallyAccess
+import RallyAuth
+import RallyDirectory
+import RallyPrivacy
+import XCTest
+
+/// Which joined topics a directory change sends back to the rules, and how a token becomes a viewer.
+final class RevocationScopeTests: XCTestCase {
+    let a = DemoData.alice, b = DemoData.bob, c = DemoData.carol
+    let group = DemoData.rooftopCrew, plan = DemoData.fridayDinner, event = DemoData.aliceBirthday
+
+    func id(_ uuid: UUID) -> String { uuid.uuidString.lowercased() }
+
+    func testFriendshipChangesTouchBothProfilesAndEveryEvent() {
+        let change = DirectoryChange.friendship(.delete, a: a, b: b, status: .accepted)
+        XCTAssertTrue(RevocationScope.affects(change, subtopic: "profile:\(id(a))"))
+        XCTAssertTrue(RevocationScope.affects(change, subtopic: "profile:\(id(b))"))
+        XCTAssertTrue(RevocationScope.affects(change, subtopic: "event:\(id(event))"))
+        XCTAssertFalse(RevocationScope.affects(change, subtopic: "profile:\(id(c))"))
+        XCTAssertFalse(RevocationScope.affects(change, subtopic: "group:\(id(group))"))
+        XCTAssertFalse(RevocationScope.affects(change, subtopic: "lobby"))
+    }
+
+    func testMembershipPlanAndEventChangesTouchTheirOwnTopic() {
+        XCTAssertTrue(RevocationScope.affects(.groupMember(.delete, group: group, user: b), subtopic: "group:\(id(group))"))
+        XCTAssertFalse(RevocationScope.affects(.groupMember(.delete, group: group, user: b),
+                                               subtopic: "group:\(id(DemoData.jazzLovers))"))
+        XCTAssertTrue(RevocationScope.affects(.group(.update, group: group, privacy: .private),
+                                              subtopic: "group:\(id(group))"))
+        XCTAssertTrue(RevocationScope.affects(.planParticipant(.update, plan: plan, user: c, status: "declined"),
+                                              subtopic: "plan:\(id(plan))"))
+        XCTAssertTrue(RevocationScope.affects(.event(.update, event: event, visibility: .private, active: true),
+                                              subtopic: "event:\(id(event))"))
+        XCTAssertTrue(RevocationScope.affects(.user(.update, user: a, privacy: .private), subtopic: "profile:\(id(a))"))
+        XCTAssertFalse(RevocationScope.affects(.user(.update, user: a, privacy: .private), subtopic: "feed:\(id(a))"))
+    }
+
+    func testResyncTouchesEveryWellFormedTopicAndLiveDataNone() {
+        XCTAssertTrue(RevocationScope.affects(.resync, subtopic: "lobby"))
+        XCTAssertTrue(RevocationScope.affects(.resync, subtopic: "user:\(id(a))"))
+        XCTAssertFalse(RevocationScope.affects(.notification(.insert, id: UUID(), user: a), subtopic: "user:\(id(a))"))
+        XCTAssertFalse(RevocationScope.affects(.groupMessage(.insert, id: 1, group: group), subtopic: "group:\(id(group))"))
+        XCTAssertFalse(RevocationScope.affects(.plan(.update, plan: plan, status: "done"), subtopic: "plan:\(id(plan))"))
+    }
+
+    func testViewerFromIdentity() {
+        let expiry = Date()
+        let user = Identity(role: .authenticated, rawRole: "authenticated", subject: id(a).uppercased(), expiresAt: expiry)
+        XCTAssertEqual(DirectoryAuthorizer.viewer(of: user), .signedIn(a))
+        let odd = Identity(role: .authenticated, rawRole: "authenticated", subject: "user-1", expiresAt: expiry)
+        XCTAssertEqual(DirectoryAuthorizer.viewer(of: odd), ViewerIdentity(role: .authenticated, userID: nil))
+        let service = Identity(role: .serviceRole, rawRole: "service_role", subject: nil, expiresAt: expiry)
+        XCTAssertEqual(DirectoryAuthorizer.viewer(of: service), .service())
+        let anon = Identity(role: .anon, rawRole: "anon", subject: id(a), expiresAt: expiry)
+        XCTAssertEqual(DirectoryAuthorizer.viewer(of: anon), .anonymous)
+    }
+}
