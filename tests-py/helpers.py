@@ -179,7 +179,8 @@ class RawSocket:
         await self.send({"topic": topic, "event": "phx_join", "payload": {"config": config},
                          "ref": ref, "join_ref": ref})
         reply, _ = await self.reply_to(ref, topic)
-        assert reply["payload"]["status"] == "ok", reply
+        assert reply == {"topic": topic, "event": "phx_reply", "ref": ref,
+                         "payload": {"status": "ok", "response": {"postgres_changes": []}}}, reply
         return reply
 
     async def close(self) -> None:
