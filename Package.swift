@@ -25,16 +25,21 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // zlib (Debian zlib1g-dev) for permessage-deflate: raw deflate with window bits and sync flush.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         // Pure wire protocol: JSON, Phoenix v1/v2 serializers, binary kinds 3/4, join config. No I/O.
-        .target(name: "RallyProtocol", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
+        .target(name: "RallyProtocol", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ]),
         // RFC 6455 server transport: HTTP routing and upgrade, message assembly, UTF-8, permessage-deflate,
         // bounded outbound queue, shared pre-encoded frames, TLS.
         .target(name: "RallyWebSocket", dependencies: nio + [
             "CZlib",
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOWebSocket", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -66,6 +71,15 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOWebSocket", package: "swift-nio"),
         ]),
+        // Who may see what: the privacy rules as pure functions (topic kinds, join and item decisions). No I/O.
+        .target(name: "RallyPrivacy"),
+        // The directory behind the rules (friendships, groups, plans, events): a protocol with an in-memory and a
+        // Postgres implementation, the SQL migrations and their NOTIFY triggers.
+        .target(name: "RallyDirectory", dependencies: [
+            "RallyPrivacy",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "rally", dependencies: [
             "RallyServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -80,11 +94,19 @@ let package = Package(
         .testTarget(name: "RallyWebSocketTests", dependencies: [
             "RallyWebSocket", .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
-        .testTarget(name: "RallyAuthTests", dependencies: ["RallyAuth"]),
+        .testTarget(name: "RallyAuthTests", dependencies: [
+            "RallyAuth",
+            .product(name: "JWTKit", package: "jwt-kit"),
+        ]),
         .testTarget(name: "RallyHubTests", dependencies: [
             "RallyHub", .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
         .testTarget(name: "RallyServerTests", dependencies: ["RallyServer", "RallyClient"]),
+        .testTarget(name: "RallyPrivacyTests", dependencies: ["RallyPrivacy"]),
+        .testTarget(name: "RallyDirectoryTests", dependencies: [
+            "RallyDirectory", "RallyPrivacy",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+        ]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -81,6 +81,11 @@ public final class ClientConnection: WebSocketSessionHandler {
             size = bytes.readableBytes
             decoded = InboundDecoder.decodeBinary(bytes, version: version)
         }
+        guard size <= services.limits.maxMessageBytes else {
+            metrics.rejection("message_size").increment()
+            closeSocket(code: .messageTooLarge, reason: "message too big", cause: "message_size")
+            return
+        }
         switch decoded {
         case .success(.message(let message)): dispatch(message, size: size)
         case .success(.userBroadcast(let push)): handleUserBroadcast(push, size: size)

@@ -2,6 +2,9 @@ import NIOCore
 
 /// Per-socket limits of the hub. Every default is documented in README.md ("Limits and close codes").
 public struct HubLimits: Sendable {
+    /// Largest message a client may send on a realtime socket (bytes) → close 1009. The transport enforces its own,
+    /// possibly larger, bound for every endpoint.
+    public var maxMessageBytes = 1024 * 1024
     /// Channels one socket may have joined at once (`ChannelRateLimitReached: Too many channels`).
     public var maxChannelsPerSocket = 100
     /// Joins per second per socket, as a token bucket of this burst and rate

@@ -29,9 +29,7 @@ struct PresenceTable: Sendable {
             previousRef = old.entry.phxRef
             diff.leaves[old.key, default: []].append(old.entry.wireMeta)
         }
-        var wire = meta
-        wire["phx_ref"] = .string(ref)
-        if let previousRef { wire["phx_ref_prev"] = .string(previousRef) }
+        let wire = PresenceShapes.meta(meta, phxRef: ref, phxRefPrev: previousRef)
         let entry = Entry(ownerID: owner, phxRef: ref, userMeta: meta, wireMeta: wire)
         insert(entry, key: key)
         diff.joins[key, default: []].append(wire)
@@ -48,11 +46,7 @@ struct PresenceTable: Sendable {
 
     /// `presence_state`: `{key: {"metas": [...]}}`.
     func stateJSON() -> JSON {
-        var object = JSONObject()
-        for key in entries.keys.sorted() {
-            object[key] = PresenceDiff.metasJSON(entries[key] ?? [])
-        }
-        return .object(object)
+        PresenceShapes.state(entries.mapValues { $0.map(\.wireMeta) })
     }
 
     private mutating func insert(_ entry: Entry, key: String) {
@@ -76,18 +70,6 @@ struct PresenceDiff: Sendable, Equatable {
     var leaves: [String: [JSONObject]] = [:]
 
     func json() -> JSON {
-        .object(["joins": Self.section(joins), "leaves": Self.section(leaves)])
-    }
-
-    private static func section(_ metasByKey: [String: [JSONObject]]) -> JSON {
-        var object = JSONObject()
-        for key in metasByKey.keys.sorted() {
-            object[key] = .object(["metas": .array(metasByKey[key, default: []].map(JSON.object))])
-        }
-        return .object(object)
-    }
-
-    static func metasJSON(_ entries: [PresenceTable.Entry]) -> JSON {
-        .object(["metas": .array(entries.map { .object($0.wireMeta) })])
+        PresenceShapes.diff(joins: joins, leaves: leaves)
     }
 }

@@ -3,7 +3,7 @@ import NIOCore
 extension EnvironmentSetting {
     static let limits: [EnvironmentSetting] = [
         .init("RALLY_MAX_MESSAGE_BYTES", "1048576", "largest client message on a hub socket → close 1009") {
-            $0.maxMessageBytes = try Parse.int($1)
+            $0.limits.maxMessageBytes = try Parse.int($1)
         },
         .init("RALLY_MAX_PAYLOAD_BYTES", "262144", "largest broadcast → error reply PayloadTooLarge") {
             $0.limits.maxBroadcastPayloadBytes = try Parse.int($1)

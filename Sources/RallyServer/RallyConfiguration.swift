@@ -20,9 +20,6 @@ public struct RallyConfiguration: Sendable {
     public var jwksPath: String?
     /// `/echo` endpoint for conformance tests (every message echoed). Default: on in embedded mode only.
     public var echoEnabled: Bool?
-    /// Largest message a hub socket may send (bytes) → close 1009. The transport's own bound is raised to 16 MiB
-    /// only when `/echo` is on (Autobahn sends 16 MiB messages).
-    public var maxMessageBytes = 1024 * 1024
     public var allowAnonymous = false
     /// Sockets this node accepts at most; past it upgrades get 503.
     public var maxConnections = 1_000_000
@@ -43,7 +40,9 @@ public struct RallyConfiguration: Sendable {
     public var effectiveServer: WebSocketServerConfiguration {
         var server = self.server
         let echoBound = 16 * 1024 * 1024
-        server.maxMessageSize = isEchoEnabled ? max(maxMessageBytes, echoBound) : maxMessageBytes
+        // The hub checks `limits.maxMessageBytes` on realtime sockets; the transport's bound is raised to 16 MiB
+        // only when `/echo` is on (Autobahn sends 16 MiB messages).
+        server.maxMessageSize = isEchoEnabled ? max(limits.maxMessageBytes, echoBound) : limits.maxMessageBytes
         server.maxFrameSize = server.maxMessageSize
         return server
     }

@@ -21,6 +21,8 @@ final class HubTokenTests: XCTestCase {
         let client = try await harness.connect()
         let shortLived = try await harness.token(expiresIn: 1)
         XCTAssertEqual(client.join("realtime:a", extra: ["access_token": .string(shortLived)])?["status"], .string("ok"))
+        // The expiry timer (armed for ~1 s of real time) reads the hub's clock when it fires.
+        harness.clock.advance(by: 2)
         let system = client.transport.waitForEvent("system", timeout: 10)
         XCTAssertEqual(system?.payloadValue?["message"]?.stringValue?.hasPrefix("Token has expired"), true)
         XCTAssertEqual(system?.payloadValue?["status"], .string("error"))

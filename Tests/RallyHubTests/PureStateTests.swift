@@ -1,4 +1,5 @@
 import NIOCore
+import NIOEmbedded
 import RallyAuth
 import RallyProtocol
 import XCTest

@@ -30,7 +30,7 @@ final class RecordingTransport: SessionTransport, @unchecked Sendable {
     }
 
     func send(_ frame: SharedFrame) {
-        record(Frame(isBinary: frame.isBinary, bytes: frame.payload))
+        record(Frame(isBinary: frame.isBinary, bytes: Self.payload(ofWireFrame: frame.wireBytes(for: nil))))
     }
 
     func close(code: WebSocketErrorCode, reason: String) {
@@ -38,6 +38,13 @@ final class RecordingTransport: SessionTransport, @unchecked Sendable {
         closeCode = code
         condition.broadcast()
         condition.unlock()
+    }
+
+    /// The payload of an unmasked single server frame (2, 4 or 10 header bytes).
+    static func payload(ofWireFrame wire: ByteBuffer) -> ByteBuffer {
+        let lengthByte = wire.getInteger(at: wire.readerIndex + 1, as: UInt8.self)! & 0x7F
+        let headerLength = lengthByte == 127 ? 10 : lengthByte == 126 ? 4 : 2
+        return wire.getSlice(at: wire.readerIndex + headerLength, length: wire.readableBytes - headerLength)!
     }
 
     private func record(_ frame: Frame) {

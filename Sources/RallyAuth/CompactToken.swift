@@ -1,0 +1,103 @@
+import Foundation
+
+/// A JWT in JWS compact serialization (`header.payload.signature`), split and decoded but not verified.
+struct CompactToken: Sendable {
+    let header: JOSEHeader
+    let claims: TokenClaims
+    /// `base64url(header) "." base64url(payload)`: the bytes the signature covers.
+    let signingInput: [UInt8]
+    let signature: [UInt8]
+
+    /// Splits and decodes `text`; nil when it is not a JWT (Supabase's `token_malformed`).
+    /// The signature segment may be empty (an `alg: none` token parses; no key will accept it).
+    init?(parsing text: String) {
+        let segments = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard segments.count == 3, !segments[0].isEmpty, !segments[1].isEmpty,
+              let headerBytes = Base64URL.decode(segments[0]),
+              let payloadBytes = Base64URL.decode(segments[1]),
+              let signature = Base64URL.decode(segments[2]),
+              let header = try? JSONDecoder().decode(JOSEHeader.self, from: Data(headerBytes)),
+              let claims = try? JSONDecoder().decode(TokenClaims.self, from: Data(payloadBytes))
+        else { return nil }
+        self.header = header
+        self.claims = claims
+        self.signature = signature
+        self.signingInput = Array(text.utf8.prefix(segments[0].utf8.count + 1 + segments[1].utf8.count))
+    }
+
+    /// Builds a signed token: `header` and `claims` as JSON, signed by `sign`.
+    static func encode(
+        header: some Encodable, claims: some Encodable, sign: ([UInt8]) throws -> [UInt8]
+    ) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let signingInput = Base64URL.encode(try encoder.encode(header)) + "."
+            + Base64URL.encode(try encoder.encode(claims))
+        return signingInput + "." + Base64URL.encode(try sign(Array(signingInput.utf8)))
+    }
+}
+
+/// The JOSE header fields that choose a key. Lenient: a field of the wrong JSON type reads as absent.
+struct JOSEHeader: Codable, Sendable, Equatable {
+    var alg: String?
+    var kid: String?
+    var typ: String?
+
+    init(alg: String?, kid: String? = nil, typ: String? = "JWT") {
+        self.alg = alg; self.kid = kid; self.typ = typ
+    }
+
+    /// Throws only when the header is not a JSON object.
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        alg = container.lenient(String.self, forKey: .alg)
+        kid = container.lenient(String.self, forKey: .kid)
+        typ = container.lenient(String.self, forKey: .typ)
+    }
+}
+
+/// What the client sent, cleaned as Supabase's `clean_token` does.
+enum TokenText {
+    /// Percent-decodes `raw` (left as is when it holds an invalid escape), then removes every
+    /// whitespace character anywhere in it (a JWT has none, so this covers trimming).
+    /// Returns nil for a missing or empty token.
+    static func clean(_ raw: String?) -> String? {
+        guard let raw else { return nil }
+        let decoded = raw.removingPercentEncoding ?? raw
+        let cleaned = decoded.unicodeScalars.contains(where: \.properties.isWhitespace)
+            ? String(decoded.unicodeScalars.filter { !$0.properties.isWhitespace })
+            : decoded
+        return cleaned.isEmpty ? nil : cleaned
+    }
+}
+
+/// Unpadded base64url (RFC 7515 §2), strict on decode: only `A–Z a–z 0–9 - _`, no `=`.
+enum Base64URL {
+    static func decode(_ text: Substring) -> [UInt8]? {
+        var standard = [UInt8]()
+        standard.reserveCapacity(text.utf8.count + 3)
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                 UInt8(ascii: "0")...UInt8(ascii: "9"):
+                standard.append(byte)
+            case UInt8(ascii: "-"): standard.append(UInt8(ascii: "+"))
+            case UInt8(ascii: "_"): standard.append(UInt8(ascii: "/"))
+            default: return nil
+            }
+        }
+        let remainder = standard.count % 4
+        guard remainder != 1 else { return nil }
+        if remainder > 0 { standard.append(contentsOf: repeatElement(UInt8(ascii: "="), count: 4 - remainder)) }
+        return Data(base64Encoded: Data(standard)).map { Array($0) }
+    }
+
+    static func decode(_ text: String) -> [UInt8]? { decode(text[...]) }
+
+    static func encode(_ bytes: some Sequence<UInt8>) -> String {
+        var text = Data(bytes).base64EncodedString()
+        text = text.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+        while text.hasSuffix("=") { text.removeLast() }
+        return text
+    }
+}

@@ -1,0 +1,141 @@
+// The listening socket and its configuration: limits (each default documented where it is declared),
+// TLS from certificate files, the HTTP/1.1 pipeline of each accepted connection, and the lifecycle
+// calls `start` and `stopAccepting`.
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+
+public struct WebSocketServerConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 4000
+    /// Largest single frame payload accepted (bytes). Larger → close 1009.
+    public var maxFrameSize = 16 * 1024 * 1024
+    /// Largest reassembled (and decompressed) message (bytes). Larger → close 1009.
+    public var maxMessageSize = 16 * 1024 * 1024
+    /// Outbound bytes queued per socket before it is closed as a slow consumer (1013).
+    ///
+    /// Counts bytes accepted by `send` whose socket write has not completed. A message that alone is
+    /// larger than this is still accepted when nothing else is queued.
+    public var maxOutboundBytes = 1024 * 1024
+    public var permessageDeflate = true
+    /// Answer permessage-deflate offers with `client_no_context_takeover` even when the client did not
+    /// ask for it (RFC 7692 §7.1.1.2). Off by default: clients then keep their compression window,
+    /// which costs this server one inflater (up to ~40 KiB) per compressing connection.
+    public var requireClientNoContextTakeover = false
+    /// Time allowed from TCP accept to a complete HTTP request head (seconds); also the time an
+    /// idle keep-alive connection may wait for its next request.
+    public var handshakeTimeout: TimeAmount = .seconds(10)
+    /// Time without any inbound frame before the socket is closed (seconds).
+    ///
+    /// Expiry starts the closing handshake with code 1011 and reason "idle timeout".
+    public var idleTimeout: TimeAmount = .seconds(60)
+    /// Time allowed, after this side sent a close frame, for the peer's close frame before the TCP
+    /// connection is closed anyway.
+    public var closeTimeout: TimeAmount = .seconds(5)
+    /// Largest HTTP request body accepted for plain requests (bytes). Larger → 413.
+    public var maxHTTPBodySize = 1024 * 1024
+    /// Pending-connection queue length of the listening socket (capped by the kernel's somaxconn).
+    public var listenBacklog: Int32 = 4096
+    public var tls: TLSFiles? = nil
+    public init() {}
+}
+
+public struct TLSFiles: Sendable {
+    public var certificateChainPath: String
+    public var privateKeyPath: String
+    public init(certificateChainPath: String, privateKeyPath: String) {
+        self.certificateChainPath = certificateChainPath
+        self.privateKeyPath = privateKeyPath
+    }
+}
+
+/// Errors from starting the server.
+public struct WebSocketServerError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+/// The listening server. `start` binds and returns the bound port; `stopAccepting` closes the listener only.
+public final class WebSocketServer: Sendable {
+    private let configuration: WebSocketServerConfiguration
+    private let group: EventLoopGroup
+    private let delegate: HTTPServerDelegate
+    private let logger: Logger
+    private let listener = NIOLockedValueBox<Channel?>(nil)
+
+    public init(configuration: WebSocketServerConfiguration, group: EventLoopGroup, delegate: HTTPServerDelegate) {
+        self.configuration = configuration
+        self.group = group
+        self.delegate = delegate
+        self.logger = Logger(label: "rally.websocket")
+    }
+
+    /// Binds `configuration.host:port` (port 0 picks a free one) and returns the bound port.
+    public func start() async throws -> Int {
+        let tlsContext = try self.configuration.tls.map(Self.makeTLSContext)
+        let configuration = self.configuration
+        let delegate = self.delegate
+        let logger = self.logger
+        let channel = try await ServerBootstrap(group: self.group)
+            .serverChannelOption(.backlog, value: configuration.listenBacklog)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try Self.configurePipeline(
+                        channel: channel, tlsContext: tlsContext, configuration: configuration,
+                        delegate: delegate, logger: logger
+                    )
+                }
+            }
+            .bind(host: configuration.host, port: configuration.port)
+            .get()
+        self.listener.withLockedValue { $0 = channel }
+        guard let port = channel.localAddress?.port else {
+            throw WebSocketServerError(description: "the listening socket has no port")
+        }
+        self.logger.info("listening", metadata: ["host": "\(configuration.host)", "port": "\(port)"])
+        return port
+    }
+
+    /// Closes the listening socket; connections already accepted stay open.
+    public func stopAccepting() async {
+        let channel = self.listener.withLockedValue { listener -> Channel? in
+            defer { listener = nil }
+            return listener
+        }
+        try? await channel?.close()
+    }
+
+    private static func configurePipeline(
+        channel: Channel, tlsContext: NIOSSLContext?, configuration: WebSocketServerConfiguration,
+        delegate: HTTPServerDelegate, logger: Logger
+    ) throws {
+        let pipeline = channel.pipeline.syncOperations
+        if let tlsContext {
+            try pipeline.addHandler(NIOSSLServerHandler(context: tlsContext))
+        }
+        let decoder = ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes))
+        let encoder = HTTPResponseEncoder()
+        let codec = HTTPConnectionHandler.Codec(decoder: decoder, encoder: encoder)
+        try pipeline.addHandler(decoder)
+        try pipeline.addHandler(encoder)
+        try pipeline.addHandler(
+            HTTPConnectionHandler(configuration: configuration, delegate: delegate, codec: codec, logger: logger)
+        )
+    }
+
+    private static func makeTLSContext(_ files: TLSFiles) throws -> NIOSSLContext {
+        let certificates = try NIOSSLCertificate.fromPEMFile(files.certificateChainPath)
+        guard !certificates.isEmpty else {
+            throw WebSocketServerError(description: "no certificate in \(files.certificateChainPath)")
+        }
+        let key = try NIOSSLPrivateKey(file: files.privateKeyPath, format: .pem)
+        let tls = TLSConfiguration.makeServerConfiguration(
+            certificateChain: certificates.map { .certificate($0) }, privateKey: .privateKey(key)
+        )
+        return try NIOSSLContext(configuration: tls)
+    }
+}

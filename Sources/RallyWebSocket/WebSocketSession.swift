@@ -1,0 +1,280 @@
+// The server side of one upgraded WebSocket: the application's handle for sending and closing, and
+// the owner of the closing handshake and the bounded outbound queue.
+//
+// A session never blocks and never queues without bound: every byte accepted by `send` is counted
+// until its socket write completes, and a send that would go past the bound closes the session as a
+// slow consumer (1013) instead of queueing. Writes are flushed once per event-loop tick, so a fanout
+// that sends to many sessions costs one flush (one writev) per session, not one per message.
+import NIOCore
+import NIOPosix
+import NIOWebSocket
+
+/// The server side of one upgraded WebSocket. Confined to `eventLoop`: call its methods there only.
+public final class WebSocketSession {
+    public let eventLoop: EventLoop
+    public let remoteAddress: SocketAddress?
+
+    struct Settings {
+        var maxOutboundBytes: Int
+        var closeTimeout: TimeAmount
+    }
+
+    enum State: Equatable {
+        case open
+        /// A close frame was sent; waiting for the peer's close or the close timeout.
+        case closing
+        /// The TCP connection is gone; `sessionDidClose` was called.
+        case closed
+    }
+
+    // MARK: Variables, on the event loop only
+    private var context: ChannelHandlerContext? = nil
+    private var handler: WebSocketSessionHandler?
+    private let settings: Settings
+    private(set) var state: State = .open
+    private var ledger: OutboundLedger
+    /// The last accepted frame, written with the promise that completes its whole batch at flush time.
+    private var heldBackFrame: ByteBuffer? = nil
+    var isFlushScheduled = false
+    private var closeTimer: Scheduled<Void>? = nil
+    private var endCode: UInt16? = nil
+    private let negotiatedDeflate: DeflateParameters?
+
+    init(
+        eventLoop: EventLoop, remoteAddress: SocketAddress?, handler: WebSocketSessionHandler,
+        deflate: DeflateParameters?, settings: Settings
+    ) {
+        self.eventLoop = eventLoop
+        self.remoteAddress = remoteAddress
+        self.handler = handler
+        self.negotiatedDeflate = deflate
+        self.settings = settings
+        self.ledger = OutboundLedger(limit: settings.maxOutboundBytes)
+    }
+
+    public var deflate: DeflateParameters? { self.negotiatedDeflate }
+
+    /// Bytes accepted by `send` and not yet written to the socket.
+    public var queuedOutboundBytes: Int {
+        self.eventLoop.assertInEventLoop()
+        return self.ledger.queuedBytes
+    }
+
+    public var isOpen: Bool {
+        self.eventLoop.assertInEventLoop()
+        return self.state == .open
+    }
+
+    /// Queue one message. Never blocks; past the outbound bound the session is closed with 1013.
+    public func send(_ message: WebSocketMessage) {
+        self.eventLoop.assertInEventLoop()
+        guard self.state == .open else { return }
+        self.enqueue(OutboundFrameBuilder.frame(opcode: message.opcode, payload: message.payload, deflate: self.deflate))
+    }
+
+    public func send(_ frame: SharedFrame) {
+        self.eventLoop.assertInEventLoop()
+        guard self.state == .open else { return }
+        self.enqueue(frame.wireBytes(for: self.deflate))
+    }
+
+    /// Start the closing handshake (close frame, then TCP close after a bounded wait).
+    public func close(code: WebSocketErrorCode, reason: String) {
+        self.eventLoop.assertInEventLoop()
+        self.startClosing(code: UInt16(webSocketErrorCode: code), reason: reason)
+    }
+
+    // MARK: Driven by the frame handler
+
+    func attach(_ context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func didOpen() {
+        self.handler?.sessionDidOpen(self)
+    }
+
+    func deliver(_ message: WebSocketMessage) {
+        guard self.state == .open else { return }
+        self.handler?.session(self, didReceive: message)
+    }
+
+    func answerPing(_ payload: ByteBuffer) {
+        guard self.state == .open else { return }
+        self.enqueue(FrameEncoder.frame(opcode: FrameOpcode.pong, payload: payload))
+    }
+
+    /// The peer sent a close frame: echo it and close TCP, or finish our own closing handshake.
+    func peerClosed(code: UInt16?) {
+        switch self.state {
+        case .open:
+            self.state = .closing
+            self.endCode = code ?? 1005
+            self.writeCloseFrame(code: code ?? 1000, reason: "", closeTransportWhenWritten: true)
+        case .closing:
+            self.endCode = code ?? 1005
+            self.closeTransport()
+        case .closed:
+            break
+        }
+    }
+
+    /// The peer broke the protocol: fail the connection with a close frame, or just drop TCP if a
+    /// closing handshake is already under way.
+    func fail(code: UInt16, reason: String) {
+        if self.state == .open {
+            self.startClosing(code: code, reason: reason)
+        } else {
+            self.closeTransport()
+        }
+    }
+
+    /// The TCP connection is gone: report it once and let go of everything.
+    func transportClosed() {
+        guard self.state != .closed else { return }
+        self.state = .closed
+        self.closeTimer?.cancel()
+        self.closeTimer = nil
+        self.heldBackFrame = nil
+        self.context = nil
+        let handler = self.handler
+        self.handler = nil
+        handler?.sessionDidClose(self, code: self.endCode.map { WebSocketErrorCode(codeNumber: Int($0)) })
+    }
+
+    /// Flushes what was accepted during this tick.
+    func flushScheduledWrites() {
+        self.isFlushScheduled = false
+        guard let context = self.context, let frame = self.heldBackFrame else { return }
+        self.heldBackFrame = nil
+        let batch = self.ledger.flush()
+        let written = context.eventLoop.makePromise(of: Void.self)
+        written.futureResult.assumeIsolated().whenComplete { _ in self.ledger.complete(batch) }
+        context.writeAndFlush(NIOAny(frame), promise: written)
+    }
+
+    // MARK: Private
+
+    private func enqueue(_ frame: ByteBuffer) {
+        guard let context = self.context else { return }
+        let size = frame.readableBytes
+        guard self.ledger.admits(size) else {
+            self.startClosing(code: 1013, reason: "slow consumer")
+            return
+        }
+        if let previous = self.heldBackFrame {
+            context.write(NIOAny(previous), promise: nil)
+        }
+        self.heldBackFrame = frame
+        self.ledger.accept(size)
+        if !self.isFlushScheduled {
+            self.isFlushScheduled = true
+            if !FlushScheduler.current.schedule(self) { self.flushScheduledWrites() }
+        }
+    }
+
+    private func startClosing(code: UInt16, reason: String) {
+        guard self.state == .open else { return }
+        self.state = .closing
+        self.endCode = code
+        self.writeCloseFrame(code: code, reason: reason, closeTransportWhenWritten: false)
+    }
+
+    /// Writes the close frame behind everything already accepted, bypassing the outbound bound, and
+    /// arms the close timeout.
+    private func writeCloseFrame(code: UInt16, reason: String, closeTransportWhenWritten: Bool) {
+        guard let context = self.context else { return }
+        self.flushScheduledWrites()
+        let written = context.eventLoop.makePromise(of: Void.self)
+        if closeTransportWhenWritten {
+            written.futureResult.assumeIsolated().whenComplete { _ in self.closeTransport() }
+        }
+        context.writeAndFlush(NIOAny(FrameEncoder.closeFrame(code: code, reason: reason)), promise: written)
+        self.closeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: self.settings.closeTimeout) {
+            self.closeTransport()
+        }
+    }
+
+    private func closeTransport() {
+        self.context?.close(promise: nil)
+    }
+}
+
+@available(*, unavailable)
+extension WebSocketSession: Sendable {}
+
+/// Bytes accepted for sending and not yet written to the socket.
+struct OutboundLedger {
+    let limit: Int
+    /// Accepted but not yet flushed.
+    private(set) var unflushedBytes = 0
+    /// Flushed, with the socket write not yet complete.
+    private(set) var inFlightBytes = 0
+
+    init(limit: Int) {
+        self.limit = limit
+    }
+
+    var queuedBytes: Int { self.unflushedBytes + self.inFlightBytes }
+
+    /// Whether `size` more bytes fit. A message alone larger than the bound still fits an empty
+    /// queue: the peer is not slow, the message is just big (message size has its own limits).
+    func admits(_ size: Int) -> Bool {
+        self.queuedBytes == 0 || self.queuedBytes + size <= self.limit
+    }
+
+    mutating func accept(_ size: Int) {
+        self.unflushedBytes += size
+    }
+
+    /// Moves the unflushed bytes in flight; returns the size of that batch.
+    mutating func flush() -> Int {
+        let batch = self.unflushedBytes
+        self.inFlightBytes += batch
+        self.unflushedBytes = 0
+        return batch
+    }
+
+    /// A flushed batch was written (or failed because the socket closed).
+    mutating func complete(_ batch: Int) {
+        self.inFlightBytes -= batch
+    }
+}
+
+/// Coalesces flushes: sessions that wrote during this event-loop tick are flushed together by one
+/// task at its end. One instance per thread; an event loop is one thread.
+final class FlushScheduler {
+    private static let perThread = ThreadSpecificVariable<FlushScheduler>()
+
+    private var pending: [WebSocketSession] = []
+    private var pendingLoop: EventLoop? = nil
+
+    static var current: FlushScheduler {
+        if let scheduler = perThread.currentValue { return scheduler }
+        let scheduler = FlushScheduler()
+        perThread.currentValue = scheduler
+        return scheduler
+    }
+
+    /// Flush `session` at the end of this tick. Returns false when it could not be batched (a
+    /// different event loop on this thread, as with test loops): the caller flushes itself.
+    func schedule(_ session: WebSocketSession) -> Bool {
+        if self.pending.isEmpty {
+            self.pendingLoop = session.eventLoop
+            session.eventLoop.assumeIsolated().execute { self.flushPending() }
+        } else if self.pendingLoop !== session.eventLoop {
+            return false
+        }
+        self.pending.append(session)
+        return true
+    }
+
+    private func flushPending() {
+        let sessions = self.pending
+        self.pending = []
+        self.pendingLoop = nil
+        for session in sessions {
+            session.flushScheduledWrites()
+        }
+    }
+}

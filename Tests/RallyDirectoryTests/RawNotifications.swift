@@ -1,0 +1,36 @@
+import Foundation
+import PostgresNIO
+import RallyDirectory
+
+/// Listens on `rally_changes` with a plain connection and returns the raw payloads of the notifications caused
+/// by `perform`, stopping at `count` payloads or after the deadline.
+enum RawNotifications {
+    struct Timeout: Error {}
+
+    static func collect(on database: TestDatabase, count: Int, seconds: Double = 5,
+                        perform: @Sendable () async throws -> Void) async throws -> [String] {
+        let connection = try await PostgresConnection.connect(
+            configuration: try database.url.connectionConfiguration(), id: 1, logger: TestDatabase.logger)
+        defer { Task { try? await connection.close() } }
+        return try await connection.listen(on: PostgresChangeFeed.channel) { notifications in
+            try await perform()
+            return try await withThrowingTaskGroup(of: [String].self) { group in
+                group.addTask {
+                    var payloads: [String] = []
+                    for try await notification in notifications {
+                        payloads.append(notification.payload)
+                        if payloads.count == count { break }
+                    }
+                    return payloads
+                }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(seconds))
+                    throw Timeout()
+                }
+                let first = try await group.next() ?? []
+                group.cancelAll()
+                return first
+            }
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import NIOCore
+import RallyProtocol
+
+/// What the generator writes into every payload: `{"seq":n,"t":<send time ns>[,"from":m]}`.
+struct Stamp: Equatable, Sendable {
+    var seq: Int
+    var sentAt: UInt64
+    var from: Int?
+
+    /// The payload JSON text for this stamp, padded with a `"pad"` string up to `size` bytes when asked.
+    func json(padTo size: Int = 0) -> String {
+        var text = "{\"seq\":\(seq),\"t\":\(sentAt)"
+        if let from { text += ",\"from\":\(from)" }
+        let padding = size - text.count - 10
+        if padding > 0 { text += ",\"pad\":\"" + String(repeating: "x", count: padding) + "\"" }
+        return text + "}"
+    }
+
+    /// The same payload as a JSON value (for Rally broadcasts).
+    func jsonValue(padTo size: Int = 0) -> JSON {
+        var object: JSONObject = ["seq": .int(seq), "t": .number(String(sentAt))]
+        if let from { object["from"] = .int(from) }
+        let padding = size - json().count - 10
+        if padding > 0 { object["pad"] = .string(String(repeating: "x", count: padding)) }
+        return .object(object)
+    }
+}
+
+/// Finds the stamp in a received frame without parsing it: a byte search for `"seq":`, `"t":`
+/// and `"from":`. Works on raw payloads, Phoenix v1 objects, v2 arrays and kind-4 binary frames alike,
+/// because the stamp's keys appear nowhere else in them.
+enum PayloadScanner {
+    private static let seqKey = Array("\"seq\":".utf8)
+    private static let timeKey = Array("\"t\":".utf8)
+    private static let fromKey = Array("\"from\":".utf8)
+
+    static func stamp(in buffer: ByteBuffer) -> Stamp? {
+        buffer.withUnsafeReadableBytes { bytes -> Stamp? in
+            guard let seq = integer(after: seqKey, in: bytes), let sentAt = integer(after: timeKey, in: bytes) else {
+                return nil
+            }
+            return Stamp(seq: Int(seq), sentAt: sentAt, from: integer(after: fromKey, in: bytes).map { Int($0) })
+        }
+    }
+
+    /// The unsigned integer that follows the first occurrence of `key` (spaces allowed before it).
+    static func integer(after key: [UInt8], in bytes: UnsafeRawBufferPointer) -> UInt64? {
+        guard let start = find(key, in: bytes) else { return nil }
+        var index = start + key.count
+        while index < bytes.count, bytes[index] == UInt8(ascii: " ") { index += 1 }
+        var value: UInt64 = 0
+        var digits = 0
+        while index < bytes.count, (48...57).contains(bytes[index]), digits < 20 {
+            value = value &* 10 &+ UInt64(bytes[index] - 48)
+            index += 1
+            digits += 1
+        }
+        return digits > 0 ? value : nil
+    }
+
+    /// Offset of the first occurrence of `key` (memchr to the candidate first bytes, then compare).
+    static func find(_ key: [UInt8], in bytes: UnsafeRawBufferPointer) -> Int? {
+        guard let base = bytes.baseAddress, let first = key.first, bytes.count >= key.count else { return nil }
+        var offset = 0
+        let lastStart = bytes.count - key.count
+        while offset <= lastStart {
+            guard let hit = memchr(base + offset, Int32(first), lastStart - offset + 1) else { return nil }
+            let candidate = base.distance(to: UnsafeRawPointer(hit))
+            var matched = 1
+            while matched < key.count, bytes[candidate + matched] == key[matched] { matched += 1 }
+            if matched == key.count { return candidate }
+            offset = candidate + 1
+        }
+        return nil
+    }
+}

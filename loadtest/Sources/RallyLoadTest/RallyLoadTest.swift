@@ -1,0 +1,18 @@
+import ArgumentParser
+
+/// `rally-loadtest`: a load generator for Rally and for peers such as nginx + Nchan.
+/// Every scenario is bounded in count and time, runs on loopback, prints one JSON line per run
+/// on stdout and a human summary on stderr, and can write an HTML report.
+@main
+struct RallyLoadTest: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rally-loadtest",
+        abstract: "Load generator for Rally (Supabase Realtime protocol 1.0.0/2.0.0) and raw WebSocket peers.",
+        discussion: """
+            Scenarios: storm (connection storm), fanout (one topic, many subscribers), chat (rooms × members).
+            Modes: rally-v1, rally-v2 (Phoenix/Supabase protocol), raw (any WebSocket peer, e.g. nginx + Nchan).
+            See loadtest/README.md for the limits and sysctls large runs need.
+            """,
+        subcommands: [StormCommand.self, FanoutCommand.self, ChatCommand.self, CheckCommand.self]
+    )
+}

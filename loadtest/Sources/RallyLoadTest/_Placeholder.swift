@@ -1,1 +1,0 @@
-@main enum RallyLoadTestPlaceholder { static func main() {} }

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# A tiny rally-loadtest run so the tool cannot rot: every scenario against nginx + Nchan (raw mode)
+# and the Rally-mode scenarios plus `check` against loadtest/peer/fake_rally.py. Loopback only,
+# bounded in time. Each run's JSON line must show every connection made and nothing lost.
+# Usage: loadtest/smoke.sh [path/to/rally-loadtest]   (default: $LOADTEST_BIN, else a release build)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=${1:-${LOADTEST_BIN:-}}
+if [[ -z "$bin" ]]; then
+  swift build -c release --product rally-loadtest
+  bin="$(swift build -c release --show-bin-path)/rally-loadtest"
+fi
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+work=$(mktemp -d /tmp/rally-loadtest-smoke.XXXXXX)
+nchan_port=${SMOKE_NCHAN_PORT:-18089}
+peer_port=${SMOKE_PEER_PORT:-14010}
+peer_pid=""
+cleanup() {
+  NCHAN_PREFIX="$work/nchan" loadtest/nchan/run.sh stop || true
+  [[ -n "$peer_pid" ]] && kill "$peer_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# Asserts on the JSON line of one run: all connections made, nothing lost/duplicated, deliveries as expected.
+verify() {
+  python3 - "$1" <<'PY'
+import json, sys
+report = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
+c, d = report["connections"], report.get("deliveries")
+problems = []
+if c["failed"]: problems.append(f"{c['failed']} connections failed: {c['failures']}")
+if d:
+    if d["lost"] or d["duplicated"]: problems.append(f"lost {d['lost']} duplicated {d['duplicated']}")
+    if d["received"] != d["expected"] or d["expected"] == 0: problems.append(f"received {d['received']} of {d['expected']}")
+if problems:
+    sys.exit(f"smoke: {report['scenario']} {report['mode']}: " + "; ".join(problems))
+print(f"smoke: {report['scenario']:6} {report['mode']:8} ok", file=sys.stderr)
+PY
+}
+
+run() {  # run <name> <args…>: one bounded run, JSON line checked
+  local name=$1; shift
+  timeout 120 "$bin" "$@" --quiet --max-time 100 > "$work/$name.json"
+  verify "$work/$name.json"
+}
+
+pid=$(NCHAN_PREFIX="$work/nchan" NCHAN_PORT=$nchan_port loadtest/nchan/run.sh start)
+nchan="127.0.0.1:$nchan_port"
+run storm-nchan storm --mode raw --url "ws://$nchan/sub/{topic}" --connections 300 --settle 0.2 --server-pid "$pid"
+run fanout-nchan fanout --mode raw --url "ws://$nchan/sub/{topic}" --publish-url "http://$nchan/pub/{topic}" \
+  --subscribers 200 --messages 200 --window 32 --report "$work/fanout.html"
+run fanout-nchan-2p fanout --mode raw --url "ws://$nchan/sub/{topic}" --publish-url "http://$nchan/pub/{topic}" \
+  --subscribers 200 --messages 50 --processes 2 --source-addresses 2
+run chat-nchan chat --mode raw --url "ws://$nchan/pubsub/{topic}" --rooms 4 --members 4 --rate 20 --messages 10
+grep -q "<svg" "$work/fanout.html" || { echo "smoke: HTML report has no plot" >&2; exit 1; }
+
+# The Rally modes against a real Rally node (RALLY_BIN, as scripts/test.sh exports), else the fake peer.
+secret=smoke-secret-0123456789abcdef
+if [[ -n "${RALLY_BIN:-}" ]]; then
+  RALLY_MESSAGES_PER_SECOND=100000 RALLY_MESSAGE_BURST=100000 RALLY_CONNECT_ERROR_DELAY_MS=0 \
+    "$RALLY_BIN" serve --port "$peer_port" --mode production --jwt-secret "$secret" > "$work/peer.log" 2>&1 &
+  peer_pid=$!
+  http_url="http://127.0.0.1:$peer_port/api/broadcast"
+else
+  python3 loadtest/peer/fake_rally.py --port "$peer_port" --http-port $((peer_port + 1)) > "$work/peer.log" &
+  peer_pid=$!
+  http_url="http://127.0.0.1:$((peer_port + 1))/api/broadcast"
+fi
+for _ in $(seq 600); do grep -q listening "$work/peer.log" && break; sleep 0.05; done
+grep -q listening "$work/peer.log" || { cat "$work/peer.log" >&2; echo "smoke: peer did not start" >&2; exit 1; }
+peer="ws://127.0.0.1:$peer_port/socket/websocket"
+user=$(python3 loadtest/mint_jwt.py --secret "$secret" --role authenticated --hours 1)
+service=$(python3 loadtest/mint_jwt.py --secret "$secret" --role service_role --hours 1)
+timeout 30 "$bin" check --url "$peer" --token "$user" --refused-token refuse-me
+for mode in rally-v1 rally-v2; do
+  run "fanout-$mode-ws" fanout --mode $mode --url "$peer" --token "$user" --subscribers 20 --messages 50 --publish ws
+  run "fanout-$mode-http" fanout --mode $mode --url "$peer" --token "$service" --subscribers 20 --messages 50 \
+    --publish http --publish-url "$http_url"
+  run "chat-$mode" chat --mode $mode --url "$peer" --token "$user" --rooms 2 --members 3 --rate 20 --messages 5
+done
+echo "smoke: rally-loadtest ok" >&2
