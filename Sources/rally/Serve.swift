@@ -23,9 +23,11 @@ struct Serve: AsyncParsableCommand {
             handler.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .warning
             return handler
         }
+        // Signal handling is in place before the banner announces the node, so an early SIGTERM is never lost.
+        let termination = TerminationSignal()
         let node = try await RallyNode.start(configuration)
         try await printBanner(node)
-        await waitForTermination()
+        await termination.wait()
         Console.write("rally: draining (closing sockets with 1012)…")
         await node.drainAndStop()
         Console.write("rally: stopped")
@@ -58,30 +60,41 @@ struct Serve: AsyncParsableCommand {
         }
         Console.write(lines.joined(separator: "\n"))
     }
+}
 
-    /// Returns on SIGTERM or SIGINT.
-    private func waitForTermination() async {
+/// SIGTERM/SIGINT as an awaitable event. The handlers are installed at init, and a signal that arrives before
+/// `wait()` is remembered.
+final class TerminationSignal: @unchecked Sendable {
+    private let lock = NSLock()
+    private var arrived = false
+    private var continuation: CheckedContinuation<Void, Never>?
+
+    init() {
+        for signalNumber in [SIGTERM, SIGINT] {
+            signal(signalNumber, SIG_IGN)   // the dispatch source, not the default action, handles it
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler { [self] in fire() }
+            source.resume()
+            SignalSources.keep(source)
+        }
+    }
+
+    func wait() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let signals = [SIGTERM, SIGINT]
-            let resumed = ResumeOnce(continuation)
-            for signalNumber in signals {
-                signal(signalNumber, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-                source.setEventHandler { resumed.resume() }
-                source.resume()
-                SignalSources.keep(source)
+            lock.lock()
+            if arrived {
+                lock.unlock()
+                continuation.resume()
+            } else {
+                self.continuation = continuation
+                lock.unlock()
             }
         }
     }
-}
 
-/// Resumes a continuation at most once (two signals may arrive).
-final class ResumeOnce: @unchecked Sendable {
-    private var continuation: CheckedContinuation<Void, Never>?
-    private let lock = NSLock()
-    init(_ continuation: CheckedContinuation<Void, Never>) { self.continuation = continuation }
-    func resume() {
+    private func fire() {
         lock.lock()
+        arrived = true
         let pending = continuation
         continuation = nil
         lock.unlock()
