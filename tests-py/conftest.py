@@ -116,7 +116,17 @@ class RallyNode:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-            pytest.fail(f"rally did not exit within {STOP_DEADLINE_S} s of SIGTERM; stderr: {self.stderr_tail()}")
+            pytest.fail(f"rally did not exit within {STOP_DEADLINE_S} s of SIGTERM; stdout: {self.stdout_lines()!r}; "
+                        f"stderr: {self.stderr_tail()}")
+
+    def stdout_lines(self) -> list[str]:
+        """What the node printed after its banner (e.g. the drain messages), so far."""
+        lines = []
+        while not self._lines.empty():
+            line = self._lines.get_nowait()
+            if line is not None:
+                lines.append(line)
+        return lines
 
     def stderr_tail(self, size: int = 4000) -> str:
         try:

@@ -60,3 +60,18 @@ def test_refused_upgrade_has_401_and_error_body(rally, case):
         assert json.loads(response.body) == {"error": message}
 
     run(body())
+
+
+def test_null_broadcast_and_presence_config_subscribes(rally):
+    """realtime-py sends `"broadcast": null` when the channel has no broadcast options (ANCHORS §3.3)."""
+
+    async def body():
+        client = client_for(rally, make_token())
+        try:
+            params = {"config": {"broadcast": None, "presence": None, "private": False}}
+            channel, _ = await subscribe(client, unique_topic("nulls"), params)
+            assert channel.state == ChannelStates.JOINED
+        finally:
+            await client.close()
+
+    run(body())

@@ -90,3 +90,23 @@ def test_disconnect_is_seen_as_leave(rally):
             await b.close()
 
     run(body())
+
+
+def test_track_with_a_new_payload_is_an_update(rally):
+    async def body():
+        topic = unique_topic("presence")
+        b, b_channel, joins, leaves, _ = await watcher(rally, topic)
+        a, a_channel, _ = await tracker(rally, topic, "dave")
+        try:
+            await joins.wait_for(is_key("dave"), "join of dave at B")
+            await a_channel.track({"status": "away", "name": "dave"})
+            _, new = await joins.wait_for(lambda item: item[0] == "dave" and item[1][0]["status"] == "away",
+                                          "join of dave's updated meta")
+            _, left = await leaves.wait_for(is_key("dave"), "leave of dave's old meta")
+            assert [p["status"] for p in left] == ["online"]
+            assert [p["status"] for p in b_channel.presence_state()["dave"]] == ["away"]
+        finally:
+            await a.close()
+            await b.close()
+
+    run(body())

@@ -90,3 +90,20 @@ def test_expired_token_closes_the_channel_but_not_the_socket(rally):
                 await client.close()
 
     run(body())
+
+
+def test_set_auth_with_a_forged_token_closes_the_channel(rally):
+    async def body():
+        client = client_for(rally, make_token())
+        try:
+            channel, states, _ = await subscribed_with_inbox(client, unique_topic("forged"), "client")
+            await client.set_auth(make_token(secret="not-the-rally-secret-0123456789"))
+            _, error = await states.wait_for(is_state(States.CHANNEL_ERROR), "system error for a forged token")
+            system = json.loads(str(error))
+            assert system["message"] == "Failed to validate JWT signature", system
+            await states.wait_for(is_state(States.CLOSED), "channel closed after the forged token")
+            assert client.is_connected
+        finally:
+            await client.close()
+
+    run(body())
