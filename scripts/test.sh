@@ -2,7 +2,7 @@
 # Runs every test: Swift unit and integration tests, the official Supabase Python client against a live node,
 # the Autobahn conformance suite against /echo, and a tiny load-generator run.
 # Usage: scripts/test.sh            (everything)
-#        RALLY_TEST_SKIP=autobahn scripts/test.sh   (skip named stages: swift, python, autobahn, loadtest)
+#        RALLY_TEST_SKIP=autobahn scripts/test.sh   (skip named stages: swift, python, browser, autobahn, loadtest)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -30,6 +30,11 @@ export RALLY_BIN LOADTEST_BIN
 if [[ "$skip" != *" python "* ]]; then
   stage "realtime-py (official Supabase client) end to end"
   python3 -m pytest -q tests-py
+fi
+
+if [[ "$skip" != *" browser "* ]]; then
+  stage "demo page in headless Chromium (two tabs chat and see each other)"
+  tests-browser/run.sh
 fi
 
 if [[ "$skip" != *" autobahn "* ]]; then
