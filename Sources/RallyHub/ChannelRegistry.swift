@@ -17,6 +17,8 @@ struct ChannelRegistry {
         var identity: Identity?
         var access: TopicAccess?
         var subscription: ChannelSubscription?
+        /// A change that may revoke access arrived while this join was being authorized: decide again once joined.
+        var recheckAfterJoin = false
 
         var subtopic: String { String(topic.dropFirst(Topic.prefix.count)) }
     }
@@ -73,6 +75,10 @@ struct ChannelRegistry {
         channels[topic]?.token = token
         channels[topic]?.identity = identity
         channels[topic]?.access = access
+    }
+
+    mutating func requestRecheck(topic: String) {
+        channels[topic]?.recheckAfterJoin = true
     }
 
     mutating func updateAccess(topic: String, access: TopicAccess) {

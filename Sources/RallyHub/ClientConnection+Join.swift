@@ -83,6 +83,9 @@ extension ClientConnection {
                 push("presence_state", payload: state, on: channel)
             }
             scheduleExpiryCheck()
+            if let joined = registry.channel(topic), joined.recheckAfterJoin {
+                _ = revalidate(joined)
+            }
         }
     }
 

@@ -8,13 +8,18 @@ extension ClientConnection {
     /// future completes once every check has been acted on.
     func revalidateChannels(where affects: @escaping @Sendable (String) -> Bool) -> EventLoopFuture<Void> {
         eventLoop.assertInEventLoop()
+        // A join still being authorized may have been decided on the facts before this change: mark it, and
+        // the join decides again as soon as it completes.
+        for channel in registry.channels.values where channel.phase == .joining && affects(channel.subtopic) {
+            registry.requestRecheck(topic: channel.topic)
+        }
         let checks = registry.channels.values
             .filter { $0.phase == .joined && affects($0.subtopic) }
             .map { revalidate($0) }
         return EventLoopFuture.andAllComplete(checks, on: eventLoop)
     }
 
-    private func revalidate(_ channel: ChannelRegistry.Channel) -> EventLoopFuture<Void> {
+    func revalidate(_ channel: ChannelRegistry.Channel) -> EventLoopFuture<Void> {
         guard let identity = channel.identity else { return eventLoop.makeSucceededVoidFuture() }
         let topic = channel.topic
         let generation = channel.generation
