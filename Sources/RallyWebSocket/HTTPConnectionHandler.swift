@@ -94,15 +94,15 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         case .respond(let head, let body):
             self.isReadSuppressed = true
             let request = HTTPRequest(head: head, body: body, remoteAddress: context.channel.remoteAddress)
-            self.delegate.respond(to: request, eventLoop: context.eventLoop).assumeIsolated().whenComplete { result in
+            self.delegate.respond(to: request, eventLoop: context.eventLoop).whenComplete(on: context.eventLoop) { result in
                 let response = (try? result.get()) ?? HTTPResponse(status: .internalServerError)
                 self.write(response, for: head, context: context)
             }
         case .decideUpgrade(let head, let key):
             self.isReadSuppressed = true
             let request = HTTPRequest(head: head, body: ByteBuffer(), remoteAddress: context.channel.remoteAddress)
-            self.delegate.upgradeDecision(for: request, eventLoop: context.eventLoop).assumeIsolated()
-                .whenComplete { result in
+            self.delegate.upgradeDecision(for: request, eventLoop: context.eventLoop)
+                .whenComplete(on: context.eventLoop) { result in
                     self.completeHandshake(result, head: head, key: key, context: context)
                 }
         case .refuseAndClose(let response):
@@ -234,3 +234,24 @@ extension WebSocketFrameHandler.Settings {
 
 @available(*, unavailable)
 extension HTTPConnectionHandler: Sendable {}
+
+extension EventLoopFuture {
+    /// Calls `body` on `eventLoop` (which must be the current loop) with the result, hopping there if
+    /// the delegate completed the future on another loop.
+    fileprivate func whenComplete(on eventLoop: EventLoop, _ body: @escaping (Result<Value, Error>) -> Void) {
+        if self.eventLoop === eventLoop {
+            self.assumeIsolated().whenComplete(body)
+            return
+        }
+        let callback = UncheckedTransfer(value: body)
+        self.whenComplete { result in
+            let transferred = UncheckedTransfer(value: result)
+            eventLoop.execute { callback.value(transferred.value) }
+        }
+    }
+}
+
+/// Carries a value across loops where the code guarantees it is only used on the target loop.
+private struct UncheckedTransfer<Value>: @unchecked Sendable {
+    var value: Value
+}
