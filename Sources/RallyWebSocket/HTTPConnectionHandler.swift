@@ -66,9 +66,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        if error is HTTPParserError, case .idle = self.machine.state {
-            self.perform(self.machine.refuse(HTTPResponse(status: .badRequest)), context: context)
-        } else if error is HTTPParserError, case .collectingBody = self.machine.state {
+        if error is HTTPParserError, self.machine.isReceivingRequest {
             self.perform(self.machine.refuse(HTTPResponse(status: .badRequest)), context: context)
         } else {
             self.logger.debug("HTTP connection error", metadata: ["error": "\(error)"])
@@ -107,9 +105,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
                 }
         case .refuseAndClose(let response):
             self.cancelHandshakeTimer()
-            self.writeResponse(response, method: .GET, keepAlive: false, context: context).whenComplete { _ in
-                context.close(promise: nil)
-            }
+            self.writeResponse(response, method: .GET, keepAlive: false, context: context).assumeIsolated()
+                .whenComplete { _ in context.close(promise: nil) }
         }
     }
 
@@ -119,7 +116,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         let keepAlive = self.machine.responseSent(responseAllowsKeepAlive: allowsKeepAlive)
         let written = self.writeResponse(response, method: head.method, keepAlive: keepAlive, context: context)
         guard keepAlive else {
-            written.whenComplete { _ in context.close(promise: nil) }
+            written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
             return
         }
         self.armHandshakeTimer(context: context)

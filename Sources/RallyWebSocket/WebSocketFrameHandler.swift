@@ -150,8 +150,6 @@ final class IdleSweeper {
         return sweeper
     }
 
-    var memberCount: Int { self.members.count }
-
     func add(_ member: IdleSweepable) {
         guard member.idleSweepIndex < 0 else { return }
         member.idleSweepIndex = self.members.count
