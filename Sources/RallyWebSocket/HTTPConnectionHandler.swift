@@ -66,9 +66,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        if error is HTTPParserError, case .idle = self.machine.state {
-            self.perform(self.machine.refuse(HTTPResponse(status: .badRequest)), context: context)
-        } else if error is HTTPParserError, case .collectingBody = self.machine.state {
+        if error is HTTPParserError, self.machine.isReceivingRequest {
             self.perform(self.machine.refuse(HTTPResponse(status: .badRequest)), context: context)
         } else {
             self.logger.debug("HTTP connection error", metadata: ["error": "\(error)"])
@@ -94,22 +92,21 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         case .respond(let head, let body):
             self.isReadSuppressed = true
             let request = HTTPRequest(head: head, body: body, remoteAddress: context.channel.remoteAddress)
-            self.delegate.respond(to: request, eventLoop: context.eventLoop).assumeIsolated().whenComplete { result in
+            self.delegate.respond(to: request, eventLoop: context.eventLoop).whenComplete(on: context.eventLoop) { result in
                 let response = (try? result.get()) ?? HTTPResponse(status: .internalServerError)
                 self.write(response, for: head, context: context)
             }
         case .decideUpgrade(let head, let key):
             self.isReadSuppressed = true
             let request = HTTPRequest(head: head, body: ByteBuffer(), remoteAddress: context.channel.remoteAddress)
-            self.delegate.upgradeDecision(for: request, eventLoop: context.eventLoop).assumeIsolated()
-                .whenComplete { result in
+            self.delegate.upgradeDecision(for: request, eventLoop: context.eventLoop)
+                .whenComplete(on: context.eventLoop) { result in
                     self.completeHandshake(result, head: head, key: key, context: context)
                 }
         case .refuseAndClose(let response):
             self.cancelHandshakeTimer()
-            self.writeResponse(response, method: .GET, keepAlive: false, context: context).whenComplete { _ in
-                context.close(promise: nil)
-            }
+            self.writeResponse(response, method: .GET, keepAlive: false, context: context).assumeIsolated()
+                .whenComplete { _ in context.close(promise: nil) }
         }
     }
 
@@ -119,7 +116,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         let keepAlive = self.machine.responseSent(responseAllowsKeepAlive: allowsKeepAlive)
         let written = self.writeResponse(response, method: head.method, keepAlive: keepAlive, context: context)
         guard keepAlive else {
-            written.whenComplete { _ in context.close(promise: nil) }
+            written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
             return
         }
         self.armHandshakeTimer(context: context)
@@ -234,3 +231,24 @@ extension WebSocketFrameHandler.Settings {
 
 @available(*, unavailable)
 extension HTTPConnectionHandler: Sendable {}
+
+extension EventLoopFuture {
+    /// Calls `body` on `eventLoop` (which must be the current loop) with the result, hopping there if
+    /// the delegate completed the future on another loop.
+    fileprivate func whenComplete(on eventLoop: EventLoop, _ body: @escaping (Result<Value, Error>) -> Void) {
+        if self.eventLoop === eventLoop {
+            self.assumeIsolated().whenComplete(body)
+            return
+        }
+        let callback = UncheckedTransfer(value: body)
+        self.whenComplete { result in
+            let transferred = UncheckedTransfer(value: result)
+            eventLoop.execute { callback.value(transferred.value) }
+        }
+    }
+}
+
+/// Carries a value across loops where the code guarantees it is only used on the target loop.
+private struct UncheckedTransfer<Value>: @unchecked Sendable {
+    var value: Value
+}

@@ -67,6 +67,15 @@ struct HTTPConnectionStateMachine {
         }
     }
 
+    /// Whether a request is being read and no response has started: a parse error can still be
+    /// answered with 400.
+    var isReceivingRequest: Bool {
+        switch self.state {
+        case .idle, .collectingBody, .handshakeRequested: return true
+        case .awaitingResponse, .upgrading, .closed: return false
+        }
+    }
+
     /// The response (with `keepAlive` as the delegate's response allowed) is written.
     /// Returns true when the connection stays open for another request.
     mutating func responseSent(responseAllowsKeepAlive: Bool) -> Bool {

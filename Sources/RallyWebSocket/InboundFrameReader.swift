@@ -84,7 +84,7 @@ struct InboundFrameReader {
             } catch {
                 progress.isSkipped = true
                 self.frame = progress
-                return self.fail(error as! InboundViolation)
+                return self.fail(InboundViolation(error))
             }
         }
         if header.isControl && !progress.isSkipped {
@@ -134,6 +134,7 @@ struct InboundFrameReader {
     /// when it completed with one.
     private mutating func consumePayload(from buffer: inout ByteBuffer) -> InboundEvent? {
         guard var progress = self.frame else { return nil }
+        self.frame = nil  // keep `progress.control` uniquely referenced while it is written
         let take = min(progress.remaining, buffer.readableBytes)
         var chunk = buffer.readSlice(length: take)!
         var violation: InboundViolation? = nil
@@ -145,7 +146,7 @@ struct InboundFrameReader {
             do {
                 try self.appendData(&chunk, header: progress.header, offset: progress.consumed)
             } catch {
-                violation = error as? InboundViolation
+                violation = InboundViolation(error)
                 progress.isSkipped = true
             }
         }
@@ -187,7 +188,7 @@ struct InboundFrameReader {
             self.messageFinished()
             return .message(complete)
         } catch {
-            return self.fail(error as! InboundViolation)
+            return self.fail(InboundViolation(error))
         }
     }
 
@@ -204,7 +205,7 @@ struct InboundFrameReader {
             do {
                 return .close(code: try CloseFrameBody.parse(body))
             } catch {
-                return .failure(error as! InboundViolation)
+                return .failure(InboundViolation(error))
             }
         }
     }

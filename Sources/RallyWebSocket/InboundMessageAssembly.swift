@@ -7,6 +7,16 @@ struct InboundViolation: Error, Equatable {
     var code: UInt16
     var reason: String
 
+    init(code: UInt16, reason: String) {
+        self.code = code
+        self.reason = reason
+    }
+
+    /// The violation an error stands for (anything unexpected is the server's fault: 1011).
+    init(_ error: Error) {
+        self = error as? InboundViolation ?? InboundViolation(code: 1011, reason: "internal error")
+    }
+
     static func protocolError(_ reason: String) -> InboundViolation { .init(code: 1002, reason: reason) }
     static let invalidUTF8 = InboundViolation(code: 1007, reason: "invalid UTF-8 in text message")
     static let messageTooLarge = InboundViolation(code: 1009, reason: "message too large")

@@ -1,9 +1,12 @@
 // The channel handler of an upgraded connection: feeds inbound bytes to the frame reader, turns its
-// events into session calls, and closes sockets that stay silent past the idle timeout.
+// events into session calls, and closes sockets that stay silent past the idle timeout. The idle
+// timeout is checked by one repeating timer per event loop for all of its connections, instead of a
+// timer per connection (which would cost ~200 bytes per idle socket).
 import NIOCore
+import NIOPosix
 import NIOWebSocket
 
-final class WebSocketFrameHandler: ChannelInboundHandler, RemovableChannelHandler {
+final class WebSocketFrameHandler: ChannelInboundHandler, RemovableChannelHandler, IdleSweepable {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
@@ -17,8 +20,8 @@ final class WebSocketFrameHandler: ChannelInboundHandler, RemovableChannelHandle
     private var reader: InboundFrameReader
     private let idleTimeout: TimeAmount
     private var lastInboundAt: NIODeadline = .uptimeNanoseconds(0)
-    private var idleTimer: NIOScheduledCallback? = nil
-    private var context: ChannelHandlerContext? = nil
+    private var idleSweeper: IdleSweeper? = nil
+    var idleSweepIndex = -1
 
     init(
         eventLoop: EventLoop, remoteAddress: SocketAddress?, handler: WebSocketSessionHandler,
@@ -33,17 +36,17 @@ final class WebSocketFrameHandler: ChannelInboundHandler, RemovableChannelHandle
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        self.context = context
         self.session.attach(context)
         self.lastInboundAt = context.eventLoop.now
-        self.armIdleTimer(in: self.idleTimeout)
+        let sweeper = IdleSweeper.on(context.eventLoop)
+        sweeper.add(self)
+        self.idleSweeper = sweeper
         self.session.didOpen()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        self.cancelIdleTimer()
+        self.stopIdleWatch()
         self.session.transportClosed()
-        self.context = nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -60,7 +63,7 @@ final class WebSocketFrameHandler: ChannelInboundHandler, RemovableChannelHandle
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        self.cancelIdleTimer()
+        self.stopIdleWatch()
         self.session.transportClosed()
         context.fireChannelInactive()
     }
@@ -87,46 +90,102 @@ final class WebSocketFrameHandler: ChannelInboundHandler, RemovableChannelHandle
 
     // MARK: Idle timeout
 
-    private func armIdleTimer(in delay: TimeAmount) {
-        guard let context = self.context else { return }
-        self.idleTimer = try? context.eventLoop.assumeIsolated().scheduleCallback(in: delay, handler: IdleTimerCallback(self))
+    func isIdle(at now: NIODeadline) -> Bool {
+        now - self.lastInboundAt >= self.idleTimeout
     }
 
-    private func cancelIdleTimer() {
-        self.idleTimer?.cancel()
-        self.idleTimer = nil
+    /// Starts the closing handshake with 1011 "idle timeout"; the close timeout bounds the rest.
+    func idleTimeoutExpired() {
+        self.idleSweeper = nil
+        self.session.close(code: .unexpectedServerError, reason: "idle timeout")
     }
 
-    fileprivate func idleTimerFired() {
-        guard let context = self.context else { return }
-        self.idleTimer = nil
-        let silentFor = context.eventLoop.now - self.lastInboundAt
-        if silentFor >= self.idleTimeout {
-            self.session.close(code: .unexpectedServerError, reason: "idle timeout")
-        } else {
-            self.armIdleTimer(in: self.idleTimeout - silentFor)
-        }
-    }
-}
-
-/// Calls back into the frame handler on its event loop (holds it weakly: a closed connection's timer
-/// must not keep it alive).
-private struct IdleTimerCallback: NIOScheduledCallbackHandler {
-    private let handler: NIOLoopBound<Weak>
-
-    private final class Weak {
-        weak var handler: WebSocketFrameHandler?
-        init(_ handler: WebSocketFrameHandler) { self.handler = handler }
-    }
-
-    init(_ handler: WebSocketFrameHandler) {
-        self.handler = NIOLoopBound(Weak(handler), eventLoop: handler.session.eventLoop)
-    }
-
-    func handleScheduledCallback(eventLoop: some EventLoop) {
-        self.handler.value.handler?.idleTimerFired()
+    private func stopIdleWatch() {
+        self.idleSweeper?.remove(self)
+        self.idleSweeper = nil
     }
 }
 
 @available(*, unavailable)
 extension WebSocketFrameHandler: Sendable {}
+
+protocol IdleSweepable: AnyObject {
+    /// Position in the sweeper's member list (maintained by the sweeper), or -1.
+    var idleSweepIndex: Int { get set }
+    /// Whether the connection has been silent for its whole idle timeout at `now`.
+    func isIdle(at now: NIODeadline) -> Bool
+    /// The idle timeout expired; the connection is no longer watched.
+    func idleTimeoutExpired()
+}
+
+/// Watches the upgraded connections of one event loop. Lives on that loop's thread; sweeps once per
+/// `interval` while it has members, so an idle connection is closed within one interval of its
+/// timeout.
+final class IdleSweeper {
+    static let interval: TimeAmount = .seconds(1)
+    private static let perThread = ThreadSpecificVariable<Registry>()
+
+    /// The sweepers of the event loops running on this thread (one, except with test loops).
+    private final class Registry {
+        var sweepers: [ObjectIdentifier: IdleSweeper] = [:]
+    }
+
+    private let eventLoop: EventLoop
+    private var members: [IdleSweepable] = []
+    private var isScheduled = false
+
+    private init(eventLoop: EventLoop) {
+        self.eventLoop = eventLoop
+    }
+
+    /// The sweeper of `eventLoop`; call on that loop.
+    static func on(_ eventLoop: EventLoop) -> IdleSweeper {
+        eventLoop.assertInEventLoop()
+        let registry = perThread.currentValue ?? Registry()
+        if perThread.currentValue == nil { perThread.currentValue = registry }
+        let key = ObjectIdentifier(eventLoop)
+        if let sweeper = registry.sweepers[key] { return sweeper }
+        let sweeper = IdleSweeper(eventLoop: eventLoop)
+        registry.sweepers[key] = sweeper
+        return sweeper
+    }
+
+    func add(_ member: IdleSweepable) {
+        guard member.idleSweepIndex < 0 else { return }
+        member.idleSweepIndex = self.members.count
+        self.members.append(member)
+        self.scheduleSweep()
+    }
+
+    func remove(_ member: IdleSweepable) {
+        let index = member.idleSweepIndex
+        guard index >= 0, index < self.members.count, self.members[index] === member else { return }
+        let last = self.members.removeLast()
+        if index < self.members.count {
+            self.members[index] = last
+            last.idleSweepIndex = index
+        }
+        member.idleSweepIndex = -1
+    }
+
+    private func scheduleSweep() {
+        guard !self.isScheduled else { return }
+        self.isScheduled = true
+        self.eventLoop.assumeIsolated().scheduleTask(in: Self.interval) { self.sweep() }
+    }
+
+    private func sweep() {
+        self.isScheduled = false
+        let now = self.eventLoop.now
+        let expired = self.members.filter { $0.isIdle(at: now) }
+        for member in expired {
+            self.remove(member)
+            member.idleTimeoutExpired()
+        }
+        if self.members.isEmpty {
+            Self.perThread.currentValue?.sweepers[ObjectIdentifier(self.eventLoop)] = nil
+        } else {
+            self.scheduleSweep()
+        }
+    }
+}

@@ -82,6 +82,7 @@ public final class WebSocketServer: Sendable {
             .serverChannelOption(.backlog, value: configuration.listenBacklog)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.recvAllocator, value: Self.receiveBuffers)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try Self.configurePipeline(
@@ -108,6 +109,11 @@ public final class WebSocketServer: Sendable {
         }
         try? await channel?.close()
     }
+
+    /// NIO keeps each connection's last receive buffer for reuse, so its size is part of every idle
+    /// connection's memory: start at 512 bytes (enough for most handshakes); busy sockets still grow
+    /// theirs up to 64 KiB.
+    private static let receiveBuffers = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536)
 
     private static func configurePipeline(
         channel: Channel, tlsContext: NIOSSLContext?, configuration: WebSocketServerConfiguration,

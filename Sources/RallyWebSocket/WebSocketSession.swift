@@ -247,6 +247,7 @@ final class FlushScheduler {
     private static let perThread = ThreadSpecificVariable<FlushScheduler>()
 
     private var pending: [WebSocketSession] = []
+    private var flushing: [WebSocketSession] = []
     private var pendingLoop: EventLoop? = nil
 
     static var current: FlushScheduler {
@@ -270,11 +271,12 @@ final class FlushScheduler {
     }
 
     private func flushPending() {
-        let sessions = self.pending
-        self.pending = []
+        // Swap with the previous tick's (emptied) array, so neither grows again from scratch.
+        swap(&self.pending, &self.flushing)
         self.pendingLoop = nil
-        for session in sessions {
+        for session in self.flushing {
             session.flushScheduledWrites()
         }
+        self.flushing.removeAll(keepingCapacity: true)
     }
 }

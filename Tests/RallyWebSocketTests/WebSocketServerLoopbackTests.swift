@@ -7,18 +7,27 @@ import XCTest
 @testable import RallyWebSocket
 
 /// Upgrades `/echo`, rejects `/private` with 401, answers other requests with their path and body.
+/// Answers on `answerLoop` when given (as an application waiting on other work would), else on the
+/// connection's loop.
 private final class RoutingDelegate: HTTPServerDelegate {
+    let answerLoop: EventLoop?
+
+    init(answerLoop: EventLoop? = nil) {
+        self.answerLoop = answerLoop
+    }
+
     func upgradeDecision(for request: HTTPRequest, eventLoop: EventLoop) -> EventLoopFuture<UpgradeDecision> {
+        let loop = answerLoop ?? eventLoop
         if request.head.uri == "/echo" {
-            return eventLoop.makeSucceededFuture(.upgrade(EchoSessionHandler(), extraHeaders: ["X-Rally": "yes"]))
+            return loop.submit { .upgrade(EchoSessionHandler(), extraHeaders: ["X-Rally": "yes"]) }
         }
         let body = ByteBuffer(string: "{\"error\":\"unauthorized\"}")
-        return eventLoop.makeSucceededFuture(.reject(HTTPResponse(status: .unauthorized, body: body)))
+        return loop.makeSucceededFuture(.reject(HTTPResponse(status: .unauthorized, body: body)))
     }
 
     func respond(to request: HTTPRequest, eventLoop: EventLoop) -> EventLoopFuture<HTTPResponse> {
         let body = ByteBuffer(string: "\(request.head.method) \(request.head.uri) \(String(buffer: request.body))")
-        return eventLoop.makeSucceededFuture(HTTPResponse(status: .ok, body: body))
+        return (answerLoop ?? eventLoop).makeSucceededFuture(HTTPResponse(status: .ok, body: body))
     }
 }
 
@@ -32,7 +41,7 @@ final class WebSocketServerLoopbackTests: XCTestCase {
         var configuration = WebSocketServerConfiguration()
         configuration.port = 0
         configuration.maxHTTPBodySize = 100
-        configuration.handshakeTimeout = .milliseconds(300)
+        configuration.handshakeTimeout = .seconds(10)
         server = WebSocketServer(configuration: configuration, group: group, delegate: RoutingDelegate())
         port = try await server.start()
     }
@@ -129,8 +138,13 @@ final class WebSocketServerLoopbackTests: XCTestCase {
     }
 
     func testSilentConnectionIsClosedAfterTheHandshakeTimeout() async throws {
-        let client = try await connect()
-        try await client.waitUntilClosed(within: .seconds(5))
+        var configuration = WebSocketServerConfiguration()
+        configuration.port = 0
+        configuration.handshakeTimeout = .milliseconds(200)
+        let impatient = WebSocketServer(configuration: configuration, group: group, delegate: RoutingDelegate())
+        let client = try await LoopbackClient.connect(port: try await impatient.start(), group: group)
+        try await client.waitUntilClosed(within: .seconds(10))
+        await impatient.stopAccepting()
     }
 
     func testStopAcceptingClosesOnlyTheListener() async throws {
@@ -146,6 +160,26 @@ final class WebSocketServerLoopbackTests: XCTestCase {
         let reply = try await client.received { ServerFrame.parseAll(Self.afterHead($0)).count == 1 }
         XCTAssertEqual(ServerFrame.parseAll(Self.afterHead(reply)).first?.text, "still here")
         await client.close()
+    }
+
+    func testDelegateMayAnswerOnAnotherEventLoop() async throws {
+        let otherGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        var configuration = WebSocketServerConfiguration()
+        configuration.port = 0
+        let server = WebSocketServer(
+            configuration: configuration, group: group, delegate: RoutingDelegate(answerLoop: otherGroup.next())
+        )
+        let port = try await server.start()
+        let client = try await LoopbackClient.connect(port: port, group: group)
+        try await client.send("GET /plain HTTP/1.1\r\nHost: x\r\n\r\n" + handshake())
+        let replies = try await client.text(containing: "Switching Protocols")
+        XCTAssertTrue(replies.contains("GET /plain "), replies)
+        try await client.send(ClientFrame.text("hop").bytes)
+        let echo = try await client.received { ServerFrame.parseAll(Self.afterHead(Self.afterHead($0))).count == 1 }
+        XCTAssertEqual(ServerFrame.parseAll(Self.afterHead(Self.afterHead(echo))).first?.text, "hop")
+        await client.close()
+        await server.stopAccepting()
+        try await otherGroup.shutdownGracefully()
     }
 
     /// The bytes after the HTTP response head.
