@@ -7,11 +7,9 @@ public struct HubMetrics: Sendable {
     public let joins = Counter(label: "rally_joins_total")
     public let channels = Meter(label: "rally_channels")
     public let messagesIn = Counter(label: "rally_messages_in_total")
-    public let messagesOut = Counter(label: "rally_messages_out_total")
     public let broadcastsPublished = Counter(label: "rally_broadcasts_published_total")
     public let filteredDeliveries = Counter(label: "rally_deliveries_filtered_total")
     public let malformedFrames = Counter(label: "rally_malformed_frames_total")
-    public let fanoutLatency = Timer(label: "rally_fanout_latency_seconds", preferredDisplayUnit: .seconds)
 
     public init() {}
 
