@@ -19,7 +19,7 @@ public enum RevocationScope {
             return topic == .group(group)
         case .plan(_, let plan, _), .planParticipant(_, let plan, _, _):
             return topic == .plan(plan)
-        case .event(_, let event, _, _), .attendance(_, let event, _, _, _):
+        case .event(_, let event, _, _, _), .attendance(_, let event, _, _, _):
             return topic == .event(event)
         case .notification, .groupMessage:
             return false

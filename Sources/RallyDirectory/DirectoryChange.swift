@@ -22,14 +22,16 @@ public enum DirectoryChange: Sendable, Hashable {
     case plan(ChangeOperation, plan: UUID, status: String)
     /// A `plan_participants` row.
     case planParticipant(ChangeOperation, plan: UUID, user: UUID, status: String)
-    /// An event row changed (visibility, cancellation, capacity, details).
-    case event(ChangeOperation, event: UUID, visibility: ItemVisibility, active: Bool)
+    /// An event row changed (visibility, cancellation, capacity, details); `creator` is `created_by_user_id`
+    /// (an insert with a creator is that user's activity).
+    case event(ChangeOperation, event: UUID, visibility: ItemVisibility, active: Bool, creator: UUID? = nil)
     /// An `event_attendance` row: capacity of the event and activity of the user.
     case attendance(ChangeOperation, event: UUID, user: UUID, status: String, visibility: ItemVisibility)
-    /// A `notifications` row for `user`.
-    case notification(ChangeOperation, id: UUID, user: UUID)
-    /// A `group_messages` row (read the message by id).
-    case groupMessage(ChangeOperation, id: Int64, group: UUID)
+    /// A `notifications` row for `user`; `inline` is the row when it fitted in the NOTIFY payload (otherwise
+    /// read it by id).
+    case notification(ChangeOperation, id: UUID, user: UUID, inline: NotificationRecord? = nil)
+    /// A `group_messages` row; `inline` is the row when it fitted in the NOTIFY payload (otherwise read it by id).
+    case groupMessage(ChangeOperation, id: Int64, group: UUID, inline: StoredMessage? = nil)
     /// The change feed reconnected: anything may have changed meanwhile, re-check everything.
     case resync
 }
