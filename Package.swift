@@ -64,7 +64,7 @@ let package = Package(
         ]),
         // Server assembly: configuration, HTTP routes, metrics, drain, demo page.
         .target(name: "RallyServer", dependencies: nio + [
-            "RallyProtocol", "RallyWebSocket", "RallyAuth", "RallyHub", "RallyAccess", "RallyDirectory",
+            "RallyProtocol", "RallyWebSocket", "RallyAuth", "RallyHub", "RallyAccess", "RallyDirectory", "RallyLive",
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -85,6 +85,14 @@ let package = Package(
         .target(name: "RallyDirectory", dependencies: [
             "RallyPrivacy",
             .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Live data (capacity, chat with history, notifications, plans, friend activity) fed by the directory's
+        // change feed and served to the hub's joins.
+        .target(name: "RallyLive", dependencies: [
+            "RallyHub", "RallyDirectory", "RallyPrivacy", "RallyProtocol", "RallyAuth",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "rally", dependencies: [
@@ -109,6 +117,10 @@ let package = Package(
             "RallyHub", .product(name: "NIOEmbedded", package: "swift-nio"),
             "RallyAccess", "RallyDirectory", "RallyPrivacy",
             .product(name: "PostgresNIO", package: "postgres-nio"),
+        ]),
+        .testTarget(name: "RallyLiveTests", dependencies: [
+            "RallyLive", "RallyHub", "RallyDirectory", "RallyPrivacy", "RallyProtocol", "RallyAuth",
+            .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
         .testTarget(name: "RallyServerTests", dependencies: ["RallyServer", "RallyClient"]),
         .testTarget(name: "RallyPrivacyTests", dependencies: ["RallyPrivacy"]),

@@ -38,12 +38,14 @@ public struct PostgresChangeFeed: Sendable {
     }
 
     /// Listens until the task is cancelled. `onListening` runs each time LISTEN is registered (from then on no
-    /// change can be missed); `handle` runs for every change, in order.
-    public func run(onListening: @Sendable () async -> Void = {},
+    /// change can be missed); `onLost` each time a registered LISTEN connection is lost (changes may be missed
+    /// until the next `.resync`); `handle` runs for every change, in order.
+    public func run(onListening: @Sendable () async -> Void = {}, onLost: @Sendable () async -> Void = {},
                     handle: @Sendable (DirectoryChange) async -> Void) async {
         var attempt = 0
         var connections = 0
         var listenedBefore = false
+        var listening = false
         while !Task.isCancelled {
             connections += 1
             do {
@@ -52,6 +54,7 @@ public struct PostgresChangeFeed: Sendable {
                 do {
                     try await connection.listen(on: Self.channel) { notifications in
                         attempt = 0
+                        listening = true
                         await onListening()
                         if listenedBefore { await handle(.resync) }
                         listenedBefore = true
@@ -67,6 +70,10 @@ public struct PostgresChangeFeed: Sendable {
             } catch {
                 if Task.isCancelled { break }
                 logger.warning("change feed connection lost", metadata: ["error": "\(String(reflecting: error))"])
+            }
+            if listening {
+                listening = false
+                await onLost()
             }
             try? await Task.sleep(for: backoff.delay(attempt: attempt))
             attempt += 1

@@ -1,3 +1,4 @@
+import NIOCore
 import RallyAuth
 import RallyProtocol
 
@@ -19,6 +20,10 @@ struct ChannelRegistry {
         var subscription: ChannelSubscription?
         /// A change that may revoke access arrived while this join was being authorized: decide again once joined.
         var recheckAfterJoin = false
+        /// Set once the live feeds were told of the join: they must be told of its end.
+        var feedJoin: FeedJoin?
+        /// Token buckets of the rate-limited kinds of write on this channel (`WriteLimit.name`).
+        var writeBuckets: [String: TokenBucket] = [:]
 
         var subtopic: String { String(topic.dropFirst(Topic.prefix.count)) }
     }
@@ -75,6 +80,20 @@ struct ChannelRegistry {
         channels[topic]?.token = token
         channels[topic]?.identity = identity
         channels[topic]?.access = access
+    }
+
+    mutating func setFeedJoin(topic: String, _ join: FeedJoin) {
+        channels[topic]?.feedJoin = join
+    }
+
+    /// Takes a token from the channel's bucket for `limit` (created full on first use); false when over it.
+    mutating func admitWrite(topic: String, limit: WriteLimit, now: NIODeadline) -> Bool {
+        guard channels[topic] != nil else { return false }
+        var bucket = channels[topic]!.writeBuckets[limit.name]
+            ?? TokenBucket(burst: limit.burst, ratePerSecond: limit.perSecond, now: now)
+        let admitted = bucket.tryTake(now: now)
+        channels[topic]!.writeBuckets[limit.name] = bucket
+        return admitted
     }
 
     mutating func requestRecheck(topic: String) {

@@ -18,17 +18,23 @@ public final class ChannelSubscription: @unchecked Sendable {
     public let broadcastSelf: Bool
     /// Identity of the joining user, for per-item filters.
     public let userID: String?
+    /// The joining token's role was `service_role` (per-item filters let it see everything).
+    public let isServiceRole: Bool
 
     // MARK: owned by the socket's loop
     weak var connection: ClientConnection?
     var isActive = true
     var presenceEnabled: Bool
+    /// Until the join is acknowledged and its backlog sent, live messages wait here (bounded by
+    /// `HubLimits.maxHeldMessages`; past it the oldest are dropped and `heldOverflow` is set).
+    var held: [FanoutMessage]? = []
+    var heldOverflow = false
 
     // MARK: owned by the shard's loop
     var shardSlot = -1
 
     init(id: UInt64, topic: String, joinRef: JSON?, version: ProtocolVersion, eventLoop: EventLoop, loopIndex: Int,
-         broadcastSelf: Bool, presenceEnabled: Bool, userID: String?) {
+         broadcastSelf: Bool, presenceEnabled: Bool, userID: String?, isServiceRole: Bool = false) {
         self.id = id
         self.topic = topic
         self.joinRef = joinRef
@@ -38,12 +44,17 @@ public final class ChannelSubscription: @unchecked Sendable {
         self.broadcastSelf = broadcastSelf
         self.presenceEnabled = presenceEnabled
         self.userID = userID
+        self.isServiceRole = isServiceRole
     }
 
     /// Runs on `eventLoop`: hands one fanout message to the socket, unless it is not for this subscriber.
     func deliver(_ message: FanoutMessage) {
         eventLoop.assertInEventLoop()
         guard isActive, let connection else { return }
+        if held != nil {
+            hold(message, limit: connection.services.limits.maxHeldMessages)
+            return
+        }
         if message.senderID == id && !broadcastSelf { return }
         if message.kind == .presence && !presenceEnabled { return }
         if let audience = message.audience, !audience.admits(self) {
@@ -52,6 +63,29 @@ public final class ChannelSubscription: @unchecked Sendable {
         }
         guard let frame = message.frame(for: version) else { return }
         connection.deliver(frame)
+    }
+}
+
+extension ChannelSubscription {
+    private func hold(_ message: FanoutMessage, limit: Int) {
+        if held!.count >= limit {
+            held!.removeFirst()
+            heldOverflow = true
+        }
+        held!.append(message)
+    }
+
+    /// Ends holding: delivers what was held, in order, except items already sent in the backlog. Returns
+    /// whether messages were lost to the bound meanwhile.
+    func release(skipping keys: Set<String>) -> Bool {
+        eventLoop.assertInEventLoop()
+        guard let waiting = held else { return false }
+        held = nil
+        for message in waiting {
+            if let key = message.dedupeKey, keys.contains(key) { continue }
+            deliver(message)
+        }
+        return heldOverflow
     }
 }
 

@@ -25,28 +25,72 @@ extension ClientConnection {
                                            event: "broadcast", payload: .emptyObject)
             guard admitMessage(asMessage, channel: channel) else { return }
             publish(event: push.userEvent, payload: push.payload, meta: nil, preferBinary: true, size: size,
-                    channel: channel, ack: { payload in self.reply(to: asMessage, payload: payload) })
+                    channel: channel, ack: { [self] payload in reply(to: asMessage, payload: payload) })
         }
     }
 
-    /// Checks size and write rights, fans out, and acknowledges when the channel asked for acks.
-    /// A write the channel may not make is dropped silently, even with `ack` (as Supabase does for private
-    /// channels); an oversized one is refused with a reason.
+    /// Checks size and write rights, lets the topic's feeds decide (ephemeral, rate-limited, refused or stored),
+    /// fans out, and acknowledges when the channel asked for acks. A write the channel may not make is dropped
+    /// silently, even with `ack` (as Supabase does for private channels); an oversized one is refused with a reason.
     private func publish(event: String, payload: BroadcastPayload, meta: JSON?, preferBinary: Bool, size: Int,
-                         channel: ChannelRegistry.Channel, ack: (JSON) -> Void) {
+                         channel: ChannelRegistry.Channel, ack: @escaping (JSON) -> Void) {
         guard size <= services.limits.maxBroadcastPayloadBytes else {
             metrics.rejection("payload_size").increment()
             ack(Replies.error(reason: "PayloadTooLarge: payload_size_exceeded"))
             return
         }
-        guard channel.access?.canWrite == true, let subscription = channel.subscription else {
+        guard channel.access?.canWrite == true, let subscription = channel.subscription,
+              let feedJoin = channel.feedJoin else {
             metrics.rejection("write_unauthorized").increment()
             return
         }
+        switch services.feeds.write(FeedWrite(join: feedJoin, event: event, payload: payload)) {
+        case .publish:
+            fanOut(event: event, payload: payload, meta: meta, preferBinary: preferBinary, channel: channel,
+                   subscription: subscription, ack: ack)
+        case .publishLimited(let limit):
+            guard registry.admitWrite(topic: channel.topic, limit: limit, now: .now()) else {
+                metrics.rejection("\(limit.name)_rate").increment()
+                return
+            }
+            fanOut(event: event, payload: payload, meta: meta, preferBinary: preferBinary, channel: channel,
+                   subscription: subscription, ack: ack)
+        case .refuse(let reason):
+            metrics.rejection("write_refused").increment()
+            ack(Replies.error(reason: reason))
+        case .store(let limit, let perform):
+            store(limit: limit, perform: perform, channel: channel, ack: ack)
+        }
+    }
+
+    private func fanOut(event: String, payload: BroadcastPayload, meta: JSON?, preferBinary: Bool,
+                        channel: ChannelRegistry.Channel, subscription: ChannelSubscription, ack: (JSON) -> Void) {
         let envelope = BroadcastEnvelope(topic: channel.topic, event: event, payload: payload, meta: meta,
                                          preferBinary: preferBinary)
         services.hub.publish(envelope, senderID: subscription.id)
         metrics.broadcastsPublished.increment()
         if channel.config.broadcastAck { ack(Replies.ok()) }
+    }
+
+    /// A durable write: stored first (the fanout comes from the store's change feed), then always answered —
+    /// ok with what the store returned (the message id), or an error with a reason.
+    private func store(limit: WriteLimit, perform: @Sendable (EventLoop) -> EventLoopFuture<JSON>,
+                       channel: ChannelRegistry.Channel, ack: @escaping (JSON) -> Void) {
+        guard registry.admitWrite(topic: channel.topic, limit: limit, now: .now()) else {
+            metrics.rejection("\(limit.name)_rate").increment()
+            ack(Replies.error(reason: "RateLimited: Too many \(limit.name) writes per second"))
+            return
+        }
+        perform(eventLoop).hop(to: eventLoop).whenComplete { [self] result in
+            switch result {
+            case .success(let response):
+                metrics.broadcastsPublished.increment()
+                ack(Replies.ok(response))
+            case .failure(let error):
+                metrics.rejection("store_failed").increment()
+                services.logger.warning("write not stored", metadata: ["error": "\(String(reflecting: error))"])
+                ack(Replies.error(reason: "StoreFailed: the message was not stored, please retry"))
+            }
+        }
     }
 }

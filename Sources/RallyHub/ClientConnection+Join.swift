@@ -70,7 +70,8 @@ extension ClientConnection {
         let subscription = ChannelSubscription(
             id: services.hub.makeSubscriptionID(), topic: topic, joinRef: message.joinRef, version: version,
             eventLoop: eventLoop, loopIndex: loopIndex, broadcastSelf: config.broadcastSelf,
-            presenceEnabled: config.presenceEnabled, userID: identity.subject)
+            presenceEnabled: config.presenceEnabled, userID: identity.subject,
+            isServiceRole: identity.role == .serviceRole)
         subscription.connection = self
         _ = registry.completeJoin(topic: topic, generation: generation, identity: identity, access: access,
                                   subscription: subscription)
@@ -78,14 +79,41 @@ extension ClientConnection {
         metrics.channels.increment()
         services.hub.subscribe(subscription, withPresenceState: config.presenceEnabled).whenSuccess { [self] state in
             guard subscription.isActive else { return }
-            reply(to: message, payload: Replies.joinOK(postgresChanges: config.postgresChanges))
-            if let state, let channel = registry.channel(topic) {
-                push("presence_state", payload: state, on: channel)
+            let feedJoin = FeedJoin(topic: topic, subtopic: String(topic.dropFirst(Topic.prefix.count)),
+                                    identity: identity, config: config, subscriptionID: subscription.id)
+            registry.setFeedJoin(topic: topic, feedJoin)
+            services.feeds.join(feedJoin, on: eventLoop).hop(to: eventLoop).whenComplete { [self] outcome in
+                guard subscription.isActive, registry.isCurrent(topic: topic, generation: generation) else { return }
+                switch outcome {
+                case .success(.ready(let backlog)):
+                    acknowledge(message, subscription: subscription, presenceState: state, backlog: backlog)
+                case .success(.refused(let reason)):
+                    removeChannel(topic: topic)
+                    refuseJoin(message, reason: reason, metric: "feed_refused")
+                case .failure:
+                    removeChannel(topic: topic)
+                    refuseJoin(message, reason: "Unknown Error on Channel", metric: "feed_failed")
+                }
             }
-            scheduleExpiryCheck()
-            if let joined = registry.channel(topic), joined.recheckAfterJoin {
-                _ = revalidate(joined)
-            }
+        }
+    }
+
+    /// The join is live: the ok reply, `presence_state`, the backlog, then the live messages held meanwhile.
+    private func acknowledge(_ message: PhoenixMessage, subscription: ChannelSubscription, presenceState: JSON?,
+                             backlog: JoinBacklog) {
+        let topic = message.topic
+        guard let channel = registry.channel(topic) else { return }
+        reply(to: message, payload: Replies.joinOK(postgresChanges: channel.config.postgresChanges))
+        for envelope in backlog.pushes { sendBroadcast(envelope) }
+        if let presenceState { push("presence_state", payload: presenceState, on: channel) }
+        if subscription.release(skipping: backlog.dedupeKeys) {
+            metrics.rejection("held_overflow").increment()
+            closeChannel(channel, message: "BacklogOverflow: Too many messages while joining, please rejoin")
+            return
+        }
+        scheduleExpiryCheck()
+        if let joined = registry.channel(topic), joined.recheckAfterJoin {
+            _ = revalidate(joined)
         }
     }
 

@@ -20,6 +20,14 @@ extension ClientConnection {
         transport?.send(OutboundEncoder.encode(message, version: version))
     }
 
+    /// A broadcast for this socket alone (a join's backlog); v1 sockets skip binary payloads.
+    func sendBroadcast(_ envelope: BroadcastEnvelope) {
+        switch version {
+        case .v1: if let frame = envelope.encodeV1() { transport?.send(frame) }
+        case .v2: transport?.send(envelope.encodeV2())
+        }
+    }
+
     /// A fanout frame for this socket (called by `ChannelSubscription.deliver`).
     func deliver(_ frame: SharedFrame) {
         transport?.send(frame)
@@ -41,11 +49,17 @@ extension ClientConnection {
     /// Drops a channel's subscription without telling the client (it was told already, or left).
     func removeChannel(topic: String) {
         guard let channel = registry.remove(topic: topic) else { return }
+        release(channel)
+    }
+
+    /// Takes a removed channel out of the hub and the live feeds.
+    private func release(_ channel: ChannelRegistry.Channel) {
         if let subscription = channel.subscription {
             subscription.isActive = false
             services.hub.unsubscribe(subscription)
             metrics.channels.decrement()
         }
+        if let feedJoin = channel.feedJoin { services.feeds.leave(feedJoin) }
     }
 
     /// Closes the socket (drain, limits). The transport reports back through `sessionDidClose`.
@@ -58,13 +72,7 @@ extension ClientConnection {
     func detach() {
         eventLoop.assertInEventLoop()
         guard transport != nil else { return }
-        for channel in registry.removeAll() {
-            if let subscription = channel.subscription {
-                subscription.isActive = false
-                services.hub.unsubscribe(subscription)
-                metrics.channels.decrement()
-            }
-        }
+        for channel in registry.removeAll() { release(channel) }
         expiryTimer?.cancel()
         expiryTimer = nil
         transport = nil

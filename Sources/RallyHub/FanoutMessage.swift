@@ -11,13 +11,18 @@ public final class FanoutMessage: Sendable {
     /// The subscription that sent it (skipped unless it joined with `broadcast.self`), 0 for none.
     let senderID: UInt64
     let audience: Audience?
+    /// Identifies the item (a chat message id, a notification id) so a joiner's backlog and the live stream
+    /// never deliver it twice.
+    let dedupeKey: String?
     private let v1Frame: SharedFrame?
     private let v2Frame: SharedFrame?
 
-    init(kind: Kind, senderID: UInt64, audience: Audience?, v1: EncodedFrame?, v2: EncodedFrame?) {
+    init(kind: Kind, senderID: UInt64, audience: Audience?, dedupeKey: String? = nil, v1: EncodedFrame?,
+         v2: EncodedFrame?) {
         self.kind = kind
         self.senderID = senderID
         self.audience = audience
+        self.dedupeKey = dedupeKey
         self.v1Frame = v1.map { SharedFrame(isBinary: $0.isBinary, payload: $0.bytes) }
         self.v2Frame = v2.map { SharedFrame(isBinary: $0.isBinary, payload: $0.bytes) }
     }
@@ -31,8 +36,8 @@ public final class FanoutMessage: Sendable {
 
     /// A broadcast, encoded only for the versions that have subscribers.
     static func broadcast(_ envelope: BroadcastEnvelope, senderID: UInt64, audience: Audience?,
-                          versions: VersionCounts) -> FanoutMessage {
-        FanoutMessage(kind: .broadcast, senderID: senderID, audience: audience,
+                          dedupeKey: String? = nil, versions: VersionCounts) -> FanoutMessage {
+        FanoutMessage(kind: .broadcast, senderID: senderID, audience: audience, dedupeKey: dedupeKey,
                       v1: versions.v1 > 0 ? envelope.encodeV1() : nil,
                       v2: versions.v2 > 0 ? envelope.encodeV2() : nil)
     }
@@ -50,6 +55,9 @@ public final class FanoutMessage: Sendable {
 struct VersionCounts: Sendable {
     var v1 = 0
     var v2 = 0
+
+    /// Both serializers (retained values outlive the subscribers they were first encoded for).
+    static let all = VersionCounts(v1: 1, v2: 1)
 
     mutating func add(_ version: ProtocolVersion, _ delta: Int) {
         switch version {

@@ -47,12 +47,14 @@ public final class Hub: Sendable {
 
     /// Adds the subscription. The future (on the subscription's loop) succeeds once the subscription is in the table —
     /// every message published after that reaches it — carrying the topic's `presence_state` when asked for.
+    /// The topic's retained values go to the subscription right after.
     func subscribe(_ subscription: ChannelSubscription, withPresenceState: Bool) -> EventLoopFuture<JSON?> {
         let promise = subscription.eventLoop.makePromise(of: JSON?.self)
         let shard = shard(for: subscription.topic)
         shard.run {
             let state = shard.subscribe(subscription)
             promise.succeed(withPresenceState ? state.presence.stateJSON() : nil)
+            shard.deliverRetained(of: state, to: subscription)
         }
         return promise.futureResult
     }
@@ -64,12 +66,31 @@ public final class Hub: Sendable {
     }
 
     /// Fans a broadcast out to the topic's local subscribers; `sender` is skipped unless it joined with `self`.
-    public func publish(_ envelope: BroadcastEnvelope, senderID: UInt64 = 0, audience: Audience? = nil) {
+    /// With `retain`, the message is also kept as the slot's latest value for later subscribers, and dropped
+    /// when a newer version is already kept (so a late, older value never replaces a newer one). A topic with
+    /// no local subscribers keeps nothing.
+    public func publish(_ envelope: BroadcastEnvelope, senderID: UInt64 = 0, audience: Audience? = nil,
+                        retain: RetainedSlot? = nil, dedupeKey: String? = nil) {
         let shard = shard(for: envelope.topic)
         shard.run {
             guard let state = shard.state(of: envelope.topic), state.count > 0 else { return }
+            let versions = retain == nil ? state.versions : VersionCounts.all
             let message = FanoutMessage.broadcast(envelope, senderID: senderID, audience: audience,
-                                                  versions: state.versions)
+                                                  dedupeKey: dedupeKey, versions: versions)
+            if let retain, !state.retain(message, in: retain) { return }
+            shard.dispatch(message, to: state)
+        }
+    }
+
+    /// Gives a topic's slot its first value: kept and fanned out only when the slot holds nothing yet (every
+    /// subscriber already holds the kept value otherwise: it got it on subscribing or when it was published).
+    public func seed(_ envelope: BroadcastEnvelope, slot: RetainedSlot) {
+        let shard = shard(for: envelope.topic)
+        shard.run {
+            guard let state = shard.state(of: envelope.topic), state.count > 0,
+                  !state.hasRetained(slot.name) else { return }
+            let message = FanoutMessage.broadcast(envelope, senderID: 0, audience: nil, versions: VersionCounts.all)
+            _ = state.retain(message, in: slot)
             shard.dispatch(message, to: state)
         }
     }

@@ -22,6 +22,9 @@ public struct HubLimits: Sendable {
     public var maxPresenceMetaBytes = 4096
     /// Largest broadcast user payload (bytes) → error reply `payload_size_exceeded`.
     public var maxBroadcastPayloadBytes = 256 * 1024
+    /// Live messages held for one channel while its join backlog (history, unread notifications) is read;
+    /// past it the oldest are dropped and the client gets a `system` error asking it to rejoin.
+    public var maxHeldMessages = 1000
     /// Delay before a join error reply, damping client retry loops (Supabase: 5 s).
     public var joinErrorDelay: TimeAmount = .seconds(5)
     /// Sockets closed per drain batch, and the pause between batches.

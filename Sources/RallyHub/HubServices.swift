@@ -10,6 +10,8 @@ public final class HubServices: Sendable {
     public let hub: Hub
     public let verifier: TokenVerifier
     public let authorizer: TopicAuthorizer
+    /// The node's live inputs per topic (capacity, chat, notifications …); `NoFeeds` when there are none.
+    public let feeds: TopicFeeds
     public let limits: HubLimits
     public let metrics: HubMetrics
     public let connections: ConnectionTracker
@@ -18,12 +20,14 @@ public final class HubServices: Sendable {
     public let now: @Sendable () -> Date
     private let draining = Atomic<Bool>(false)
 
-    public init(hub: Hub, verifier: TokenVerifier, authorizer: TopicAuthorizer, limits: HubLimits = HubLimits(),
+    public init(hub: Hub, verifier: TokenVerifier, authorizer: TopicAuthorizer, feeds: TopicFeeds = NoFeeds(),
+                limits: HubLimits = HubLimits(),
                 metrics: HubMetrics = HubMetrics(), logger: Logger = Logger(label: "rally.hub"),
                 now: @escaping @Sendable () -> Date = Date.init) {
         self.hub = hub
         self.verifier = verifier
         self.authorizer = authorizer
+        self.feeds = feeds
         self.limits = limits
         self.metrics = metrics
         self.connections = ConnectionTracker(loops: hub.loops)

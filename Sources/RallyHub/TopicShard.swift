@@ -53,6 +53,15 @@ final class TopicShard: @unchecked Sendable {
         dispatch(message, to: state)
     }
 
+    /// Sends the topic's retained values to one new subscriber (on its loop).
+    func deliverRetained(of state: TopicState, to subscription: ChannelSubscription) {
+        let messages = state.retained.sorted { $0.key < $1.key }.map(\.value.message)
+        guard !messages.isEmpty else { return }
+        subscription.eventLoop.execute {
+            for message in messages { subscription.deliver(message) }
+        }
+    }
+
     /// Hands `message` to every subscriber: directly for those on this loop, one task per other loop.
     /// Never waits on a write: delivery only enqueues into each socket's bounded outbound queue.
     func dispatch(_ message: FanoutMessage, to state: TopicState) {

@@ -7,6 +7,8 @@ final class TopicState {
     private(set) var versions = VersionCounts()
     private(set) var count = 0
     var presence = PresenceTable()
+    /// The latest value of each retained item (`RetainedSlot.name` → version and message), for new subscribers.
+    private(set) var retained: [String: (version: UInt64, message: FanoutMessage)] = [:]
 
     init(loopCount: Int) {
         byLoop = Array(repeating: [], count: loopCount)
@@ -19,6 +21,15 @@ final class TopicState {
         byLoop[subscription.loopIndex].append(subscription)
         versions.add(subscription.version, 1)
         count += 1
+    }
+
+    func hasRetained(_ name: String) -> Bool { retained[name] != nil }
+
+    /// Keeps `message` as the latest value of `slot` unless a newer or equal version is kept; true when kept.
+    func retain(_ message: FanoutMessage, in slot: RetainedSlot) -> Bool {
+        if let kept = retained[slot.name], kept.version >= slot.version { return false }
+        retained[slot.name] = (slot.version, message)
+        return true
     }
 
     /// O(1) swap-remove through the subscription's slot. Returns false when it was not here.

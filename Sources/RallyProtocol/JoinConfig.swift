@@ -20,6 +20,10 @@ public struct JoinConfig: Sendable, Equatable {
     /// `broadcast.replay` {since, limit} when given.
     public var replaySince: Int64? = nil
     public var replayLimit: Int? = nil
+    /// Rally's addition to `broadcast.replay`: `after_id`, the last message id the client saw (number or string).
+    public var replayAfterID: Int64? = nil
+    /// True when the join asked for a replay at all (`broadcast.replay` was an object).
+    public var wantsReplay = false
     public init() {}
 
     public static func parse(_ payload: JSON) -> JoinConfig {
@@ -43,6 +47,8 @@ public struct JoinConfig: Sendable, Equatable {
         broadcastSelf = Self.flexibleBool(broadcast["self"]) ?? false
         broadcastAck = Self.flexibleBool(broadcast["ack"]) ?? false
         guard let replay = broadcast["replay"]?.objectValue else { return }
+        wantsReplay = true
+        replayAfterID = replay["after_id"].flatMap(Self.messageID)
         replaySince = replay["since"].flatMap(Self.integer).flatMap { Int64(exactly: $0) }
         replayLimit = replay["limit"].flatMap(Self.integer).flatMap { Int(exactly: $0) }
     }
@@ -78,6 +84,12 @@ public struct JoinConfig: Sendable, Equatable {
             }
         default: return nil
         }
+    }
+
+    /// A message id: an integral number, or a string of digits (ids travel as strings in `meta.id`).
+    static func messageID(_ value: JSON) -> Int64? {
+        if case .string(let text) = value { return Int64(text) }
+        return integer(value)
     }
 
     /// An integral JSON number ("10", "1e3" or "10.0" all count); nil for fractions and non-numbers.

@@ -29,6 +29,10 @@ final class DatabasePools: Sendable {
         PostgresDirectory(users: users, events: events, logger: logger)
     }
 
+    var liveStore: PostgresLiveStore {
+        PostgresLiveStore(users: users, events: events, logger: logger)
+    }
+
     /// The LISTEN configuration of every database (one change feed each).
     func feedConfigurations() throws -> [PostgresConnection.Configuration] {
         try [usersURL, eventsURL].compactMap { $0 }.map { try $0.connectionConfiguration() }

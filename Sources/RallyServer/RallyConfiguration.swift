@@ -1,6 +1,7 @@
 import NIOCore
 import RallyAuth
 import RallyHub
+import RallyLive
 import RallyWebSocket
 
 /// Everything a node is configured with. Defaults are the production defaults unless marked (embedded); each one
@@ -16,6 +17,8 @@ public struct RallyConfiguration: Sendable {
     public var mode: Mode = .embedded
     public var server = WebSocketServerConfiguration()
     public var limits = HubLimits()
+    /// Rates and limits of the live feeds (capacity coalescing, chat, replay, notifications).
+    public var live = LiveSettings()
     public var jwtSecret: String?
     public var jwksPath: String?
     /// `/echo` endpoint for conformance tests (every message echoed). Default: on in embedded mode only.

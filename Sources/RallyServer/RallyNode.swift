@@ -5,6 +5,7 @@ import NIOCore
 import NIOPosix
 import RallyAuth
 import RallyHub
+import RallyLive
 import RallyWebSocket
 
 /// One running Rally node: event loops, hub, HTTP/WebSocket server. `start` binds; `drainAndStop` is the SIGTERM
@@ -45,17 +46,20 @@ public final class RallyNode: Sendable {
         let verifier = try await TokenVerifier(configuration: AuthConfiguration(
             jwtSecret: configuration.jwtSecret, jwksPath: configuration.jwksPath))
         let access = try await AccessRuntime.make(configuration, logger: logger)
-        let services = HubServices(hub: Hub(group: group), verifier: verifier, authorizer: access.authorizer,
+        let hub = Hub(group: group)
+        let live = LiveFeeds(hub: hub, directory: access.directory, store: access.liveStore,
+                             settings: configuration.live, changeFeeds: access.changeFeedCount, logger: logger)
+        let services = HubServices(hub: hub, verifier: verifier, authorizer: access.authorizer, feeds: live,
                                    limits: configuration.limits, logger: logger)
         let minter = configuration.mode == .embedded && configuration.jwtSecret != nil
             ? DemoTokenMinter(tokens: DemoTokens(verifier: verifier, lifetime: 24 * 3600)) : nil
         let delegate = RallyHTTPDelegate(
             configuration: configuration, services: services, metrics: metrics,
             demo: try minter.map { try DemoEndpoints(tokens: $0.tokens) },
-            readiness: { loop in access.readiness(on: loop) })
+            readiness: { loop in access.readiness(on: loop, live: live) })
         let server = WebSocketServer(configuration: configuration.effectiveServer, group: group, delegate: delegate)
         do {
-            try access.startRevocation(services: services)
+            try access.startChangeFeeds(services: services, live: live)
             let port = try await server.start()
             return RallyNode(configuration: configuration, services: services, port: port, demoTokens: minter,
                              access: access, group: group, server: server, logger: logger)

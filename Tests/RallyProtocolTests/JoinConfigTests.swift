@@ -66,6 +66,15 @@ final class JoinConfigTests: XCTestCase {
         XCTAssertTrue(parsed.hasConfig)
     }
 
+    func testReplayAfterIDAcceptsNumbersAndDigitStrings() {
+        XCTAssertEqual(config(#"{"config":{"broadcast":{"replay":{"after_id":"42","limit":5}}}}"#).replayAfterID, 42)
+        XCTAssertEqual(config(#"{"config":{"broadcast":{"replay":{"after_id":7}}}}"#).replayAfterID, 7)
+        let junk = config(#"{"config":{"broadcast":{"replay":{"after_id":"x7"}}}}"#)
+        XCTAssertNil(junk.replayAfterID)
+        XCTAssertTrue(junk.wantsReplay)
+        XCTAssertFalse(config(#"{"config":{"broadcast":{"ack":true}}}"#).wantsReplay)
+    }
+
     func testPostgresChangesSkipsNonObjectsAndKeepsOrder() {
         let parsed = config(#"{"config":{"postgres_changes":[{"event":"INSERT","table":"a"},"junk",3,null,{"event":"DELETE","schema":"s"}]}}"#)
         XCTAssertEqual(parsed.postgresChanges, [

@@ -1,0 +1,114 @@
+import NIOCore
+import RallyAuth
+import RallyProtocol
+
+/// A joined channel as the live feeds see it.
+public struct FeedJoin: Sendable {
+    /// The whole topic (`realtime:event:…`) and the part after `realtime:`.
+    public let topic: String
+    public let subtopic: String
+    public let identity: Identity
+    public let config: JoinConfig
+    /// The subscription's id in the hub (stable for the channel's life).
+    public let subscriptionID: UInt64
+
+    public init(topic: String, subtopic: String, identity: Identity, config: JoinConfig, subscriptionID: UInt64) {
+        self.topic = topic
+        self.subtopic = subtopic
+        self.identity = identity
+        self.config = config
+        self.subscriptionID = subscriptionID
+    }
+}
+
+/// What a joiner gets before live traffic: history replay, unread notifications. Live messages that arrived
+/// while it was being read are held and then delivered, except those whose `dedupeKey` is in `dedupeKeys`.
+public struct JoinBacklog: Sendable {
+    public var pushes: [BroadcastEnvelope]
+    public var dedupeKeys: Set<String>
+
+    public init(pushes: [BroadcastEnvelope] = [], dedupeKeys: Set<String> = []) {
+        self.pushes = pushes
+        self.dedupeKeys = dedupeKeys
+    }
+
+    public static let empty = JoinBacklog()
+}
+
+/// The outcome of making a topic's inputs live for one join.
+public enum FeedJoinOutcome: Sendable {
+    /// Inputs are live: acknowledge, then send the backlog, then the held live messages.
+    case ready(JoinBacklog)
+    /// The join cannot be served (bad replay parameters, database unreachable): refuse with this reason.
+    case refused(String)
+}
+
+/// A rate limit on one kind of write, per channel: `name` keys its token bucket.
+public struct WriteLimit: Sendable, Hashable {
+    public var name: String
+    public var perSecond: Double
+    public var burst: Int
+
+    public init(name: String, perSecond: Double, burst: Int) {
+        self.name = name
+        self.perSecond = perSecond
+        self.burst = burst
+    }
+}
+
+/// A client broadcast on a joined channel, before it is published.
+public struct FeedWrite: Sendable {
+    public let join: FeedJoin
+    public let event: String
+    public let payload: BroadcastPayload
+}
+
+/// What happens to a client broadcast.
+public enum WriteDisposition: Sendable {
+    /// An ordinary, ephemeral broadcast: fan out as-is.
+    case publish
+    /// Ephemeral, but past `limit` it is dropped silently (typing indicators).
+    case publishLimited(WriteLimit)
+    /// Refused with an error reply carrying `reason`.
+    case refuse(String)
+    /// Durable: within `limit`, `perform` stores it and the reply's response is the future's value (e.g. the
+    /// stored id); the fanout comes from the store's change feed. A failed future becomes an error reply.
+    case store(WriteLimit, perform: @Sendable (EventLoop) -> EventLoopFuture<JSON>)
+}
+
+/// The node's live inputs per topic (capacity, chat, notifications …): consulted on every join, leave and
+/// client broadcast. Implementations must be thread-safe; the hub calls from socket loops.
+public protocol TopicFeeds: Sendable {
+    /// Called once the subscription is in the topic table (so nothing published from now on is missed), before
+    /// the join is acknowledged. Deliveries to the subscription are held until the outcome is acted on.
+    func join(_ join: FeedJoin, on loop: EventLoop) -> EventLoopFuture<FeedJoinOutcome>
+    /// The channel is gone (leave, close, revocation, socket end): every `join` gets exactly one `leave`.
+    func leave(_ join: FeedJoin)
+    /// Decides what a client broadcast does.
+    func write(_ write: FeedWrite) -> WriteDisposition
+}
+
+/// No live inputs: every join is ready at once, every write is an ordinary broadcast.
+public struct NoFeeds: TopicFeeds {
+    public init() {}
+
+    public func join(_ join: FeedJoin, on loop: EventLoop) -> EventLoopFuture<FeedJoinOutcome> {
+        loop.makeSucceededFuture(.ready(.empty))
+    }
+
+    public func leave(_ join: FeedJoin) {}
+
+    public func write(_ write: FeedWrite) -> WriteDisposition { .publish }
+}
+
+/// The latest value of one named item of a topic (capacity counts, plan status): kept by the topic's shard and
+/// sent to every new subscriber. A value replaces the kept one only when its `version` is higher.
+public struct RetainedSlot: Sendable, Hashable {
+    public var name: String
+    public var version: UInt64
+
+    public init(name: String, version: UInt64) {
+        self.name = name
+        self.version = version
+    }
+}

@@ -1,0 +1,157 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import RallyDirectory
+import RallyHub
+import RallyPrivacy
+import RallyProtocol
+
+/// The node's live inputs (docs/live-data.md): capacity and event changes on `event:`, plan status on `plan:`,
+/// durable chat on `group:`, notifications on `user:`, friend activity on `feed:` and `profile:`. The hub asks it
+/// on every join, leave and client broadcast; the change feed hands it every `DirectoryChange`, in order.
+/// Only topics with channels on this node are looked at, so every node of a cluster delivers to its own.
+public final class LiveFeeds: TopicFeeds {
+    let hub: Hub
+    let store: any LiveStore
+    let settings: LiveSettings
+    let logger: Logger
+    let events: RetainedFeed
+    let plans: RetainedFeed
+    let chat: ChatFeed
+    let notifications: NotificationFeed
+    let activity: ActivityFeed
+    let relationships: RelationshipCache
+    /// Joins still opening their inputs, by subscription id: a leave waits for its join.
+    let openingJoins = NIOLockedValueBox<[UInt64: Task<FeedJoinOutcome, Never>]>([:])
+    /// Change feeds (by index) that are not listening; joins of live topics wait for all of them.
+    private let feedsDown: NIOLockedValueBox<Set<Int>>
+
+    /// `changeFeeds`: how many LISTEN connections feed it (0 for the in-memory directory's stream, which is
+    /// always live); until each has reported `listening`, joins of live topics are refused.
+    public init(hub: Hub, directory: any Directory, store: any LiveStore, settings: LiveSettings = LiveSettings(),
+                changeFeeds: Int = 0, logger: Logger = Logger(label: "rally.live")) {
+        self.hub = hub
+        self.feedsDown = NIOLockedValueBox(Set(0..<changeFeeds))
+        self.store = store
+        self.settings = settings
+        self.logger = logger
+        relationships = RelationshipCache(store: store, capacity: settings.relationshipCacheSize)
+        events = RetainedFeed(topicPrefix: "event:", hub: hub, source: EventSource(store: store),
+                              maxUpdatesPerSecond: settings.retainedUpdatesPerSecond, logger: logger)
+        plans = RetainedFeed(topicPrefix: "plan:", hub: hub, source: PlanSource(store: store),
+                             maxUpdatesPerSecond: settings.retainedUpdatesPerSecond, logger: logger)
+        chat = ChatFeed(hub: hub, store: store, relationships: relationships, settings: settings, logger: logger)
+        notifications = NotificationFeed(hub: hub, store: store, settings: settings, logger: logger)
+        activity = ActivityFeed(hub: hub, directory: directory, store: store, relationships: relationships,
+                                logger: logger)
+    }
+
+    /// Whether every change feed is listening (`/readyz`).
+    public var isConnected: Bool { feedsDown.withLockedValue { $0.isEmpty } }
+
+    // MARK: TopicFeeds
+
+    public func join(_ join: FeedJoin, on loop: EventLoop) -> EventLoopFuture<FeedJoinOutcome> {
+        guard case .success(let topic) = Topic.parse(join.subtopic), topic.kind != .freeForm else {
+            return loop.makeSucceededFuture(.ready(.empty))
+        }
+        let task = Task { await self.open(topic, join) }
+        openingJoins.withLockedValue { $0[join.subscriptionID] = task }
+        let promise = loop.makePromise(of: FeedJoinOutcome.self)
+        promise.completeWithTask {
+            let outcome = await task.value
+            self.openingJoins.withLockedValue { $0[join.subscriptionID] = nil }
+            return outcome
+        }
+        return promise.futureResult
+    }
+
+    public func leave(_ join: FeedJoin) {
+        guard case .success(let topic) = Topic.parse(join.subtopic), topic.kind != .freeForm else { return }
+        let opening = openingJoins.withLockedValue { $0[join.subscriptionID] }
+        Task {
+            _ = await opening?.value
+            await self.close(topic)
+        }
+    }
+
+    public func write(_ write: FeedWrite) -> WriteDisposition {
+        guard case .success(let topic) = Topic.parse(write.join.subtopic) else { return .publish }
+        switch topic {
+        case .group(let group): return chatWrite(write, group: group)
+        default: return .publish
+        }
+    }
+
+    // MARK: Opening and closing inputs
+
+    private func open(_ topic: RallyPrivacy.Topic, _ join: FeedJoin) async -> FeedJoinOutcome {
+        guard isConnected else { return .refused(Self.unavailable) }
+        do {
+            switch topic {
+            case .event(let id):
+                return await events.watch(id) ? .ready(.empty) : .refused(Self.unavailable)
+            case .plan(let id):
+                return await plans.watch(id) ? .ready(.empty) : .refused(Self.unavailable)
+            case .group(let id):
+                try await chat.watch(id)
+                guard join.config.wantsReplay else { return .ready(.empty) }
+                return try await replay(group: id, join: join)
+            case .user(let id):
+                return .ready(try await notifications.watch(id, topic: join.topic))
+            case .feed(let id):
+                try await activity.openFeed(id)
+                return .ready(.empty)
+            case .profile(let id):
+                await activity.openProfile(id)
+                return .ready(.empty)
+            case .freeForm:
+                return .ready(.empty)
+            }
+        } catch {
+            logger.warning("join inputs unavailable", metadata: ["topic": "\(join.subtopic)", "error": "\(error)"])
+            return .refused(Self.unavailable)
+        }
+    }
+
+    private func replay(group: UUID, join: FeedJoin) async throws -> FeedJoinOutcome {
+        do {
+            let viewer = join.identity.subject.flatMap(UUID.init(uuidString:))
+            return .ready(try await chat.replay(group: group, config: join.config, topic: join.topic, viewer: viewer))
+        } catch is ReplayParametersInvalid {
+            return .refused("UnableToReplayMessages: Replay params are not valid")
+        } catch {
+            return .refused("UnableToReplayMessages: Realtime was unable to replay messages")
+        }
+    }
+
+    private func close(_ topic: RallyPrivacy.Topic) async {
+        switch topic {
+        case .event(let id): await events.unwatch(id)
+        case .plan(let id): await plans.unwatch(id)
+        case .group(let id): await chat.unwatch(id)
+        case .user(let id): await notifications.unwatch(id)
+        case .feed(let id): await activity.closeFeed(id)
+        case .profile(let id): await activity.closeProfile(id)
+        case .freeForm: break
+        }
+    }
+
+    static let unavailable = "DatabaseUnavailable: Realtime was unable to read the current state, please retry"
+
+    // MARK: Change feed state
+
+    /// Change feed `index` registered its LISTEN (from now on it misses nothing).
+    public func feedListening(_ index: Int) {
+        feedsDown.withLockedValue { _ = $0.remove(index) }
+    }
+
+    /// Change feed `index` lost its connection: retained values go out marked `live: false` until it is back
+    /// and everything was read again (`.resync`).
+    public func feedLost(_ index: Int) async {
+        feedsDown.withLockedValue { _ = $0.insert(index) }
+        await events.markStale()
+        await plans.markStale()
+    }
+}
