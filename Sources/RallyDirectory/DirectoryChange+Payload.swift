@@ -6,14 +6,22 @@ extension DirectoryChange {
     struct Payload: Codable {
         var kind: String
         var op: ChangeOperation
-        var a, b, user, group, plan, event: UUID?
+        var a, b, user, group, plan, event, creator: UUID?
         var status, privacyLevel, visibility: String?
         var active: Bool?
         var id: String?
+        /// The inline row of a notification or chat message (`Migrations.liveDataUsers`).
+        var type, title, message, data, body, metadata: String?
+        var isRead: Bool?
+        /// Microseconds since the Unix epoch.
+        var createdAt: Int64?
 
         enum CodingKeys: String, CodingKey {
-            case kind, op, a, b, user, group, plan, event, status, visibility, active, id
+            case kind, op, a, b, user, group, plan, event, creator, status, visibility, active, id
+            case type, title, message, data, body, metadata
             case privacyLevel = "privacy_level"
+            case isRead = "is_read"
+            case createdAt = "created_at"
         }
     }
 
@@ -60,19 +68,46 @@ extension DirectoryChange {
         case "event":
             guard let event = p.event else { return nil }
             return .event(op, event: event, visibility: ItemVisibility(storedValue: p.visibility),
-                          active: p.active ?? false)
+                          active: p.active ?? false, creator: p.creator)
         case "attendance":
             guard let event = p.event, let user = p.user, let status = p.status else { return nil }
             return .attendance(op, event: event, user: user, status: status,
                                visibility: ItemVisibility(storedValue: p.visibility))
         case "notification":
             guard let id = p.id.flatMap(UUID.init(uuidString:)), let user = p.user else { return nil }
-            return .notification(op, id: id, user: user)
+            return .notification(op, id: id, user: user, inline: inlineNotification(p, id: id, user: user))
         case "group_message":
             guard let id = p.id.flatMap(Int64.init), let group = p.group else { return nil }
-            return .groupMessage(op, id: id, group: group)
+            return .groupMessage(op, id: id, group: group, inline: inlineMessage(p, id: id, group: group))
         default:
             return nil
         }
+    }
+
+    /// The notification row when the payload carries it whole; nil when it carries only ids.
+    static func inlineNotification(_ p: Payload, id: UUID, user: UUID) -> NotificationRecord? {
+        guard let type = p.type, let title = p.title, let message = p.message, let data = p.data,
+              let isRead = p.isRead, let createdAt = p.createdAt else { return nil }
+        return NotificationRecord(id: id, user: user, type: type, title: title, message: message, dataJSON: data,
+                                  isRead: isRead, createdAt: Date(epochMicroseconds: createdAt))
+    }
+
+    /// The chat message when the payload carries it whole; nil when it carries only ids.
+    static func inlineMessage(_ p: Payload, id: Int64, group: UUID) -> StoredMessage? {
+        guard let body = p.body, let metadata = p.metadata, let createdAt = p.createdAt else { return nil }
+        return StoredMessage(id: id, group: group, user: p.user, body: body, metadataJSON: metadata,
+                             createdAt: Date(epochMicroseconds: createdAt))
+    }
+}
+
+extension Date {
+    /// The start of PostgreSQL's own epoch, 2000-01-01 UTC.
+    private static let postgresEpoch = Date(timeIntervalSince1970: 946_684_800)
+
+    /// A timestamp sent as microseconds since the Unix epoch, computed exactly as postgres-nio decodes a
+    /// TIMESTAMP(TZ) (microseconds since 2000), so the two `Date`s are equal.
+    init(epochMicroseconds: Int64) {
+        let sincePostgresEpoch = epochMicroseconds - 946_684_800_000_000
+        self.init(timeInterval: Double(sincePostgresEpoch) / 1_000_000, since: Date.postgresEpoch)
     }
 }

@@ -22,4 +22,14 @@ public enum DirectoryMutation: Sendable, Hashable {
     /// Insert or update the `event_attendance` row.
     case setAttendance(event: UUID, DirectorySeed.Attendance)
     case removeAttendance(event: UUID, user: UUID)
+    /// Insert an `events` row (a user-created one when `creator` is set).
+    case createEvent(EventDetails, capacity: Int? = nil)
+    /// Update an event's title, times, place, activity, visibility and creator.
+    case updateEvent(EventDetails)
+    case setEventCapacity(event: UUID, Int?)
+    /// Insert a `plans` row (participants: `setParticipant`).
+    case createPlan(PlanRecord)
+    /// Insert a `notifications` row.
+    case insertNotification(NotificationRecord)
+    case markNotificationRead(UUID)
 }

@@ -61,17 +61,23 @@ public struct DirectorySeed: Sendable, Hashable {
         public var id: UUID
         public var title: String
         public var organizer: UUID
-        /// `planning`, `confirmed`, `cancelled` or `completed`.
+        /// `proposed`, `planning`, `confirmed`, `booked`, `cancelled` or `completed`.
         public var status: String
         public var participants: [Participant]
+        public var event: UUID?
+        public var group: UUID?
+        public var startsAt: Date?
 
         public init(id: UUID, title: String, organizer: UUID, status: String = "planning",
-                    participants: [Participant]) {
+                    participants: [Participant], event: UUID? = nil, group: UUID? = nil, startsAt: Date? = nil) {
             self.id = id
             self.title = title
             self.organizer = organizer
             self.status = status
             self.participants = participants
+            self.event = event
+            self.group = group
+            self.startsAt = startsAt
         }
     }
 
@@ -96,15 +102,25 @@ public struct DirectorySeed: Sendable, Hashable {
         public var visibility: ItemVisibility
         public var capacity: Int?
         public var attendance: [Attendance]
+        /// `date_time`; the seeder writes a week from now when nil.
+        public var startsAt: Date?
+        public var endsAt: Date?
+        public var locationName: String
+        public var locationAddress: String?
 
         public init(id: UUID, title: String, creator: UUID?, visibility: ItemVisibility, capacity: Int? = nil,
-                    attendance: [Attendance] = []) {
+                    attendance: [Attendance] = [], startsAt: Date? = nil, endsAt: Date? = nil,
+                    locationName: String = "To be announced", locationAddress: String? = nil) {
             self.id = id
             self.title = title
             self.creator = creator
             self.visibility = visibility
             self.capacity = capacity
             self.attendance = attendance
+            self.startsAt = startsAt
+            self.endsAt = endsAt
+            self.locationName = locationName
+            self.locationAddress = locationAddress
         }
     }
 
@@ -113,13 +129,15 @@ public struct DirectorySeed: Sendable, Hashable {
     public var groups: [Group]
     public var plans: [Plan]
     public var events: [Event]
+    public var notifications: [NotificationRecord]
 
     public init(users: [User] = [], friendships: [Friendship] = [], groups: [Group] = [], plans: [Plan] = [],
-                events: [Event] = []) {
+                events: [Event] = [], notifications: [NotificationRecord] = []) {
         self.users = users
         self.friendships = friendships
         self.groups = groups
         self.plans = plans
         self.events = events
+        self.notifications = notifications
     }
 }

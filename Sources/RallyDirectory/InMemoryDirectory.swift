@@ -32,10 +32,14 @@ public actor InMemoryDirectory: Directory {
     @discardableResult
     public func apply(_ mutation: DirectoryMutation) -> [DirectoryChange] {
         let changes = state.apply(mutation)
+        report(changes)
+        return changes
+    }
+
+    func report(_ changes: [DirectoryChange]) {
         for change in changes {
             for continuation in subscribers.values { continuation.yield(change) }
         }
-        return changes
     }
 
     private func unsubscribe(_ id: UUID) {

@@ -52,11 +52,11 @@ extension InMemoryState {
         case .setEventVisibility(let event, let visibility):
             guard let old = events[event], old.visibility != visibility else { return [] }
             events[event]?.visibility = visibility
-            return [.event(.update, event: event, visibility: visibility, active: old.isActive)]
+            return [.event(.update, event: event, visibility: visibility, active: old.isActive, creator: old.creator)]
         case .cancelEvent(let event):
             guard let old = events[event], old.isActive else { return [] }
             events[event]?.isActive = false
-            return [.event(.update, event: event, visibility: old.visibility, active: false)]
+            return [.event(.update, event: event, visibility: old.visibility, active: false, creator: old.creator)]
         case .setAttendance(let event, let row):
             guard events[event] != nil else { return [] }
             let old = attendance[event, default: [:]].updateValue(row, forKey: row.user)
@@ -67,12 +67,12 @@ extension InMemoryState {
             guard let old = attendance[event]?.removeValue(forKey: user) else { return [] }
             return [.attendance(.delete, event: event, user: user, status: old.status, visibility: old.visibility)]
         default:
-            return []
+            return applyToLiveData(mutation)
         }
     }
 
-    /// Deletes a user and, like `ON DELETE CASCADE`, their friendships, memberships, participations and
-    /// attendance rows.
+    /// Deletes a user and, like `ON DELETE CASCADE`, their friendships, memberships, participations,
+    /// attendance rows and notifications; their chat messages stay without an author (`ON DELETE SET NULL`).
     private mutating func deleteUser(_ user: UUID) -> [DirectoryChange] {
         guard let privacy = users.removeValue(forKey: user) else { return [] }
         var changes: [DirectoryChange] = [.user(.delete, user: user, privacy: privacy)]
@@ -88,6 +88,6 @@ extension InMemoryState {
         for event in attendance.keys where attendance[event]?[user] != nil {
             changes += apply(.removeAttendance(event: event, user: user))
         }
-        return changes
+        return changes + forgetLiveData(of: user)
     }
 }

@@ -1,6 +1,7 @@
 extension Migrations {
     /// `rally_notify(kind, op, fields)`: sends `{"kind", "op", …fields}` on channel `rally_changes`.
-    /// Payloads carry ids and kinds only (far below NOTIFY's 8000-byte limit); Rally re-reads the rest.
+    /// Payloads carry ids and kinds (far below NOTIFY's 8000-byte limit); Rally re-reads the rest. Notifications
+    /// and chat messages also carry their row when it fits (`Migrations.liveDataUsers`).
     static let notifyFunction = """
         CREATE OR REPLACE FUNCTION rally_notify(kind TEXT, op TEXT, fields JSONB) RETURNS VOID
         LANGUAGE plpgsql AS $$

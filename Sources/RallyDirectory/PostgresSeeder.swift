@@ -32,8 +32,10 @@ public struct PostgresSeeder: Sendable {
                 """, logger: logger)
         }
         for group in seed.groups { try await insert(group) }
-        for plan in seed.plans { try await insert(plan) }
+        // Events before plans: with one database, `plans.event_id` references `events`.
         for event in seed.events { try await insert(event) }
+        for plan in seed.plans { try await insert(plan) }
+        for notification in seed.notifications { try await insert(notification) }
     }
 
     private func insert(_ group: DirectorySeed.Group) async throws {
@@ -50,8 +52,10 @@ public struct PostgresSeeder: Sendable {
 
     private func insert(_ plan: DirectorySeed.Plan) async throws {
         try await users.query("""
-            INSERT INTO plans (id, organizer_id, title, status)
-            VALUES (\(plan.id), \(plan.organizer), \(plan.title), \(plan.status)) ON CONFLICT DO NOTHING
+            INSERT INTO plans (id, organizer_id, title, status, event_id, group_id, start_time)
+            VALUES (\(plan.id), \(plan.organizer), \(plan.title), \(plan.status), \(plan.event), \(plan.group),
+                    \(plan.startsAt) AT TIME ZONE 'UTC')
+            ON CONFLICT DO NOTHING
             """, logger: logger)
         for participant in plan.participants {
             try await users.query("""
@@ -65,10 +69,12 @@ public struct PostgresSeeder: Sendable {
         let source = event.creator == nil ? "catalogue" : "user_generated"
         let capacity = event.capacity.map(Int32.init)
         try await events.query("""
-            INSERT INTO events (id, title, date_time, location_name, category, source, capacity, is_user_generated,
-                                created_by_user_id, visibility)
-            VALUES (\(event.id), \(event.title), NOW() + INTERVAL '7 days', 'To be announced', 'social', \(source),
-                    \(capacity), \(event.creator != nil), \(event.creator), \(event.visibility.rawValue))
+            INSERT INTO events (id, title, date_time, end_time, location_name, location_address, category, source,
+                                capacity, is_user_generated, created_by_user_id, visibility)
+            VALUES (\(event.id), \(event.title),
+                    COALESCE(\(event.startsAt) AT TIME ZONE 'UTC', NOW() AT TIME ZONE 'UTC' + INTERVAL '7 days'),
+                    \(event.endsAt) AT TIME ZONE 'UTC', \(event.locationName), \(event.locationAddress), 'social',
+                    \(source), \(capacity), \(event.creator != nil), \(event.creator), \(event.visibility.rawValue))
             ON CONFLICT DO NOTHING
             """, logger: logger)
         for row in event.attendance {
@@ -77,5 +83,15 @@ public struct PostgresSeeder: Sendable {
                 VALUES (\(row.user), \(event.id), \(row.status), \(row.visibility.rawValue)) ON CONFLICT DO NOTHING
                 """, logger: logger)
         }
+    }
+
+    private func insert(_ notification: NotificationRecord) async throws {
+        try await users.query("""
+            INSERT INTO notifications (id, user_id, type, title, message, data, is_read, created_at)
+            VALUES (\(notification.id), \(notification.user), \(notification.type), \(notification.title),
+                    \(notification.message), \(notification.dataJSON)::JSONB, \(notification.isRead),
+                    \(notification.createdAt) AT TIME ZONE 'UTC')
+            ON CONFLICT DO NOTHING
+            """, logger: logger)
     }
 }

@@ -30,13 +30,14 @@ extension DirectoryContract {
              changes: [.planParticipant(.delete, plan: F.plan, user: F.v, status: "accepted")]),
         Step(mutation: .setPlanStatus(plan: F.plan, "confirmed"), changes: [.plan(.update, plan: F.plan, status: "confirmed")]),
         Step(mutation: .setEventVisibility(event: F.friendsEvent, .public),
-             changes: [.event(.update, event: F.friendsEvent, visibility: .public, active: true)]),
+             changes: [.event(.update, event: F.friendsEvent, visibility: .public, active: true, creator: F.friend)]),
         Step(mutation: .cancelEvent(F.friendsEvent),
-             changes: [.event(.update, event: F.friendsEvent, visibility: .public, active: false)]),
+             changes: [.event(.update, event: F.friendsEvent, visibility: .public, active: false, creator: F.friend)]),
         Step(mutation: .setAttendance(event: F.catalogueEvent, .init(user: F.stranger, status: "going", visibility: .public)),
              changes: [.attendance(.update, event: F.catalogueEvent, user: F.stranger, status: "going", visibility: .public)]),
         Step(mutation: .removeAttendance(event: F.catalogueEvent, user: F.friend),
              changes: [.attendance(.delete, event: F.catalogueEvent, user: F.friend, status: "going", visibility: .friends)]),
+    ] + LiveFixture.steps + [
         Step(mutation: .setFriendship(.init(user: F.v, friend: F.stranger, status: .accepted)), changes: []),
         Step(mutation: .deleteUser(F.asking), changes: [
             .user(.delete, user: F.asking, privacy: .public),

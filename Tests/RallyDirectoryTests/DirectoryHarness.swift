@@ -7,6 +7,8 @@ import RallyPrivacy
 /// One implementation under the contract: the directory, a way to change its rows, and its change feed.
 protocol DirectoryHarness: Sendable {
     var directory: any Directory { get }
+    /// The live-data rows of the same database.
+    var live: any LiveStore { get }
     /// Performs a mutation as the product would (in memory: `apply`; Postgres: SQL).
     func apply(_ mutation: DirectoryMutation) async throws
     /// Starts recording changes; returns once nothing applied afterwards can be missed.
@@ -17,6 +19,7 @@ protocol DirectoryHarness: Sendable {
 struct InMemoryHarness: DirectoryHarness {
     let memory: InMemoryDirectory
     var directory: any Directory { memory }
+    var live: any LiveStore { memory }
 
     init(seed: DirectorySeed) {
         memory = InMemoryDirectory(seed: seed)

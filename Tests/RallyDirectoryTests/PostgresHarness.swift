@@ -8,6 +8,7 @@ import RallyPrivacy
 final class PostgresHarness: DirectoryHarness, @unchecked Sendable {
     let database: TestDatabase
     let directory: any Directory
+    let live: any LiveStore
     private var feedTasks: [Task<Void, Never>] = []
     private let lock = NSLock()
 
@@ -26,6 +27,7 @@ final class PostgresHarness: DirectoryHarness, @unchecked Sendable {
     private init(database: TestDatabase) {
         self.database = database
         self.directory = PostgresDirectory(users: database.client)
+        self.live = PostgresLiveStore(users: database.client, logger: TestDatabase.logger)
     }
 
     func apply(_ mutation: DirectoryMutation) async throws {
@@ -108,7 +110,7 @@ enum PostgresMutations {
         case .removeAttendance(let event, let user):
             return "DELETE FROM event_attendance WHERE event_id = \(event) AND user_id = \(user)"
         default:
-            return "SELECT 1"
+            return PostgresLiveMutations.query(for: mutation)
         }
     }
 }

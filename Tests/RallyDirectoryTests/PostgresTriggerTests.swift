@@ -20,8 +20,9 @@ final class PostgresTriggerTests: XCTestCase {
         harness = nil
     }
 
-    /// Notifications and chat messages are reported by id only; every payload is small and holds only its fields.
-    func testPayloadsCarryIdsAndKindsOnly() async throws {
+    /// A notification too big for NOTIFY is reported by id only; a small chat message comes inline; every
+    /// payload holds only its fields.
+    func testPayloadsCarryIdsOrSmallRows() async throws {
         let harness = try await fixture()
         let client = harness.database.client
         let notification = UUID()
@@ -36,15 +37,19 @@ final class PostgresTriggerTests: XCTestCase {
             try await client.query("UPDATE friendships SET status = 'accepted' WHERE user_id = \(F.v) AND friend_id = \(F.asked)")
         }
         let objects = try payloads.map { try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
-        XCTAssertEqual(objects.map { Set($0.keys) }, [["kind", "op", "id", "user"], ["kind", "op", "id", "group"],
-                                                       ["kind", "op", "a", "b", "status"]])
+        XCTAssertEqual(objects.map { Set($0.keys) }, [
+            ["kind", "op", "id", "user"], ["kind", "op", "id", "group", "user", "body", "metadata", "created_at"],
+            ["kind", "op", "a", "b", "status"],
+        ])
         XCTAssertTrue(payloads.allSatisfy { $0.utf8.count < 300 }, "small payloads: \(payloads)")
         let changes = try payloads.map(DirectoryChange.parse(payload:))
-        XCTAssertEqual(changes[0], .notification(.insert, id: notification, user: F.v))
-        guard case .groupMessage(.insert, let id, F.privateGroup) = changes[1] else {
+        XCTAssertEqual(changes[0], .notification(.insert, id: notification, user: F.v, inline: nil))
+        guard case .groupMessage(.insert, let id, F.privateGroup, let inline) = changes[1] else {
             return XCTFail("not a group message: \(changes[1])")
         }
         XCTAssertGreaterThan(id, 0)
+        XCTAssertEqual(inline?.body, "hello")
+        XCTAssertEqual(inline?.user, F.v)
         XCTAssertEqual(changes[2], .friendship(.update, a: F.v, b: F.asked, status: .accepted))
     }
 
@@ -89,7 +94,7 @@ final class PostgresTriggerTests: XCTestCase {
             .plan(.delete, plan: F.plan, status: "planning"),
             // participants of a deleted plan are reported: their subscriptions end
             .planParticipant(.delete, plan: F.plan, user: F.asked, status: "invited"),
-            .event(.delete, event: F.friendsEvent, visibility: .friends, active: true),
+            .event(.delete, event: F.friendsEvent, visibility: .friends, active: true, creator: F.friend),
             .group(.delete, group: F.friendsGroup, privacy: .friendsOnly),
             .groupMember(.delete, group: F.friendsGroup, user: F.friend),
         ]
