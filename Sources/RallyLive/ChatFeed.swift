@@ -36,7 +36,7 @@ actor ChatFeed {
         }
         groups[group] = Group(channels: 1)
         let latest = try await store.latestMessageID(group: group)
-        groups[group]?.lastDelivered = max(groups[group]?.lastDelivered ?? 0, latest)
+        if let delivered = groups[group]?.lastDelivered { groups[group]?.lastDelivered = max(delivered, latest) }
     }
 
     func unwatch(_ group: UUID) {
@@ -123,8 +123,8 @@ actor ChatFeed {
         }
         hub.publish(envelope(message, event: event, topic: topic, replayed: false), audience: audience,
                     dedupeKey: Self.dedupeKey(message.id))
-        if event == "message", groups[message.group] != nil {
-            groups[message.group]!.lastDelivered = max(groups[message.group]!.lastDelivered, message.id)
+        if event == "message", let delivered = groups[message.group]?.lastDelivered {
+            groups[message.group]?.lastDelivered = max(delivered, message.id)
         }
     }
 

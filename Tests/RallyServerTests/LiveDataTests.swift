@@ -25,7 +25,7 @@ final class LiveDataTests: XCTestCase {
     func testEventJoinGetsCurrentCountsThenEveryChange() async throws {
         let dave = try await connect(as: DemoData.dave)
         let topic = "realtime:" + Self.topic("event", DemoData.jazzInThePark)
-        XCTAssertTrue(try await dave.connection.join(topic).isOK)
+        try await assertJoined(dave, topic)
         let first = try XCTUnwrap(dave.events.first { $0.broadcastEvent == "capacity" }).broadcastPayload
         XCTAssertEqual(Self.field(first, "going"), .int(3))
         XCTAssertEqual(Self.field(first, "interested"), .int(1))
@@ -44,7 +44,7 @@ final class LiveDataTests: XCTestCase {
     func testBurstOfRSVPsIsCoalescedAndEndsOnTheCurrentCount() async throws {
         let dave = try await connect(as: DemoData.dave)
         let topic = "realtime:" + Self.topic("event", DemoData.bobOpenStudio)
-        XCTAssertTrue(try await dave.connection.join(topic).isOK)
+        try await assertJoined(dave, topic)
         dave.events.first { $0.broadcastEvent == "capacity" }
         let started = Date()
         let burst = 2000
@@ -65,7 +65,7 @@ final class LiveDataTests: XCTestCase {
 
     func testPlanStatusOnJoinAndOnChange() async throws {
         let bob = try await connect(as: DemoData.bob)
-        XCTAssertTrue(try await bob.connection.join("realtime:" + Self.topic("plan", DemoData.fridayDinner)).isOK)
+        try await assertJoined(bob, "realtime:" + Self.topic("plan", DemoData.fridayDinner))
         let plan = bob.events.first { $0.broadcastEvent == "plan" }?.broadcastPayload
         XCTAssertEqual(Self.field(plan, "status"), .string("planning"))
         await directory.apply(.setPlanStatus(plan: DemoData.fridayDinner, "confirmed"))
@@ -77,7 +77,7 @@ final class LiveDataTests: XCTestCase {
                                          message: "wants to be friends", createdAt: Date())
         await directory.apply(.insertNotification(earlier))
         let bob = try await connect(as: DemoData.bob)
-        XCTAssertTrue(try await bob.connection.join("realtime:" + Self.topic("user", DemoData.bob)).isOK)
+        try await assertJoined(bob, "realtime:" + Self.topic("user", DemoData.bob))
         let unread = bob.events.first { $0.broadcastEvent == "notifications" }?.broadcastPayload
         XCTAssertEqual(Self.field(unread, "count"), .int(1))
         let fresh = NotificationRecord(id: UUID(), user: DemoData.bob, type: "group_invite", title: "Jazz lovers",
@@ -92,8 +92,8 @@ final class LiveDataTests: XCTestCase {
         let topic = "realtime:" + Self.topic("group", DemoData.rooftopCrew)
         let alice = try await connect(as: DemoData.alice)
         let bob = try await connect(as: DemoData.bob)
-        XCTAssertTrue(try await alice.connection.join(topic).isOK)
-        XCTAssertTrue(try await bob.connection.join(topic).isOK)
+        try await assertJoined(alice, topic)
+        try await assertJoined(bob, topic)
         var ids: [String] = []
         for index in 1...3 {
             let reply = try await alice.connection.request(topic: topic, event: "broadcast", payload: .object([
@@ -109,7 +109,7 @@ final class LiveDataTests: XCTestCase {
         let again = try await connect(as: DemoData.bob)
         let replay = JSON.object(["config": .object(["broadcast": .object([
             "replay": .object(["after_id": .string(ids[0]), "limit": .int(10)])])])])
-        XCTAssertTrue(try await again.connection.join(topic, payload: replay).isOK)
+        try await assertJoined(again, topic, payload: replay)
         let replayed = again.events.wait(count: 2) { $0.broadcastEvent == "message" }
         XCTAssertEqual(replayed.map { $0.payload["meta"]?.objectValue?["id"]?.stringValue }, Array(ids[1...]))
         XCTAssertEqual(replayed.map { $0.payload["meta"]?.objectValue?["replayed"] }, [.bool(true), .bool(true)])
@@ -121,7 +121,7 @@ final class LiveDataTests: XCTestCase {
     func testChatRefusesBadMessagesWithAReason() async throws {
         let topic = "realtime:" + Self.topic("group", DemoData.rooftopCrew)
         let alice = try await connect(as: DemoData.alice)
-        XCTAssertTrue(try await alice.connection.join(topic).isOK)
+        try await assertJoined(alice, topic)
         let empty = try await alice.connection.request(topic: topic, event: "broadcast", payload: .object([
             "type": .string("broadcast"), "event": .string("message"), "payload": .object(["body": .string("")])]))
         XCTAssertTrue(empty.reason?.hasPrefix("InvalidMessage:") == true, "\(empty)")
@@ -138,8 +138,8 @@ final class LiveDataTests: XCTestCase {
     func testActivityReachesFriendsFeedsAndIsFilteredPerProfileSubscriber() async throws {
         let bob = try await connect(as: DemoData.bob)
         let dave = try await connect(as: DemoData.dave)
-        XCTAssertTrue(try await bob.connection.join("realtime:" + Self.topic("feed", DemoData.bob)).isOK)
-        XCTAssertTrue(try await dave.connection.join("realtime:" + Self.topic("feed", DemoData.dave)).isOK)
+        try await assertJoined(bob, "realtime:" + Self.topic("feed", DemoData.bob))
+        try await assertJoined(dave, "realtime:" + Self.topic("feed", DemoData.dave))
         // Alice (friends_only) goes to Bob's public open studio: Bob, her friend, sees it; Dave does not.
         await directory.apply(.setAttendance(event: DemoData.bobOpenStudio,
                                              .init(user: DemoData.alice, status: "going", visibility: .friends)))
@@ -150,8 +150,8 @@ final class LiveDataTests: XCTestCase {
         // Bob (public) on his profile: a friends-only RSVP reaches Alice (friend), not Dave; a public one both.
         let alice = try await connect(as: DemoData.alice)
         let profile = "realtime:" + Self.topic("profile", DemoData.bob)
-        XCTAssertTrue(try await alice.connection.join(profile).isOK)
-        XCTAssertTrue(try await dave.connection.join(profile).isOK)
+        try await assertJoined(alice, profile)
+        try await assertJoined(dave, profile)
         await directory.apply(.setAttendance(event: DemoData.aliceBirthday,
                                              .init(user: DemoData.bob, status: "maybe", visibility: .friends)))
         await directory.apply(.setAttendance(event: DemoData.jazzInThePark,
@@ -165,7 +165,7 @@ final class LiveDataTests: XCTestCase {
 
     func testANewFriendshipReachesAnOpenFeedWithoutRejoin() async throws {
         let dave = try await connect(as: DemoData.dave)
-        XCTAssertTrue(try await dave.connection.join("realtime:" + Self.topic("feed", DemoData.dave)).isOK)
+        try await assertJoined(dave, "realtime:" + Self.topic("feed", DemoData.dave))
         await directory.apply(.setFriendship(.init(user: DemoData.bob, friend: DemoData.dave, status: .accepted)))
         await directory.apply(.setAttendance(event: DemoData.jazzInThePark,
                                              .init(user: DemoData.bob, status: "maybe", visibility: .friends)))
@@ -174,6 +174,17 @@ final class LiveDataTests: XCTestCase {
     }
 
     // MARK: Helpers
+
+    private func assertJoined(_ client: TestConnection, _ topic: String, payload: JSON? = nil,
+                              file: StaticString = #filePath, line: UInt = #line) async throws {
+        let reply: Reply
+        if let payload {
+            reply = try await client.connection.join(topic, payload: payload)
+        } else {
+            reply = try await client.connection.join(topic)
+        }
+        XCTAssertTrue(reply.isOK, "\(reply)", file: file, line: line)
+    }
 
     private func connect(as user: UUID) async throws -> TestConnection {
         let token = try await harness.token(subject: user.uuidString.lowercased())
