@@ -17,11 +17,12 @@ final class HubHarness {
     /// The hub's wall clock; tests move it to exercise token expiry without waiting.
     let clock = TestClock()
 
-    init(limits: HubLimits = HubHarness.fastLimits(), authorizer: TopicAuthorizer = FreeFormAuthorizer()) async throws {
+    init(limits: HubLimits = HubHarness.fastLimits(), authorizer: TopicAuthorizer = FreeFormAuthorizer(),
+         feeds: TopicFeeds = NoFeeds()) async throws {
         verifier = try await TokenVerifier(configuration: AuthConfiguration(jwtSecret: Self.secret, jwksPath: nil))
         let clock = self.clock
         services = HubServices(hub: Hub(group: group, shardsPerLoop: 4), verifier: verifier, authorizer: authorizer,
-                               limits: limits, now: { clock.now })
+                               feeds: feeds, limits: limits, now: { clock.now })
     }
 
     static func fastLimits() -> HubLimits {
