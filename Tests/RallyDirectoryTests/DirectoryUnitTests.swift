@@ -42,6 +42,34 @@ final class DirectoryUnitTests: XCTestCase {
         }
     }
 
+    /// Small rows come inline (times as epoch microseconds); ids alone leave `inline` nil; events name the creator.
+    func testLiveDataPayloadsParse() throws {
+        let user = UUID(), group = UUID(), id = UUID()
+        let micros: Int64 = 1_900_000_000_123_456
+        let message = try DirectoryChange.parse(payload: """
+            {"kind":"group_message","op":"insert","id":"7","group":"\(group)","user":null,"body":"hi",
+             "metadata":"{\\"a\\": 1}","created_at":\(micros)}
+            """)
+        let created = Date(timeIntervalSince1970: 1_900_000_000.123456)
+        guard case .groupMessage(.insert, 7, group, let inline?) = message else { return XCTFail("\(message)") }
+        XCTAssertEqual(inline.id, 7)
+        XCTAssertNil(inline.user)
+        XCTAssertEqual(inline.body, "hi")
+        XCTAssertEqual(inline.metadataJSON, #"{"a": 1}"#)
+        XCTAssertEqual(inline.createdAt.timeIntervalSince1970, created.timeIntervalSince1970, accuracy: 0.000_001)
+        let notification = try DirectoryChange.parse(payload: """
+            {"kind":"notification","op":"update","id":"\(id)","user":"\(user)","type":"t","title":"T",
+             "message":"m","data":"{}","is_read":true,"created_at":0}
+            """)
+        XCTAssertEqual(notification, .notification(.update, id: id, user: user, inline: NotificationRecord(
+            id: id, user: user, type: "t", title: "T", message: "m", isRead: true, createdAt: Date(timeIntervalSince1970: 0))))
+        let idsOnly = try DirectoryChange.parse(payload: #"{"kind":"notification","op":"insert","id":"\#(id)","user":"\#(user)"}"#)
+        XCTAssertEqual(idsOnly, .notification(.insert, id: id, user: user, inline: nil))
+        let event = try DirectoryChange.parse(
+            payload: #"{"kind":"event","op":"insert","event":"\#(id)","visibility":"friends","active":true,"creator":"\#(user)"}"#)
+        XCTAssertEqual(event, .event(.insert, event: id, visibility: .friends, active: true, creator: user))
+    }
+
     func testWhichChangesMayRevoke() {
         let id = UUID()
         XCTAssertTrue(DirectoryChange.friendship(.update, a: id, b: id, status: .blocked).mayRevoke)
