@@ -105,6 +105,12 @@ let package = Package(
             .product(name: "Histogram", package: "hdrhistogram-swift"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "loadtest/Sources/RallyLoadTest"),
+        // What the test targets share: a fresh PostgreSQL database per test on the server scripts/services.sh starts.
+        .target(name: "RallyTestSupport", dependencies: [
+            "RallyDirectory",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "Tests/RallyTestSupport"),
         .testTarget(name: "RallyProtocolTests", dependencies: ["RallyProtocol"]),
         .testTarget(name: "RallyWebSocketTests", dependencies: [
             "RallyWebSocket", .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -115,17 +121,20 @@ let package = Package(
         ]),
         .testTarget(name: "RallyHubTests", dependencies: [
             "RallyHub", .product(name: "NIOEmbedded", package: "swift-nio"),
-            "RallyAccess", "RallyDirectory", "RallyPrivacy",
+            "RallyAccess", "RallyDirectory", "RallyPrivacy", "RallyTestSupport",
             .product(name: "PostgresNIO", package: "postgres-nio"),
         ]),
         .testTarget(name: "RallyLiveTests", dependencies: [
             "RallyLive", "RallyHub", "RallyDirectory", "RallyPrivacy", "RallyProtocol", "RallyAuth",
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
-        .testTarget(name: "RallyServerTests", dependencies: ["RallyServer", "RallyClient"]),
+        .testTarget(name: "RallyServerTests", dependencies: [
+            "RallyServer", "RallyClient", "RallyDirectory", "RallyPrivacy", "RallyTestSupport",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+        ]),
         .testTarget(name: "RallyPrivacyTests", dependencies: ["RallyPrivacy"]),
         .testTarget(name: "RallyDirectoryTests", dependencies: [
-            "RallyDirectory", "RallyPrivacy",
+            "RallyDirectory", "RallyPrivacy", "RallyTestSupport",
             .product(name: "PostgresNIO", package: "postgres-nio"),
         ]),
     ],

@@ -1,6 +1,7 @@
 import Foundation
 import RallyDirectory
 import RallyPrivacy
+import RallyTestSupport
 import XCTest
 
 /// Parts of RallyDirectory that need no server.

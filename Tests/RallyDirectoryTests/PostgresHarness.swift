@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import RallyDirectory
+import RallyTestSupport
 import RallyPrivacy
 
 /// The Postgres implementation on a fresh, migrated, seeded database; changes come through `PostgresChangeFeed`.

@@ -1,6 +1,7 @@
 import Foundation
 import PostgresNIO
 import RallyDirectory
+import RallyTestSupport
 import XCTest
 
 extension PostgresLiveDataTests {

@@ -1,6 +1,7 @@
 import Foundation
 import PostgresNIO
 import RallyDirectory
+import RallyTestSupport
 import XCTest
 
 /// What only the real PostgreSQL can show: chat ids in commit order, payload sizes, the migration on a database

@@ -2,6 +2,7 @@ import Foundation
 import PostgresNIO
 import RallyDirectory
 import RallyPrivacy
+import RallyTestSupport
 import XCTest
 
 /// Migrations and triggers on the real PostgreSQL, each test on a fresh database.

@@ -1,6 +1,7 @@
 import Foundation
 import PostgresNIO
 import RallyDirectory
+import RallyTestSupport
 
 /// Listens on `rally_changes` with a plain connection and returns the raw payloads of the notifications caused
 /// by `perform`, stopping at `count` payloads or after the deadline.

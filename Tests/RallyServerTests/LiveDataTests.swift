@@ -118,6 +118,24 @@ final class LiveDataTests: XCTestCase {
         XCTAssertEqual(Self.field(done, "more"), .bool(false))
     }
 
+    func testChatMessagesNeverCrossABlock() async throws {
+        let topic = "realtime:" + Self.topic("group", DemoData.jazzLovers)
+        await directory.apply(.addMember(group: DemoData.jazzLovers, user: DemoData.erin))
+        let erin = try await connect(as: DemoData.erin)
+        let dave = try await connect(as: DemoData.dave)
+        let bob = try await connect(as: DemoData.bob)
+        for client in [erin, dave, bob] { try await assertJoined(client, topic) }
+        for (author, body) in [(erin, "from erin"), (bob, "from bob")] {
+            let reply = try await author.connection.request(topic: topic, event: "broadcast", payload: .object([
+                "type": .string("broadcast"), "event": .string("message"), "payload": .object(["body": .string(body)])]))
+            XCTAssertTrue(reply.isOK, "\(reply)")
+        }
+        XCTAssertEqual(bob.events.wait(count: 2) { $0.broadcastEvent == "message" }.count, 2)
+        dave.events.first { $0.broadcastEvent == "message" && Self.field($0.broadcastPayload, "body") == .string("from bob") }
+        let daveGot = dave.events.all.filter { $0.broadcastEvent == "message" }.map { Self.field($0.broadcastPayload, "body") }
+        XCTAssertEqual(daveGot, [.string("from bob")], "Dave blocked Erin: her message never reaches him")
+    }
+
     func testChatRefusesBadMessagesWithAReason() async throws {
         let topic = "realtime:" + Self.topic("group", DemoData.rooftopCrew)
         let alice = try await connect(as: DemoData.alice)

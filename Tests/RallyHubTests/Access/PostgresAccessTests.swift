@@ -3,19 +3,20 @@ import PostgresNIO
 import RallyAccess
 import RallyDirectory
 import RallyProtocol
+import RallyTestSupport
 import XCTest
 @testable import RallyHub
 
 /// The privacy rules in the hub over a real PostgreSQL (migrated, seeded with the demo data): the demo join
 /// matrix, and a revocation that arrives through a real `NOTIFY rally_changes`.
 final class PostgresAccessTests: XCTestCase {
-    private var database: AccessTestDatabase!
+    private var database: TestDatabase!
     private var harness: HubHarness!
     private var feedTask: Task<Void, Never>?
 
     override func setUp() async throws {
         database = try await AccessTestDatabase.create(seed: DemoData.seed)
-        let directory = PostgresDirectory(users: database.client, logger: AccessTestDatabase.logger)
+        let directory = PostgresDirectory(users: database.client, logger: TestDatabase.logger)
         harness = try await HubHarness(authorizer: DirectoryAuthorizer(directory: directory))
     }
 
@@ -38,7 +39,7 @@ final class PostgresAccessTests: XCTestCase {
         try await database.client.query("""
             UPDATE friendships SET status = 'blocked', initiated_by = \(DemoData.alice)
             WHERE user_id = \(DemoData.alice) AND friend_id = \(DemoData.bob)
-            """, logger: AccessTestDatabase.logger)
+            """, logger: TestDatabase.logger)
         let system = bob.transport.waitForEvent("system", topic: "realtime:" + subtopic, timeout: 1)
         XCTAssertEqual(system?.payloadValue?["message"], .string(
             "Unauthorized: You no longer have permission to read from this Channel topic: \(subtopic)"))
@@ -48,7 +49,7 @@ final class PostgresAccessTests: XCTestCase {
     func testDirectoryFailureRefusesTheJoin() async throws {
         let subtopic = "group:\(DemoJoinMatrix.id(DemoData.rooftopCrew))"
         try await database.client.query("ALTER TABLE group_members RENAME TO group_members_gone",
-                                        logger: AccessTestDatabase.logger)
+                                        logger: TestDatabase.logger)
         let alice = try await harness.connect(subject: DemoJoinMatrix.id(DemoData.alice))
         XCTAssertEqual(alice.join("realtime:" + subtopic)?["status"], .string("error"), "fails closed")
     }
@@ -56,7 +57,7 @@ final class PostgresAccessTests: XCTestCase {
     /// Listens on `rally_changes` and feeds every change to a live revocation; returns once LISTEN is registered.
     private func startFeed() async throws {
         let feed = PostgresChangeFeed(configuration: try database.url.connectionConfiguration(),
-                                      logger: AccessTestDatabase.logger)
+                                      logger: TestDatabase.logger)
         let revocation = LiveRevocation(services: harness.services)
         let listening = AsyncStream<Void>.makeStream()
         feedTask = Task {

@@ -7,17 +7,17 @@ import XCTest
 /// Where the real PostgreSQL of the tests is: `RALLY_TEST_DATABASE_URL`, set by `scripts/services.sh start`.
 /// Unset, a test that needs it fails, saying how to start it — unless `RALLY_TEST_NO_SERVICES=1` asks to skip
 /// such tests, which each says so.
-enum TestServices {
-    static let urlVariable = "RALLY_TEST_DATABASE_URL"
-    static let optOutVariable = "RALLY_TEST_NO_SERVICES"
+public enum TestServices {
+    public static let urlVariable = "RALLY_TEST_DATABASE_URL"
+    public static let optOutVariable = "RALLY_TEST_NO_SERVICES"
 
-    enum Availability: Equatable {
+    public enum Availability: Equatable {
         case available(String)
         case skip(String)
         case missing(String)
     }
 
-    static func availability(environment: [String: String] = ProcessInfo.processInfo.environment) -> Availability {
+    public static func availability(environment: [String: String] = ProcessInfo.processInfo.environment) -> Availability {
         if let url = environment[urlVariable], !url.isEmpty { return .available(url) }
         if environment[optOutVariable] == "1" {
             return .skip("\(optOutVariable)=1: skipping a test that needs PostgreSQL")
@@ -28,12 +28,12 @@ enum TestServices {
             """)
     }
 
-    struct Missing: Error, CustomStringConvertible {
-        var description: String
+    public struct Missing: Error, CustomStringConvertible {
+        public var description: String
     }
 
     /// The server URL, or a skip / a failure with the reason.
-    static func serverURL() throws -> DatabaseURL {
+    public static func serverURL() throws -> DatabaseURL {
         switch availability() {
         case .available(let text): return try DatabaseURL(text)
         case .skip(let reason): throw XCTSkip(reason)
@@ -44,23 +44,24 @@ enum TestServices {
     }
 }
 
-/// A fresh database on the test server, with a running pool; dropped by `drop()`.
-final class TestDatabase: @unchecked Sendable {
-    let name: String
-    let url: DatabaseURL
-    let client: PostgresClient
+/// A fresh database on the test server, with a running pool; dropped by `drop()`. Shared by every test target
+/// that needs PostgreSQL.
+public final class TestDatabase: @unchecked Sendable {
+    public let name: String
+    public let url: DatabaseURL
+    public let client: PostgresClient
     private let runTask: Task<Void, Never>
     private let server: DatabaseURL
 
     /// Quiet: the pool warns when leased before its `run()` task has started, which is harmless here.
-    static let logger: Logger = {
+    public static let logger: Logger = {
         var logger = Logger(label: "rally.tests.db")
         logger.logLevel = .error
         return logger
     }()
 
     /// Creates `rally_test_<random>` and starts a pool on it.
-    static func create() async throws -> TestDatabase {
+    public static func create() async throws -> TestDatabase {
         let server = try TestServices.serverURL()
         let name = "rally_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         try await withAdminClient(server) { admin in
@@ -79,7 +80,7 @@ final class TestDatabase: @unchecked Sendable {
     }
 
     /// Stops the pool and drops the database.
-    func drop() async throws {
+    public func drop() async throws {
         runTask.cancel()
         await runTask.value
         try await Self.withAdminClient(server) { admin in
@@ -90,7 +91,7 @@ final class TestDatabase: @unchecked Sendable {
 
     /// Runs `body` with a short-lived pool on the server's own database.
     @discardableResult
-    static func withAdminClient<T: Sendable>(_ server: DatabaseURL,
+    public static func withAdminClient<T: Sendable>(_ server: DatabaseURL,
                                              _ body: (PostgresClient) async throws -> T) async throws -> T {
         let admin = PostgresClient(configuration: server.clientConfiguration, backgroundLogger: logger)
         let task = Task { await admin.run() }
@@ -103,5 +104,20 @@ final class TestDatabase: @unchecked Sendable {
         task.cancel()
         await task.value
         return try result.get()
+    }
+}
+
+extension TestDatabase {
+    /// A fresh database with Rally's schema applied and `seed` inserted.
+    public static func migrated(seed: DirectorySeed = DirectorySeed()) async throws -> TestDatabase {
+        let database = try await create()
+        do {
+            try await Migrations.apply(on: database.client, logger: logger)
+            try await PostgresSeeder(users: database.client, logger: logger).insert(seed)
+        } catch {
+            try? await database.drop()
+            throw error
+        }
+        return database
     }
 }
