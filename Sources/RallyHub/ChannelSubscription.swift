@@ -29,6 +29,9 @@ public final class ChannelSubscription: @unchecked Sendable {
     /// `HubLimits.maxHeldMessages`; past it the oldest are dropped and `heldOverflow` is set).
     var held: [FanoutMessage]? = []
     var heldOverflow = false
+    /// The items the join's backlog already delivered: a live copy is dropped whenever it comes (its NOTIFY may
+    /// be handled after the backlog was read). Nil when the join had no backlog.
+    var backlogKeys: Set<String>?
 
     // MARK: owned by the shard's loop
     var shardSlot = -1
@@ -55,6 +58,7 @@ public final class ChannelSubscription: @unchecked Sendable {
             hold(message, limit: connection.services.limits.maxHeldMessages)
             return
         }
+        if let key = message.dedupeKey, backlogKeys?.contains(key) == true { return }
         if message.senderID == id && !broadcastSelf { return }
         if message.kind == .presence && !presenceEnabled { return }
         if let audience = message.audience, !audience.admits(self) {
@@ -75,16 +79,15 @@ extension ChannelSubscription {
         held!.append(message)
     }
 
-    /// Ends holding: delivers what was held, in order, except items already sent in the backlog. Returns
+    /// Ends holding: delivers what was held, in order, except items already sent in the backlog (now and later,
+    /// see `backlogKeys`). Returns
     /// whether messages were lost to the bound meanwhile.
     func release(skipping keys: Set<String>) -> Bool {
         eventLoop.assertInEventLoop()
         guard let waiting = held else { return false }
         held = nil
-        for message in waiting {
-            if let key = message.dedupeKey, keys.contains(key) { continue }
-            deliver(message)
-        }
+        if !keys.isEmpty { backlogKeys = keys }
+        for message in waiting { deliver(message) }
         return heldOverflow
     }
 }

@@ -66,6 +66,11 @@ final class HubFeedsTests: XCTestCase {
         let events = client.transport.recorded.compactMap(\.json).map(\.eventName)
         XCTAssertEqual(events.prefix(3), ["phx_reply", "broadcast", "broadcast"], "nothing before the reply")
         XCTAssertEqual(Self.values(client, event: "message"), [.int(1), .int(2)], "backlog, then live, no duplicate")
+        hub.publish(Self.envelope("message", 1), dedupeKey: "m:1")
+        hub.publish(Self.envelope("message", 3), dedupeKey: "m:3")
+        try await harness.settle(client, topic: "realtime:live", ref: "10")
+        XCTAssertEqual(Self.values(client, event: "message"), [.int(1), .int(2), .int(3)],
+                       "a live copy of a backlog item that comes after the join is dropped too")
         try await harness.shutdown()
     }
 
