@@ -178,6 +178,25 @@ def rally(rally_env, tmp_path_factory):
 # MARK: a node on a real PostgreSQL (live data, docs/live-data.md)
 
 
+def wait_ready(node: RallyNode) -> None:
+    """Polls GET /readyz until 200: the node's LISTEN connection is up only a moment after its banner, and until
+    then joins of live topics are refused (DatabaseUnavailable, docs/live-data.md)."""
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + STARTUP_DEADLINE_S
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{node.http_url}/readyz", timeout=5):
+                return
+        except urllib.error.HTTPError as error:
+            last = (error.code, error.read())
+        time.sleep(0.05)
+    pytest.fail(f"/readyz not 200 within {STARTUP_DEADLINE_S} s of the banner; last: {last!r}; "
+                f"stderr: {node.stderr_tail()}")
+
+
 @pytest.fixture(scope="module")
 def live_db():
     """A fresh database on RALLY_TEST_DATABASE_URL's server with Rally's schema (`rally migrate`), dropped after."""
@@ -199,6 +218,7 @@ def live_rally(live_db, live_env, tmp_path_factory):
     """A production-mode node reading and LISTENing on `live_db`."""
     env = {"RALLY_DATABASE_URL": live_db.url, "RALLY_JWT_SECRET": JWT_SECRET, **live_env}
     node = RallyNode.start(env, tmp_path_factory.mktemp("rally-live"), mode="production")
+    wait_ready(node)
     yield node
     code = node.terminate()
     assert code == 0, f"rally exited with {code} after SIGTERM; stderr: {node.stderr_tail()}"

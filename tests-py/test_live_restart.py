@@ -7,7 +7,7 @@ import os
 
 import psycopg
 import pytest
-from conftest import JWT_SECRET, RallyNode
+from conftest import JWT_SECRET, RallyNode, wait_ready
 from helpers import run
 from live_helpers import LiveClient, named, off_loop, readyz, wait_until
 from livedb import PrivateCluster, Rows, free_port, migrate
@@ -33,6 +33,7 @@ def cluster():
 def restart_rally(cluster, tmp_path_factory):
     env = {"RALLY_DATABASE_URL": cluster.url, "RALLY_JWT_SECRET": JWT_SECRET}
     node = RallyNode.start(env, tmp_path_factory.mktemp("rally-restart"), mode="production")
+    wait_ready(node)
     yield node
     code = node.terminate()
     assert code == 0, f"rally exited with {code} after SIGTERM; stderr: {node.stderr_tail()}"
