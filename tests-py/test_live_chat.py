@@ -1,7 +1,7 @@
 """`group:<id>` durable chat on a real PostgreSQL (docs/live-data.md): messages stored and fanned out with their
-id, replay after a reconnect with no loss or duplicate, and a message too large for NOTIFY read back whole."""
+id, replay after a reconnect with no loss or duplicate, and a message too large for NOTIFY read back whole.
+One xfail test pins a server bug: a message readable before its NOTIFY is handled reaches a replaying joiner twice."""
 
-import asyncio
 import time
 
 import pytest
@@ -12,7 +12,7 @@ from realtime.types import ChannelEvents, RealtimeAcknowledgementStatus
 
 @pytest.fixture(scope="module")
 def live_env():
-    """13 messages from one channel in a moment: above the default chat rate (burst 10)."""
+    """13 messages from one channel in a moment: above the default chat rate (5 a second, burst 10)."""
     return {"RALLY_CHAT_PER_SECOND": "1000", "RALLY_MESSAGES_PER_SECOND": "100000"}
 
 
@@ -86,6 +86,7 @@ def test_messages_reach_both_members_and_a_reconnect_replays_exactly_the_missed_
                 await inbox_again.wait_for(lambda m: m["event"] == "message" and m["meta"]["id"] == live[-1],
                                            "the last live message after the reconnect")
                 assert message_ids(inbox_again) == missed + live
+                assert [int(i) for i in missed + live] == sorted(int(i) for i in first_ids[-1:] + missed + live)[1:]
                 sequence = [(m["event"], m.get("meta", {}).get("replayed", False)) for m in inbox_again.items]
                 assert sequence == [("message", True)] * 5 + [("replay_done", False)] + [("message", False)] * 3
                 bodies = [m["payload"]["body"] for m in messages(inbox_again)]
