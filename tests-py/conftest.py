@@ -92,13 +92,13 @@ class RallyNode:
         return f"ws://127.0.0.1:{self.port}/realtime/v1/websocket?{query}"
 
     @classmethod
-    def start(cls, extra_env: dict[str, str], log_dir: Path) -> "RallyNode":
+    def start(cls, extra_env: dict[str, str], log_dir: Path, mode: str = "embedded") -> "RallyNode":
         binary = os.environ.get("RALLY_BIN", str(WORKTREE / ".build" / "debug" / "rally"))
         if not Path(binary).is_file():
             pytest.fail(f"rally binary not found at {binary} (build it: swift build --product rally, or set RALLY_BIN)")
         env = {**os.environ, "RALLY_JOIN_ERROR_DELAY_MS": "0", "RALLY_CONNECT_ERROR_DELAY_MS": "0", **extra_env}
         log_path = log_dir / "rally-stderr.log"
-        command = [binary, "serve", "--host", "127.0.0.1", "--port", "0", "--mode", "embedded",
+        command = [binary, "serve", "--host", "127.0.0.1", "--port", "0", "--mode", mode,
                    "--jwt-secret", JWT_SECRET]
         with open(log_path, "wb") as stderr:
             process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True)
@@ -173,3 +173,61 @@ def rally(rally_env, tmp_path_factory):
     yield node
     code = node.terminate()
     assert code == 0, f"rally exited with {code} after SIGTERM; stderr: {node.stderr_tail()}"
+
+
+# MARK: a node on a real PostgreSQL (live data, docs/live-data.md)
+
+
+def wait_ready(node: RallyNode) -> None:
+    """Polls GET /readyz until 200: the node's LISTEN connection is up only a moment after its banner, and until
+    then joins of live topics are refused (DatabaseUnavailable, docs/live-data.md)."""
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + STARTUP_DEADLINE_S
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{node.http_url}/readyz", timeout=5):
+                return
+        except urllib.error.HTTPError as error:
+            last = (error.code, error.read())
+        time.sleep(0.05)
+    pytest.fail(f"/readyz not 200 within {STARTUP_DEADLINE_S} s of the banner; last: {last!r}; "
+                f"stderr: {node.stderr_tail()}")
+
+
+@pytest.fixture(scope="module")
+def live_db():
+    """A fresh database on RALLY_TEST_DATABASE_URL's server with Rally's schema (`rally migrate`), dropped after."""
+    from livedb import LiveDatabase, test_server_url
+
+    database = LiveDatabase.create(test_server_url())
+    yield database
+    database.drop()
+
+
+@pytest.fixture(scope="module")
+def live_env() -> dict[str, str]:
+    """Extra environment for this module's database-backed node; modules override it."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def live_rally(live_db, live_env, tmp_path_factory):
+    """A production-mode node reading and LISTENing on `live_db`."""
+    env = {"RALLY_DATABASE_URL": live_db.url, "RALLY_JWT_SECRET": JWT_SECRET, **live_env}
+    node = RallyNode.start(env, tmp_path_factory.mktemp("rally-live"), mode="production")
+    wait_ready(node)
+    yield node
+    code = node.terminate()
+    assert code == 0, f"rally exited with {code} after SIGTERM; stderr: {node.stderr_tail()}"
+
+
+@pytest.fixture(scope="module")
+def rows(live_db):
+    """Writes rows into `live_db`, each statement its own transaction."""
+    from livedb import Rows
+
+    with live_db.connect() as connection:
+        yield Rows(connection)
