@@ -1,6 +1,6 @@
 """`group:<id>` durable chat on a real PostgreSQL (docs/live-data.md): messages stored and fanned out with their
 id, replay after a reconnect with no loss or duplicate, and a message too large for NOTIFY read back whole.
-One xfail test pins a server bug: a message readable before its NOTIFY is handled reaches a replaying joiner twice."""
+A message readable before its NOTIFY is handled reaches a replaying joiner once."""
 
 import time
 
@@ -75,7 +75,7 @@ def test_messages_reach_both_members_and_a_reconnect_replays_exactly_the_missed_
                 await b.close()
                 missed = [await send_message(channel_a, f"missed {index}", frames) for index in range(5)]
                 # The ok reply comes when the row is stored, its fan-out a moment later: wait for alice's own copy
-                # so that the rejoin below does not race it (see the xfail test below).
+                # so that the replay below is the whole gap (the late-NOTIFY case has a test of its own below).
                 await inbox_a.wait_for(lambda m: m["event"] == "message" and m["meta"]["id"] == missed[-1],
                                        "alice's copy of the last missed message")
                 inbox_again = await b_again.join(topic, live_params(
@@ -118,11 +118,6 @@ def store_behind_a_flood(connection, group: str, author: str, bystander: str) ->
     return str(message_id), time.monotonic()
 
 
-@pytest.mark.xfail(strict=True, raises=DeliveredTwice, reason=(
-    "server bug: a chat message committed before a replay join reads group_messages, but whose NOTIFY the node "
-    "handles only after the join reply, is delivered twice to the joiner (once replayed, once live). The join "
-    "backlog's dedupe keys are applied only to live messages held while the join was opening (ChannelSubscription"
-    ".release(skipping:)), not to those fanned out after it; docs/live-data.md promises no duplicates."))
 def test_a_message_readable_before_its_notify_is_handled_arrives_once(live_rally, rows):
     alice, bob, bystander = rows.user(name="alice"), rows.user(name="bob"), rows.user(name="bystander")
     group = rows.group(alice, [alice, bob])

@@ -1,5 +1,5 @@
-"""`user:<id>` notifications and `plan:<id>` status on a real PostgreSQL (docs/live-data.md). One xfail test pins a
-server bug: a notification readable before its NOTIFY is handled reaches a joiner twice."""
+"""`user:<id>` notifications and `plan:<id>` status on a real PostgreSQL (docs/live-data.md),
+including a notification readable before its NOTIFY is handled: it reaches a joiner once."""
 
 import time
 
@@ -75,10 +75,6 @@ def store_behind_a_flood(connection, user: str, bystander: str) -> str:
                                       (user,)).fetchone()[0])
 
 
-@pytest.mark.xfail(strict=True, raises=DeliveredTwice, reason=(
-    "server bug: a notification committed before a user: join reads the unread ones, but whose NOTIFY the node "
-    "handles only after the join reply, comes twice: in `notifications.unread` and again as `notification`. "
-    "The backlog's dedupe keys apply only to live messages held while the join was opening."))
 def test_a_notification_readable_before_its_notify_is_handled_arrives_once(live_rally, rows):
     bob, bystander = rows.user(name="bob"), rows.user(name="bystander")
 
