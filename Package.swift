@@ -104,6 +104,7 @@ let package = Package(
             "RallyClient", "RallyProtocol",
             .product(name: "Histogram", package: "hdrhistogram-swift"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
         ], path: "loadtest/Sources/RallyLoadTest"),
         .testTarget(name: "RallyProtocolTests", dependencies: ["RallyProtocol"]),
         .testTarget(name: "RallyWebSocketTests", dependencies: [
