@@ -104,6 +104,7 @@ let package = Package(
             "RallyClient", "RallyProtocol",
             .product(name: "Histogram", package: "hdrhistogram-swift"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
         ], path: "loadtest/Sources/RallyLoadTest"),
         // What the test targets share: a fresh PostgreSQL database per test on the server scripts/services.sh starts.
         .target(name: "RallyTestSupport", dependencies: [

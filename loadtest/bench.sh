@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Rally next to nginx + Nchan, measured the same way in the same session (BENCHMARKS.md quotes this).
-# Usage: loadtest/bench.sh [fanout-1k|fanout-10k|latency-10k|idle|all]   (default: all)
+# Usage: loadtest/bench.sh [fanout-1k|fanout-10k|latency-10k|idle|live|all]   (default: all)
+# `live` (Postgres commit → client: capacity, chat --durable, activity) needs a Postgres: RALLY_TEST_DATABASE_URL
+# (eval "$(scripts/services.sh start)"); it creates a fresh database, migrates it and starts a node on it.
 # Needs release builds: swift build -c release --product rally --product rally-loadtest
 # Loopback only; every run is bounded (--max-time). Results: one JSON line per run in $OUT (default
 # /tmp/rally-bench/results.jsonl), HTML reports beside it.
@@ -15,15 +17,25 @@ OUT=${OUT:-/tmp/rally-bench}
 mkdir -p "$OUT"
 secret=bench-secret-0123456789abcdef
 rally_port=${RALLY_BENCH_PORT:-4100}
+live_port=${RALLY_BENCH_LIVE_PORT:-4200}
 nchan_port=${NCHAN_PORT:-8089}
 
-RALLY_MAX_CONNECTIONS_PER_IP=1000000 RALLY_MESSAGES_PER_SECOND=1000000 RALLY_MESSAGE_BURST=1000000 \
-  RALLY_JOINS_PER_SECOND=1000 "$RALLY" serve --port "$rally_port" --mode production --jwt-secret "$secret" \
-  > "$OUT/rally.log" 2>&1 &
-rally_pid=$!
-nchan_pid=$(NCHAN_PORT=$nchan_port loadtest/nchan/run.sh start)
-trap 'kill $rally_pid 2>/dev/null || true; loadtest/nchan/run.sh stop >/dev/null 2>&1 || true' EXIT
-for _ in $(seq 200); do grep -q listening "$OUT/rally.log" && break; sleep 0.05; done
+live_db=""
+cleanup() {
+  [[ -n "${rally_pid:-}" ]] && kill "$rally_pid" 2>/dev/null || true
+  loadtest/nchan/run.sh stop >/dev/null 2>&1 || true
+  [[ -n "${live_pid:-}" ]] && { kill "$live_pid" 2>/dev/null; wait "$live_pid" 2>/dev/null; } || true
+  [[ -n "$live_db" ]] && psql "$RALLY_TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS $live_db" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+if [[ $what != live ]]; then
+  RALLY_MAX_CONNECTIONS_PER_IP=1000000 RALLY_MESSAGES_PER_SECOND=1000000 RALLY_MESSAGE_BURST=1000000 \
+    RALLY_JOINS_PER_SECOND=1000 "$RALLY" serve --port "$rally_port" --mode production --jwt-secret "$secret" \
+    > "$OUT/rally.log" 2>&1 &
+  rally_pid=$!
+  nchan_pid=$(NCHAN_PORT=$nchan_port loadtest/nchan/run.sh start)
+  for _ in $(seq 200); do grep -q listening "$OUT/rally.log" && break; sleep 0.05; done
+fi
 user=$(python3 loadtest/mint_jwt.py --secret "$secret" --role authenticated --hours 2)
 service=$(python3 loadtest/mint_jwt.py --secret "$secret" --role service_role --hours 2)
 rally_ws="ws://127.0.0.1:$rally_port/socket/websocket"
@@ -45,6 +57,33 @@ fanout() {  # fanout <subscribers> <messages> <extra args…>: Rally (HTTP publi
     --subscribers "$n" --messages "$m" --server-pid "$nchan_pid" "$@"
 }
 
+# A node on a fresh, migrated database (RALLY_TEST_DATABASE_URL's server), for the live scenarios.
+start_live_node() {
+  [[ -n "${RALLY_TEST_DATABASE_URL:-}" ]] || { echo "live: set RALLY_TEST_DATABASE_URL (scripts/services.sh)" >&2; exit 1; }
+  live_db="rally_bench_$$"
+  psql "$RALLY_TEST_DATABASE_URL" -v ON_ERROR_STOP=1 -qc "CREATE DATABASE $live_db"
+  export RALLY_DATABASE_URL RALLY_JWT_SECRET=$secret
+  RALLY_DATABASE_URL=$(python3 -c 'import sys, urllib.parse as u; p = u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/" + sys.argv[2])))' \
+    "$RALLY_TEST_DATABASE_URL" "$live_db")
+  "$RALLY" migrate > "$OUT/migrate.log" 2>&1
+  RALLY_MAX_CONNECTIONS_PER_IP=1000000 RALLY_JOINS_PER_SECOND=1000 RALLY_CHAT_PER_SECOND=100 \
+    "$RALLY" serve --port "$live_port" --mode production --jwt-secret "$secret" > "$OUT/rally-live.log" 2>&1 &
+  live_pid=$!
+  for _ in $(seq 600); do grep -q listening "$OUT/rally-live.log" && break; sleep 0.05; done
+}
+
+live() {  # the section "Postgres commit → client" of BENCHMARKS.md
+  start_live_node
+  local ws="ws://127.0.0.1:$live_port/socket/websocket"
+  run capacity-1k-steady capacity --mode rally-v2 --url "$ws" --subscribers 1000 --rows 300 --rate 20 --server-pid "$live_pid"
+  run capacity-1k-bursts capacity --mode rally-v2 --url "$ws" --subscribers 1000 --rows 300 --rate 20 --burst 50
+  run capacity-10k-steady capacity --mode rally-v2 --url "$ws" --subscribers 10000 --rows 200 --rate 20
+  run chat-durable-250 chat --durable --mode rally-v2 --url "$ws" --rooms 50 --members 5 --rate 1 --messages 20
+  run chat-durable-1000 chat --durable --mode rally-v2 --url "$ws" --rooms 200 --members 5 --rate 1 --messages 20
+  run activity-1k-f20 activity --mode rally-v2 --url "$ws" --users 1000 --friends 20 --rsvps 400 --rate 20
+  run activity-5k-f50 activity --mode rally-v2 --url "$ws" --users 5000 --friends 50 --rsvps 400 --rate 20
+}
+
 case $what in
   fanout-1k|all) fanout 1000 5000 --window 256 ;;&
   fanout-10k|all) fanout 10000 500 --window 32 --processes 2 --source-addresses 2 ;;&
@@ -53,5 +92,6 @@ case $what in
     run rally-idle storm --mode rally-v2 --url "$rally_ws" --token "$user" --connections 19500 --processes 2 \
       --source-addresses 2 --topics 10 --settle 3 --server-pid "$rally_pid"
     run nchan-idle storm --mode raw --url "$nchan_sub" --connections 19500 --processes 2 --source-addresses 2 \
-      --settle 3 --server-pid "$nchan_pid" ;;
+      --settle 3 --server-pid "$nchan_pid" ;;&
+  live|all) live ;;
 esac

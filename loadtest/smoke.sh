@@ -16,9 +16,13 @@ work=$(mktemp -d /tmp/rally-loadtest-smoke.XXXXXX)
 nchan_port=${SMOKE_NCHAN_PORT:-18089}
 peer_port=${SMOKE_PEER_PORT:-14010}
 peer_pid=""
+live_pid=""
+live_db=""
 cleanup() {
   NCHAN_PREFIX="$work/nchan" loadtest/nchan/run.sh stop || true
   [[ -n "$peer_pid" ]] && kill "$peer_pid" 2>/dev/null || true
+  [[ -n "$live_pid" ]] && { kill "$live_pid" 2>/dev/null; wait "$live_pid" 2>/dev/null; } || true
+  [[ -n "$live_db" ]] && psql "$RALLY_TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS $live_db" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -34,9 +38,16 @@ if c["failed"]: problems.append(f"{c['failed']} connections failed: {c['failures
 if d:
     if d["lost"] or d["duplicated"]: problems.append(f"lost {d['lost']} duplicated {d['duplicated']}")
     if d["received"] != d["expected"] or d["expected"] == 0: problems.append(f"received {d['received']} of {d['expected']}")
+live = report.get("live")
+if live:
+    problems += report.get("notes", [])
+    if live["rows_committed"] == 0 or live["commit_failures"]: problems.append(f"commits: {live['rows_committed']}, {live['commit_failures']} failed")
+    if "final_going_expected" in live and live["subscribers_with_final_going"] != c["connected"]:
+        problems.append(f"final count on {live['subscribers_with_final_going']} of {c['connected']} subscribers")
+    if live.get("updates_going_backwards"): problems.append(f"{live['updates_going_backwards']} updates going backwards")
 if problems:
     sys.exit(f"smoke: {report['scenario']} {report['mode']}: " + "; ".join(problems))
-print(f"smoke: {report['scenario']:6} {report['mode']:8} ok", file=sys.stderr)
+print(f"smoke: {report['scenario']:8} {report['mode']:8} ok", file=sys.stderr)
 PY
 }
 
@@ -80,4 +91,25 @@ for mode in rally-v1 rally-v2; do
     --publish http --publish-url "$http_url"
   run "chat-$mode" chat --mode $mode --url "$peer" --token "$user" --rooms 2 --members 3 --rate 20 --messages 5
 done
+
+# Live data (Postgres commit → client) against a real node on a fresh database, when both are at hand.
+if [[ -n "${RALLY_BIN:-}" && -n "${RALLY_TEST_DATABASE_URL:-}" ]]; then
+  live_db="rally_loadtest_smoke_$$"
+  psql "$RALLY_TEST_DATABASE_URL" -v ON_ERROR_STOP=1 -qc "CREATE DATABASE $live_db"
+  export RALLY_DATABASE_URL
+  RALLY_DATABASE_URL=$(python3 -c 'import sys, urllib.parse as u; p = u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/" + sys.argv[2])))' \
+    "$RALLY_TEST_DATABASE_URL" "$live_db")
+  "$RALLY_BIN" migrate > "$work/migrate.log" 2>&1 || { cat "$work/migrate.log" >&2; exit 1; }
+  live_port=$((peer_port + 2))
+  RALLY_CHAT_PER_SECOND=100 RALLY_CONNECT_ERROR_DELAY_MS=0 "$RALLY_BIN" serve --port "$live_port" --mode production \
+    --jwt-secret "$secret" > "$work/live.log" 2>&1 &
+  live_pid=$!
+  for _ in $(seq 600); do grep -q listening "$work/live.log" && break; sleep 0.05; done
+  grep -q listening "$work/live.log" || { cat "$work/live.log" >&2; echo "smoke: live node did not start" >&2; exit 1; }
+  live="ws://127.0.0.1:$live_port/socket/websocket"
+  export RALLY_JWT_SECRET=$secret
+  run capacity capacity --mode rally-v2 --url "$live" --subscribers 20 --rows 30 --rate 60 --burst 3
+  run chat-durable chat --durable --mode rally-v1 --url "$live" --rooms 2 --members 3 --rate 10 --messages 5
+  run activity activity --mode rally-v2 --url "$live" --users 30 --friends 4 --rsvps 30 --rate 60
+fi
 echo "smoke: rally-loadtest ok" >&2

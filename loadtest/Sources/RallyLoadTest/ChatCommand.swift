@@ -10,6 +10,7 @@ struct ChatCommand: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var run: RunOptions
+    @OptionGroup var live: LiveOptions
 
     @Option(help: "Rooms (whole rooms are spread over --processes).")
     var rooms = 10
@@ -27,10 +28,15 @@ struct ChatCommand: AsyncParsableCommand {
     var topic = "room"
     @Option(help: "Pad each payload to about this many bytes.")
     var payloadSize = 0
+    @Flag(help: "Durable group chat over Postgres: rooms are groups (group:<uuid>) of real users created with --database-url; members send `message` events that Rally stores before delivering them (to the sender too). One process.")
+    var durable = false
 
     func validate() throws {
         guard rooms >= 1, members >= 2, rate > 0, messages >= 1 else {
             throw ValidationError("need --rooms ≥ 1, --members ≥ 2, --rate > 0, --messages ≥ 1")
+        }
+        if durable, run.processes != 1 || connection.mode == .raw {
+            throw ValidationError("--durable needs a Rally mode and one process")
         }
     }
 
@@ -38,6 +44,7 @@ struct ChatCommand: AsyncParsableCommand {
         [
             "rooms": String(rooms), "members": String(members), "rate": String(rate), "messages": String(messages),
             "payload_size": String(payloadSize), "source_addresses": connection.sourceAddresses,
+            "durable": String(durable),
         ]
     }
 
@@ -52,12 +59,12 @@ struct ChatCommand: AsyncParsableCommand {
         await context.shutdown()
     }
 
-    private func makeRooms(_ context: RunContext) async throws -> (ChatRooms, ConnectionStats) {
+    private func makeRooms(_ context: RunContext, durable: DurableChat? = nil) async throws -> (ChatRooms, ConnectionStats) {
         let (count, first) = RunContext.share(of: rooms, shard: context.shard, shards: context.shards)
         try SystemLimits.checkSocketBudget(needed: count * members, processes: context.shards)
         let chat = try await ChatRooms(
             target: try ClientTarget(options: connection), topicPrefix: topic, rooms: first..<first + count, members: members,
-            group: context.group, epoch: context.epoch)
+            group: context.group, epoch: context.epoch, durable: durable)
         let stats = await chat.connect(concurrency: connection.concurrency, deadline: RunContext.deadline(in: connection.connectTimeout))
         return (chat, stats)
     }
@@ -98,9 +105,14 @@ struct ChatCommand: AsyncParsableCommand {
         var sent = 0
         var seconds = 0.0
         var disconnected = 0
+        var rejections = ChatRejections()
         let stats: ConnectionStats
         let after: MemorySample
-        if context.shards == 1 {
+        if durable {
+            let outcome = try await converseDurably(context)
+            (stats, after, deliveries, sent) = (outcome.connections, outcome.memoryAfter, outcome.deliveries, outcome.sent)
+            (seconds, disconnected, rejections) = (outcome.seconds, outcome.disconnected, outcome.rejections)
+        } else if context.shards == 1 {
             let (chat, connected) = try await makeRooms(context)
             (stats, after) = (connected, MemorySample.take(serverPid: run.serverPid))
             (deliveries, sent, seconds) = await converse(chat)
@@ -123,10 +135,42 @@ struct ChatCommand: AsyncParsableCommand {
         }
         report.connections = RunReport.Connections(stats, disconnected: disconnected)
         report.publishing = RunReport.Publishing(
-            published: sent, failed: 0, seconds: seconds, perSecond: seconds > 0 ? Double(sent) / seconds : 0, via: "ws")
+            published: sent, failed: rejections.count, seconds: seconds, perSecond: seconds > 0 ? Double(sent) / seconds : 0,
+            via: durable ? "ws, stored" : "ws")
+        for (reason, count) in rejections.reasons.sorted(by: { $0.value > $1.value }) {
+            report.notes.append("\(count) messages refused: \(reason)")
+        }
         report.deliveries = RunReport.Deliveries(deliveries, seconds: seconds)
         report.memory = MemorySample.report(before: before, after: after, connections: stats.connected)
         report.seconds = context.elapsed
         try report.emit(options: run, latency: deliveries.latency, timeline: deliveries.timeline, bucketMilliseconds: deliveries.bucketMilliseconds)
+    }
+
+    /// `--durable`: creates the users, groups and memberships, talks, and removes them again.
+    private func converseDurably(_ context: RunContext) async throws -> DurableChat.Outcome {
+        let (url, minter) = try live.resolved()
+        let database = try await LoadDatabase.connect(url: url, on: context.group.next())
+        let plan = DurableChat(rooms: rooms, members: members, minter: minter)
+        do {
+            try await plan.create(in: database)
+            let (chat, stats) = try await makeRooms(context, durable: plan)
+            let after = MemorySample.take(serverPid: run.serverPid)
+            let (deliveries, sent, seconds) = await converse(chat)
+            let disconnected = chat.disconnected
+            let rejections = await chat.rejections()
+            await chat.closeAll(concurrency: connection.concurrency)
+            await finish(plan, database: database)
+            return DurableChat.Outcome(
+                connections: stats, memoryAfter: after, deliveries: deliveries, sent: sent, seconds: seconds,
+                disconnected: disconnected, rejections: rejections)
+        } catch {
+            await finish(plan, database: database)
+            throw error
+        }
+    }
+
+    private func finish(_ plan: DurableChat, database: LoadDatabase) async {
+        if !live.keepRows { try? await plan.remove(from: database) }
+        await database.close()
     }
 }

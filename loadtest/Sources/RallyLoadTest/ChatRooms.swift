@@ -19,12 +19,18 @@ final class ChatRooms: Sendable {
     let rooms: Range<Int>
     let members: Int
     let seats: [Seat]
+    /// Rooms are Rally groups stored in Postgres (`chat --durable`): members hear themselves too.
+    let durable: DurableChat?
     private let recorders: [DeliveryRecorder]
     private let talkers: [ChatTalker]
     private let clients = Locked<[LoadClient?]>([])
 
-    init(target: ClientTarget, topicPrefix: String, rooms: Range<Int>, members: Int, group: EventLoopGroup, epoch: UInt64) async throws {
+    init(
+        target: ClientTarget, topicPrefix: String, rooms: Range<Int>, members: Int, group: EventLoopGroup, epoch: UInt64,
+        durable: DurableChat? = nil
+    ) async throws {
         self.target = target
+        self.durable = durable
         self.topicPrefix = topicPrefix
         self.rooms = rooms
         self.members = members
@@ -36,15 +42,17 @@ final class ChatRooms: Sendable {
                 let loop = seats.count % loops.count
                 let recorder = recorders[loop]
                 let first = try await recorder.eventLoop.submit { recorder.addStreams(members) }.get()
-                try await recorder.eventLoop.submit { recorder.deactivate(slots: first + member..<first + member + 1) }.get()
+                if durable == nil {
+                    try await recorder.eventLoop.submit { recorder.deactivate(slots: first + member..<first + member + 1) }.get()
+                }
                 seats.append(Seat(room: room, member: member, loop: loop, firstSlot: first))
             }
         }
         self.seats = seats
-        talkers = loops.map { ChatTalker(eventLoop: $0) }
+        talkers = loops.map { ChatTalker(eventLoop: $0, durable: durable != nil) }
     }
 
-    func topic(ofRoom room: Int) -> String { "\(topicPrefix)\(room)" }
+    func topic(ofRoom room: Int) -> String { durable?.topic(ofRoom: room) ?? "\(topicPrefix)\(room)" }
 
     /// Connects (and, in Rally mode, joins) every member.
     func connect(concurrency: Int, deadline: UInt64) async -> ConnectionStats {
@@ -53,9 +61,13 @@ final class ChatRooms: Sendable {
             let seat = seats[index]
             let recorder = recorders[seat.loop]
             return target.connect(
-                index: rooms.lowerBound * members + index, topic: topic(ofRoom: seat.room), on: recorder.eventLoop,
+                index: rooms.lowerBound * members + index, topic: topic(ofRoom: seat.room),
+                token: durable?.token(room: seat.room, member: seat.member), on: recorder.eventLoop,
                 onStamp: { stamp in
-                    guard let from = stamp.from, from != seat.member, from < self.members else { return recorder.recordUnstamped() }
+                    let hearsSelf = self.durable != nil
+                    guard let from = stamp.from, hearsSelf || from != seat.member, from < self.members else {
+                        return recorder.recordUnstamped()
+                    }
                     recorder.record(slot: seat.firstSlot + from, stamp: stamp)
                 }, onOther: { recorder.recordUnstamped() })
         }
@@ -126,6 +138,15 @@ final class ChatRooms: Sendable {
             for sender in 0..<members { tables[seat.loop][seat.firstSlot + sender] = seatIndex - seat.member + sender }
         }
         return tables
+    }
+
+    /// Durable chat writes Rally refused, over all talkers.
+    func rejections() async -> ChatRejections {
+        var total = ChatRejections()
+        for talker in talkers {
+            if let part = try? await talker.eventLoop.submit({ talker.rejections }).get() { total.merge(part) }
+        }
+        return total
     }
 
     var disconnected: Int { clients.current.compactMap { $0 }.filter { !$0.socket.isActive }.count }

@@ -13,10 +13,14 @@ final class ChatTalker: @unchecked Sendable {
     }
 
     let eventLoop: EventLoop
+    /// Durable chat: `message` events whose replies are checked (see `DurableChat`).
+    let durable: Bool
     private var speakers: [Speaker] = []
+    private(set) var rejections = ChatRejections()
 
-    init(eventLoop: EventLoop) {
+    init(eventLoop: EventLoop, durable: Bool = false) {
         self.eventLoop = eventLoop
+        self.durable = durable
     }
 
     func add(client: LoadClient, member: Int, seat: Int) {
@@ -53,11 +57,22 @@ final class ChatTalker: @unchecked Sendable {
             let due = min(perMember, Int(elapsed * rate + speakers[index].phase))
             while speakers[index].sent < due {
                 let stamp = Stamp(seq: speakers[index].sent, sentAt: now, from: speakers[index].member)
-                speakers[index].client.send(stamp, padTo: size)
+                send(stamp, by: speakers[index].client, padTo: size)
                 speakers[index].sent += 1
             }
             if speakers[index].sent < perMember { finished = false }
         }
         return finished
+    }
+
+    private func send(_ stamp: Stamp, by client: LoadClient, padTo size: Int) {
+        guard durable else { return client.send(stamp, padTo: size) }
+        client.sendChatMessage(stamp, padTo: size).whenComplete { [self] result in
+            switch result {
+            case .success(let reply?) where !reply.isOK: rejections.add(reply.reason ?? reply.status)
+            case .success: break
+            case .failure(let error): rejections.add(ConnectionPool.failureReason(error))
+            }
+        }
     }
 }

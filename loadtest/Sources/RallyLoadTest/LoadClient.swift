@@ -36,6 +36,17 @@ final class LoadClient: Sendable {
         }
     }
 
+    /// Sends a durable chat `message` (Rally's `group:` topics): `{"body": "<from>#<seq>", "metadata": <stamp>}`.
+    /// The reply says whether Rally stored it.
+    func sendChatMessage(_ stamp: Stamp, padTo size: Int = 0) -> EventLoopFuture<Reply?> {
+        guard case .rally(let connection, let topic) = transport else {
+            return socket.eventLoop.makeFailedFuture(LoadTestError("durable chat needs a Rally mode"))
+        }
+        let body = "\(stamp.from ?? 0)#\(stamp.seq)"
+        let payload: JSON = .object(["body": .string(body), "metadata": stamp.jsonValue(padTo: size)])
+        return connection.sendBroadcast(topic: topic, event: "message", payload: .json(payload), awaitAck: true)
+    }
+
     /// Closes politely and waits at most `timeout` for the server.
     func close(timeout: TimeAmount = .seconds(3)) -> EventLoopFuture<Void> {
         let socket = self.socket
@@ -81,10 +92,10 @@ struct ClientTarget: Sendable {
     }
 
     /// Connects client number `index` (its source address follows from it) and, in Rally mode,
-    /// joins `realtime:<topic>` (unless `joining` is false). Stamped frames go to `onStamp`, all others to `onOther`; both
-    /// run on `loop`.
+    /// joins `realtime:<topic>` (unless `joining` is false); `token` replaces the target's token. Stamped frames
+    /// go to `onStamp`, all others to `onOther`; both run on `loop`.
     func connect(
-        index: Int, topic: String, join: JoinOptions = .init(), joining: Bool = true, on loop: EventLoop,
+        index: Int, topic: String, token: String? = nil, join: JoinOptions = .init(), joining: Bool = true, on loop: EventLoop,
         onStamp: @escaping @Sendable (Stamp) -> Void, onOther: @escaping @Sendable () -> Void
     ) -> EventLoopFuture<LoadClient> {
         var configuration = webSocket
@@ -104,7 +115,7 @@ struct ClientTarget: Sendable {
         }
         let fullTopic = "realtime:" + topic
         return RealtimeConnection.connect(
-            to: url, version: version, apiKey: token, options: options, inbound: .callback({ _ in onOther() }), on: loop
+            to: url, version: version, apiKey: token ?? self.token, options: options, inbound: .callback({ _ in onOther() }), on: loop
         ).flatMap { connection in
             guard joining else { return loop.makeSucceededFuture(LoadClient(transport: .rally(connection, topic: fullTopic))) }
             return connection.join(fullTopic, options: join).flatMapThrowing { reply in

@@ -82,6 +82,8 @@ struct RunReport: Codable, Sendable {
     var deliveries: Deliveries?
     var publishing: Publishing?
     var memory: Memory?
+    /// Live scenarios (capacity, activity, chat --durable): the Postgres writer and what it caused.
+    var live: LiveResults?
     var notes: [String] = []
 }
 

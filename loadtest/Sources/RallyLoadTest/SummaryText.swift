@@ -13,6 +13,7 @@ enum SummaryText {
                     + "(\(grouped(publishing.perSecond))/s), \(publishing.failed) failed")
         }
         if let deliveries = report.deliveries { lines.append(contentsOf: render(deliveries)) }
+        if let live = report.live { lines.append(contentsOf: LiveSummaryText.render(live)) }
         if let memory = report.memory { lines.append(contentsOf: render(memory)) }
         lines.append("elapsed      \(fixed(report.seconds)) s")
         lines.append(contentsOf: report.notes.map { "note         \($0)" })
