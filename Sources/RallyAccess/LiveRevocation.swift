@@ -16,7 +16,7 @@ public struct LiveRevocation: Sendable {
     /// Handles one change; returns once every affected channel has been decided again (and closed if denied).
     public func handle(_ change: DirectoryChange) async {
         guard change.mayRevoke else { return }
-        try? await services.revalidate(where: { RevocationScope.affects(change, subtopic: $0) }).get()
+        try? await services.revalidate(where: { RevocationScope.affects(change, subtopic: $0, subject: $1) }).get()
     }
 
     /// Handles every change of `changes`, in order, until the stream ends or the task is cancelled.

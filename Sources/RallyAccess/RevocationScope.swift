@@ -1,12 +1,16 @@
+import Foundation
 import RallyDirectory
 import RallyPrivacy
 
 /// Which joined topics a directory change can take away: the channels whose join must be decided again.
-/// Deliberately generous (a friendship change re-checks every `event:` channel, as the event's creator might be
-/// one of the two); narrowing it is an optimisation, never a correctness matter.
+/// Deliberately generous where narrowing would need more facts (a friendship change re-checks every `event:`
+/// channel, as the event's creator might be one of the two); an attendance row only ever concerns its
+/// attendee's own `event:` channel, and only when it is removed (`DirectoryChange.mayRevoke`), so an RSVP burst
+/// re-authorizes nobody.
 public enum RevocationScope {
-    /// Whether `change` can alter the join decision on `subtopic` for anyone.
-    public static func affects(_ change: DirectoryChange, subtopic: String) -> Bool {
+    /// Whether `change` can alter the join decision on `subtopic` for the channel's user (`subject`: the `sub`
+    /// of its token; nil when unknown, which counts as anyone).
+    public static func affects(_ change: DirectoryChange, subtopic: String, subject: String? = nil) -> Bool {
         guard change.mayRevoke, case .success(let topic) = Topic.parse(subtopic) else { return false }
         switch change {
         case .resync:
@@ -19,8 +23,10 @@ public enum RevocationScope {
             return topic == .group(group)
         case .plan(_, let plan, _), .planParticipant(_, let plan, _, _):
             return topic == .plan(plan)
-        case .event(_, let event, _, _, _), .attendance(_, let event, _, _, _):
+        case .event(_, let event, _, _, _):
             return topic == .event(event)
+        case .attendance(_, let event, let user, _, _):
+            return topic == .event(event) && (subject == nil || subject.flatMap(UUID.init(uuidString:)) == user)
         case .notification, .groupMessage:
             return false
         }

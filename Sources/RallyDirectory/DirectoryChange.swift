@@ -57,8 +57,10 @@ extension DirectoryChange {
     /// Whether this change can take away someone's right to a subscription (so joins must be re-decided).
     public var mayRevoke: Bool {
         switch self {
-        case .friendship, .user, .group, .groupMember, .planParticipant, .event, .attendance, .resync: return true
-        case .plan(let operation, _, _): return operation == .delete
+        case .friendship, .user, .group, .groupMember, .planParticipant, .event, .resync: return true
+        // Only the attendee's own right to a non-public event depends on the row, and only its removal takes
+        // it away (a new RSVP or a status change never does).
+        case .attendance(let operation, _, _, _, _), .plan(let operation, _, _): return operation == .delete
         case .notification, .groupMessage: return false
         }
     }

@@ -6,15 +6,17 @@ import RallyAuth
 extension ClientConnection {
     /// Re-authorizes every joined channel whose subtopic `affects` selects. Runs on this connection's loop; the
     /// future completes once every check has been acted on.
-    func revalidateChannels(where affects: @escaping @Sendable (String) -> Bool) -> EventLoopFuture<Void> {
+    /// `affects(subtopic, subject)`: whether a channel on `subtopic` held by the token subject `subject` is touched.
+    func revalidateChannels(where affects: @escaping @Sendable (String, String?) -> Bool) -> EventLoopFuture<Void> {
         eventLoop.assertInEventLoop()
         // A join still being authorized may have been decided on the facts before this change: mark it, and
         // the join decides again as soon as it completes.
-        for channel in registry.channels.values where channel.phase == .joining && affects(channel.subtopic) {
+        // Its user is not known yet (nil: any user).
+        for channel in registry.channels.values where channel.phase == .joining && affects(channel.subtopic, nil) {
             registry.requestRecheck(topic: channel.topic)
         }
         let checks = registry.channels.values
-            .filter { $0.phase == .joined && affects($0.subtopic) }
+            .filter { $0.phase == .joined && affects($0.subtopic, $0.identity?.subject) }
             .map { revalidate($0) }
         return EventLoopFuture.andAllComplete(checks, on: eventLoop)
     }
@@ -43,7 +45,7 @@ extension ClientConnection {
 extension HubServices {
     /// Re-decides, on every connection's own loop, the joined channels whose subtopic `affects` selects, and
     /// closes those no longer allowed. Completes when every loop has acted on every answer.
-    public func revalidate(where affects: @escaping @Sendable (String) -> Bool) -> EventLoopFuture<Void> {
+    public func revalidate(where affects: @escaping @Sendable (String, String?) -> Bool) -> EventLoopFuture<Void> {
         connections.forEachConnection(on: hub.loops[0]) { connection in
             connection.revalidateChannels(where: affects)
         }

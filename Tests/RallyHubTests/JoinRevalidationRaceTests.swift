@@ -15,7 +15,7 @@ final class JoinRevalidationRaceTests: XCTestCase {
         client.send(topic: "realtime:room", event: "phx_join", payload: .object(["config": .emptyObject]), ref: "1",
                     joinRef: "1")
         let firstDecision = try XCTUnwrap(authorizer.waitForFirstCall())
-        try await harness.services.revalidate(where: { _ in true }).get()
+        try await harness.services.revalidate(where: { _, _ in true }).get()
         firstDecision.succeed(.allow(.full))
 
         XCTAssertEqual(client.waitForReply(ref: "1")?["status"], .string("ok"))

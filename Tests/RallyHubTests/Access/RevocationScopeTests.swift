@@ -55,4 +55,17 @@ final class RevocationScopeTests: XCTestCase {
         let anon = Identity(role: .anon, rawRole: "anon", subject: id(a), expiresAt: expiry)
         XCTAssertEqual(DirectoryAuthorizer.viewer(of: anon), .anonymous)
     }
+
+    func testAnAttendanceRowConcernsOnlyItsAttendeeAndOnlyWhenRemoved() {
+        let event = UUID(), attendee = UUID(), other = UUID()
+        let insert = DirectoryChange.attendance(.insert, event: event, user: attendee, status: "going", visibility: .public)
+        let delete = DirectoryChange.attendance(.delete, event: event, user: attendee, status: "going", visibility: .public)
+        XCTAssertFalse(insert.mayRevoke, "an RSVP never takes a right away")
+        XCTAssertFalse(RevocationScope.affects(insert, subtopic: "event:\(id(event))", subject: id(attendee)))
+        XCTAssertTrue(RevocationScope.affects(delete, subtopic: "event:\(id(event))", subject: id(attendee)))
+        XCTAssertTrue(RevocationScope.affects(delete, subtopic: "event:\(id(event))", subject: attendee.uuidString))
+        XCTAssertFalse(RevocationScope.affects(delete, subtopic: "event:\(id(event))", subject: id(other)))
+        XCTAssertTrue(RevocationScope.affects(delete, subtopic: "event:\(id(event))", subject: nil),
+                      "a channel whose user is not known yet is re-checked")
+    }
 }
