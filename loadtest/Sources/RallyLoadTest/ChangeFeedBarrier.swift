@@ -15,7 +15,9 @@ struct ChangeFeedBarrier: Sendable {
     }
 
     /// Seconds until the node delivered the probe; throws after `timeout`.
-    func pass(database: LoadDatabase, target: ClientTarget, minter: TokenMinter, on loop: EventLoop, timeout: Double) async throws -> Double {
+    func pass(
+        database: LoadDatabase, target: ClientTarget, minter: TokenMinter, on loop: EventLoop, timeout: Double
+    ) async throws -> Double {
         let marker = "loadtest-barrier-\(UUID().lowercased)"
         let markerBytes = Array(marker.utf8)
         let arrived = loop.makePromise(of: Void.self)
