@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Rally next to nginx + Nchan, measured the same way in the same session (BENCHMARKS.md quotes this).
-# Usage: loadtest/bench.sh [fanout-1k|fanout-10k|latency-10k|idle|live|all]   (default: all)
+# Usage: loadtest/bench.sh [fanout-1k|fanout-10k|latency-10k|idle|live|live-capacity|live-chat|live-activity|all]
 # `live` (Postgres commit → client: capacity, chat --durable, activity) needs a Postgres: RALLY_TEST_DATABASE_URL
 # (eval "$(scripts/services.sh start)"); it creates a fresh database, migrates it and starts a node on it.
 # Needs release builds: swift build -c release --product rally --product rally-loadtest
@@ -28,7 +28,7 @@ cleanup() {
   [[ -n "$live_db" ]] && psql "$RALLY_TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS $live_db" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
-if [[ $what != live ]]; then
+if [[ $what != live* ]]; then
   RALLY_MAX_CONNECTIONS_PER_IP=1000000 RALLY_MESSAGES_PER_SECOND=1000000 RALLY_MESSAGE_BURST=1000000 \
     RALLY_JOINS_PER_SECOND=1000 "$RALLY" serve --port "$rally_port" --mode production --jwt-secret "$secret" \
     > "$OUT/rally.log" 2>&1 &
@@ -72,16 +72,26 @@ start_live_node() {
   for _ in $(seq 600); do grep -q listening "$OUT/rally-live.log" && break; sleep 0.05; done
 }
 
-live() {  # the section "Postgres commit → client" of BENCHMARKS.md
-  start_live_node
-  local ws="ws://127.0.0.1:$live_port/socket/websocket"
+# The section "Postgres commit → client" of BENCHMARKS.md (live = the three).
+live_capacity() {
+  run capacity-100-steady capacity --mode rally-v2 --url "$ws" --subscribers 100 --rows 300 --rate 20 --server-pid "$live_pid"
   run capacity-1k-steady capacity --mode rally-v2 --url "$ws" --subscribers 1000 --rows 300 --rate 20 --server-pid "$live_pid"
   run capacity-1k-bursts capacity --mode rally-v2 --url "$ws" --subscribers 1000 --rows 300 --rate 20 --burst 50
-  run capacity-10k-steady capacity --mode rally-v2 --url "$ws" --subscribers 10000 --rows 200 --rate 20
+  for n in 10 100 1000; do   # one row every 500 ms: no coalescing, the cost per subscriber shows
+    run "capacity-$n-slow" capacity --mode rally-v2 --url "$ws" --subscribers "$n" --rows 20 --rate 2
+  done
+  run capacity-10k-slow capacity --mode rally-v2 --url "$ws" --subscribers 10000 --rows 5 --rate 0.25
+}
+
+live_chat() {
   run chat-durable-250 chat --durable --mode rally-v2 --url "$ws" --rooms 50 --members 5 --rate 1 --messages 20
   run chat-durable-1000 chat --durable --mode rally-v2 --url "$ws" --rooms 200 --members 5 --rate 1 --messages 20
+}
+
+live_activity() {  # the setup's 10,000 friendships take the node a while (setup_catch_up_seconds)
   run activity-1k-f20 activity --mode rally-v2 --url "$ws" --users 1000 --friends 20 --rsvps 400 --rate 20
-  run activity-5k-f50 activity --mode rally-v2 --url "$ws" --users 5000 --friends 50 --rsvps 400 --rate 20
+  run activity-2k-f10 activity --mode rally-v2 --url "$ws" --users 2000 --friends 10 --rsvps 1000 --rate 50 \
+    --catch-up-timeout 200
 }
 
 case $what in
@@ -93,5 +103,8 @@ case $what in
       --source-addresses 2 --topics 10 --settle 3 --server-pid "$rally_pid"
     run nchan-idle storm --mode raw --url "$nchan_sub" --connections 19500 --processes 2 --source-addresses 2 \
       --settle 3 --server-pid "$nchan_pid" ;;&
-  live|all) live ;;
+  live|live-capacity|live-chat|live-activity|all) start_live_node; ws="ws://127.0.0.1:$live_port/socket/websocket" ;;&
+  live|live-capacity|all) live_capacity ;;&
+  live|live-chat|all) live_chat ;;&
+  live|live-activity|all) live_activity ;;
 esac

@@ -41,33 +41,42 @@ struct ActivityCommand: AsyncParsableCommand {
         let (url, minter) = try live.resolved()
         let database = try await LoadDatabase.connect(url: url, on: context.group.next())
         let plan = ActivityPlan(users: users, friends: friends, rsvps: rsvps)
+        let barrier = ChangeFeedBarrier()
         do {
-            try await measure(context, database: database, plan: plan, minter: minter)
+            try await barrier.prepare(in: database)
+            try await measure(context, database: database, plan: plan, minter: minter, barrier: barrier)
         } catch {
-            await finish(context, database: database, plan: plan)
+            await finish(context, database: database, plan: plan, barrier: barrier)
             throw error
         }
-        await finish(context, database: database, plan: plan)
+        await finish(context, database: database, plan: plan, barrier: barrier)
     }
 
-    private func finish(_ context: RunContext, database: LoadDatabase, plan: ActivityPlan) async {
-        if !live.keepRows { try? await database.cleanUp(users: plan.users, events: plan.events, groups: []) }
+    private func finish(_ context: RunContext, database: LoadDatabase, plan: ActivityPlan, barrier: ChangeFeedBarrier) async {
+        if !live.keepRows {
+            try? await database.cleanUp(users: plan.users + [barrier.user], events: plan.events, groups: [])
+        }
         await database.close()
         await context.shutdown()
     }
 
-    private func measure(_ context: RunContext, database: LoadDatabase, plan: ActivityPlan, minter: TokenMinter) async throws {
+    private func measure(
+        _ context: RunContext, database: LoadDatabase, plan: ActivityPlan, minter: TokenMinter, barrier: ChangeFeedBarrier
+    ) async throws {
         try SystemLimits.checkSocketBudget(needed: users, processes: 1)
         try await database.createUsers(plan.users, privacy: "public")
         try await database.createFriendships(plan.pairs)
         for event in plan.events { try await database.createEvent(event, title: "loadtest activity", capacity: nil) }
         let before = MemorySample.take(serverPid: run.serverPid)
+        let target = try ClientTarget(options: connection)
         let (subscribed, stats) = await LiveSubscribers.connect(
-            target: try ClientTarget(options: connection), topics: plan.users.map { "feed:\($0.lowercased)" },
+            target: target, topics: plan.users.map { "feed:\($0.lowercased)" },
             tokens: plan.users.map { minter.token(user: $0.lowercased) }, group: context.group,
             concurrency: connection.concurrency, deadline: RunContext.deadline(in: connection.connectTimeout),
             extract: { ActivityFrame.rsvp(in: $0, plan: plan) })
         let after = MemorySample.take(serverPid: run.serverPid)
+        let catchUp = try await barrier.pass(
+            database: database, target: target, minter: minter, on: context.group.next(), timeout: live.catchUpTimeout)
         let rows = plan.rsvps.map { RSVPWriter.Row(user: plan.users[$0.actor], event: plan.events[$0.event]) }
         let outcome = await RSVPWriter(database: database, rate: rate, burst: burst)
             .run(rows, deadline: RunContext.deadline(in: run.maxTime - drain - 10))
@@ -92,7 +101,7 @@ struct ActivityCommand: AsyncParsableCommand {
         report.live = LiveResults(
             rowsCommitted: outcome.committed, commitsPerSecond: outcome.perSecond, commitFailures: outcome.failed,
             commitRoundTrip: LatencySummary(outcome.roundTrip), subscribers: subscribed.connected.count,
-            deliveredBeforeAck: analysis.deliveredBeforeAck)
+            deliveredBeforeAck: analysis.deliveredBeforeAck, setupCatchUpSeconds: catchUp)
         report.memory = MemorySample.report(before: before, after: after, connections: stats.connected)
         if let error = outcome.firstError { report.notes.append("writer stopped: \(error)") }
         if analysis.unexpected > 0 { report.notes.append("\(analysis.unexpected) items reached a feed that should not get them") }

@@ -44,13 +44,18 @@ struct CapacityCommand: AsyncParsableCommand {
         let event = UUID()
         let seedUsers = (0..<seeded).map { _ in UUID() }
         let writerUsers = (0..<rows).map { _ in UUID() }
+        let barrier = ChangeFeedBarrier()
+        let users = seedUsers + writerUsers + [barrier.user]
         do {
-            try await measure(context, database: database, event: event, seedUsers: seedUsers, writerUsers: writerUsers, minter: minter)
+            try await barrier.prepare(in: database)
+            try await measure(
+                context, database: database, event: event, seedUsers: seedUsers, writerUsers: writerUsers, minter: minter,
+                barrier: barrier)
         } catch {
-            await finish(context, database: database, users: seedUsers + writerUsers, event: event)
+            await finish(context, database: database, users: users, event: event)
             throw error
         }
-        await finish(context, database: database, users: seedUsers + writerUsers, event: event)
+        await finish(context, database: database, users: users, event: event)
     }
 
     private func finish(_ context: RunContext, database: LoadDatabase, users: [UUID], event: UUID) async {
@@ -60,7 +65,8 @@ struct CapacityCommand: AsyncParsableCommand {
     }
 
     private func measure(
-        _ context: RunContext, database: LoadDatabase, event: UUID, seedUsers: [UUID], writerUsers: [UUID], minter: TokenMinter
+        _ context: RunContext, database: LoadDatabase, event: UUID, seedUsers: [UUID], writerUsers: [UUID], minter: TokenMinter,
+        barrier: ChangeFeedBarrier
     ) async throws {
         try SystemLimits.checkSocketBudget(needed: subscribers, processes: 1)
         try await database.createUsers(seedUsers + writerUsers, privacy: "public")
@@ -68,12 +74,15 @@ struct CapacityCommand: AsyncParsableCommand {
         try await database.seedAttendance(event: event, users: seedUsers)
         let before = MemorySample.take(serverPid: run.serverPid)
         let topic = "event:\(event.lowercased)"
+        let target = try ClientTarget(options: connection)
         let (subscribed, stats) = await LiveSubscribers.connect(
-            target: try ClientTarget(options: connection), topics: Array(repeating: topic, count: subscribers),
+            target: target, topics: Array(repeating: topic, count: subscribers),
             tokens: (0..<subscribers).map { _ in minter.token(user: UUID().lowercased) }, group: context.group,
             concurrency: connection.concurrency, deadline: RunContext.deadline(in: connection.connectTimeout),
             extract: { CapacityFrame.going(in: $0) })
         let after = MemorySample.take(serverPid: run.serverPid)
+        let catchUp = try await barrier.pass(
+            database: database, target: target, minter: minter, on: context.group.next(), timeout: live.catchUpTimeout)
         let writer = RSVPWriter(database: database, rate: rate, burst: burst)
         let outcome = await writer.run(
             writerUsers.map { RSVPWriter.Row(user: $0, event: event) }, deadline: RunContext.deadline(in: run.maxTime - drain - 10))
@@ -88,13 +97,15 @@ struct CapacityCommand: AsyncParsableCommand {
             subscribers: subscribed.connected, epoch: context.epoch)
         let disconnected = subscribed.disconnected
         await subscribed.closeAll(concurrency: connection.concurrency)
-        try report(context, stats: stats, outcome: outcome, analysis: analysis, online: online, disconnected: disconnected,
+        var results = live(outcome, analysis: analysis, online: online)
+        results.setupCatchUpSeconds = catchUp
+        try report(context, stats: stats, outcome: outcome, analysis: analysis, results: results, disconnected: disconnected,
                    memory: MemorySample.report(before: before, after: after, connections: stats.connected))
     }
 
     private func report(
-        _ context: RunContext, stats: ConnectionStats, outcome: RSVPWriter.Outcome, analysis: CapacityAnalysis, online: Int,
-        disconnected: Int, memory: RunReport.Memory
+        _ context: RunContext, stats: ConnectionStats, outcome: RSVPWriter.Outcome, analysis: CapacityAnalysis,
+        results: LiveResults, disconnected: Int, memory: RunReport.Memory
     ) throws {
         var report = RunReport(
             scenario: "capacity", mode: connection.mode.rawValue, label: run.label, url: connection.url,
@@ -103,7 +114,18 @@ struct CapacityCommand: AsyncParsableCommand {
         report.publishing = RunReport.Publishing(
             published: outcome.committed, failed: outcome.failed, seconds: outcome.seconds, perSecond: outcome.perSecond,
             via: "postgres")
-        report.live = LiveResults(
+        report.live = results
+        report.memory = memory
+        if let error = outcome.firstError { report.notes.append("writer stopped: \(error)") }
+        if analysis.unexplained > 0 { report.notes.append("\(analysis.unexplained) updates above the committed count") }
+        report.seconds = context.elapsed
+        try report.emit(
+            options: run, latency: analysis.newestRowLatency, timeline: analysis.timeline,
+            bucketMilliseconds: DeliveryStats.defaultBucketMilliseconds)
+    }
+
+    private func live(_ outcome: RSVPWriter.Outcome, analysis: CapacityAnalysis, online: Int) -> LiveResults {
+        LiveResults(
             rowsCommitted: outcome.committed, commitsPerSecond: outcome.perSecond, commitFailures: outcome.failed,
             commitRoundTrip: LatencySummary(outcome.roundTrip), subscribers: online, updatesReceived: analysis.updates,
             updatesPerSubscriber: online > 0 ? Double(analysis.updates) / Double(online) : 0,
@@ -112,12 +134,5 @@ struct CapacityCommand: AsyncParsableCommand {
             rowVisibleLatency: LatencySummary(analysis.rowVisibleLatency), finalGoingExpected: seeded + outcome.committed,
             subscribersWithFinalGoing: analysis.subscribersWithFinalGoing, updatesGoingBackwards: analysis.goingBackwards,
             deliveredBeforeAck: analysis.deliveredBeforeAck)
-        report.memory = memory
-        if let error = outcome.firstError { report.notes.append("writer stopped: \(error)") }
-        if analysis.unexplained > 0 { report.notes.append("\(analysis.unexplained) updates above the committed count") }
-        report.seconds = context.elapsed
-        try report.emit(
-            options: run, latency: analysis.newestRowLatency, timeline: analysis.timeline,
-            bucketMilliseconds: DeliveryStats.defaultBucketMilliseconds)
     }
 }

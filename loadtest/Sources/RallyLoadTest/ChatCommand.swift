@@ -112,6 +112,7 @@ struct ChatCommand: AsyncParsableCommand {
             let outcome = try await converseDurably(context)
             (stats, after, deliveries, sent) = (outcome.connections, outcome.memoryAfter, outcome.deliveries, outcome.sent)
             (seconds, disconnected, rejections) = (outcome.seconds, outcome.disconnected, outcome.rejections)
+            report.notes.append(String(format: "the node worked through the setup's changes in %.2f s", outcome.setupCatchUpSeconds))
         } else if context.shards == 1 {
             let (chat, connected) = try await makeRooms(context)
             (stats, after) = (connected, MemorySample.take(serverPid: run.serverPid))
@@ -153,8 +154,11 @@ struct ChatCommand: AsyncParsableCommand {
         let plan = DurableChat(rooms: rooms, members: members, minter: minter)
         do {
             try await plan.create(in: database)
+            try await plan.barrier.prepare(in: database)
             let (chat, stats) = try await makeRooms(context, durable: plan)
             let after = MemorySample.take(serverPid: run.serverPid)
+            let catchUp = try await plan.barrier.pass(
+                database: database, target: chat.target, minter: minter, on: context.group.next(), timeout: live.catchUpTimeout)
             let (deliveries, sent, seconds) = await converse(chat)
             let disconnected = chat.disconnected
             let rejections = await chat.rejections()
@@ -162,7 +166,7 @@ struct ChatCommand: AsyncParsableCommand {
             await finish(plan, database: database)
             return DurableChat.Outcome(
                 connections: stats, memoryAfter: after, deliveries: deliveries, sent: sent, seconds: seconds,
-                disconnected: disconnected, rejections: rejections)
+                disconnected: disconnected, rejections: rejections, setupCatchUpSeconds: catchUp)
         } catch {
             await finish(plan, database: database)
             throw error

@@ -62,7 +62,8 @@ final class ChatRooms: Sendable {
             let recorder = recorders[seat.loop]
             return target.connect(
                 index: rooms.lowerBound * members + index, topic: topic(ofRoom: seat.room),
-                token: durable?.token(room: seat.room, member: seat.member), on: recorder.eventLoop,
+                token: durable?.token(room: seat.room, member: seat.member), requireStoredID: durable != nil,
+                on: recorder.eventLoop,
                 onStamp: { stamp in
                     let hearsSelf = self.durable != nil
                     guard let from = stamp.from, hearsSelf || from != seat.member, from < self.members else {

@@ -13,6 +13,7 @@ struct DurableChat: Sendable {
         var seconds: Double
         var disconnected: Int
         var rejections: ChatRejections
+        var setupCatchUpSeconds: Double
     }
 
     /// Room index (global) → group id.
@@ -21,6 +22,8 @@ struct DurableChat: Sendable {
     let members: [[UUID]]
     /// Room index → member index → token.
     let tokens: [[String]]
+    /// Waits for the node to process the memberships before the members talk.
+    let barrier = ChangeFeedBarrier()
 
     init(rooms: Int, members count: Int, minter: TokenMinter) {
         groups = (0..<rooms).map { _ in UUID() }
@@ -32,11 +35,11 @@ struct DurableChat: Sendable {
 
     func token(room: Int, member: Int) -> String { tokens[room][member] }
 
-    var users: [UUID] { members.flatMap { $0 } }
+    var users: [UUID] { members.flatMap { $0 } + [barrier.user] }
 
     /// Creates the users (private profiles), the groups and their memberships.
     func create(in database: LoadDatabase) async throws {
-        try await database.createUsers(users, privacy: "private")
+        try await database.createUsers(members.flatMap { $0 }, privacy: "private")
         for (room, group) in groups.enumerated() { try await database.createGroup(group, members: members[room]) }
     }
 

@@ -14,6 +14,9 @@ struct LiveOptions: ParsableArguments {
     @Flag(help: "Leave the users, groups, friendships and events the run created in the database.")
     var keepRows = false
 
+    @Option(help: "Seconds allowed for the node to work through the changes the setup committed (see ChangeFeedBarrier) before the writer starts.")
+    var catchUpTimeout: Double = 120
+
     func resolved() throws -> (url: String, minter: TokenMinter) {
         let environment = ProcessInfo.processInfo.environment
         guard let url = databaseURL ?? environment["RALLY_DATABASE_URL"] else {

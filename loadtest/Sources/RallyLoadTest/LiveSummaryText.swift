@@ -18,6 +18,9 @@ enum LiveSummaryText {
                 "final count  going \(expected) shown last to \(live.subscribersWithFinalGoing ?? 0)/\(live.subscribers) "
                     + "subscribers; \(live.updatesGoingBackwards ?? 0) updates going backwards")
         }
+        if let seconds = live.setupCatchUpSeconds {
+            lines.append("setup        the node worked through the setup's changes in \(SummaryText.fixed(seconds)) s before the writer started")
+        }
         if live.deliveredBeforeAck > 0 {
             lines.append("note         \(live.deliveredBeforeAck) deliveries arrived before the commit was acknowledged (counted as 0 ms)")
         }

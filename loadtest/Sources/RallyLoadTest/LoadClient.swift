@@ -93,9 +93,11 @@ struct ClientTarget: Sendable {
 
     /// Connects client number `index` (its source address follows from it) and, in Rally mode,
     /// joins `realtime:<topic>` (unless `joining` is false); `token` replaces the target's token. Stamped frames
-    /// go to `onStamp`, all others to `onOther`; both run on `loop`.
+    /// go to `onStamp` (with `requireStoredID`, only those carrying `meta.id`), all others to `onOther`; both run
+    /// on `loop`.
     func connect(
-        index: Int, topic: String, token: String? = nil, join: JoinOptions = .init(), joining: Bool = true, on loop: EventLoop,
+        index: Int, topic: String, token: String? = nil, join: JoinOptions = .init(), joining: Bool = true,
+        requireStoredID: Bool = false, on loop: EventLoop,
         onStamp: @escaping @Sendable (Stamp) -> Void, onOther: @escaping @Sendable () -> Void
     ) -> EventLoopFuture<LoadClient> {
         var configuration = webSocket
@@ -110,7 +112,12 @@ struct ClientTarget: Sendable {
         options.heartbeatInterval = heartbeat
         options.frameFilter = { message in
             guard let stamp = PayloadScanner.stamp(in: message.data) else { return false }
-            onStamp(stamp)
+            // Durable chat: a delivery without `meta.id` is not the stored message; it counts as missing.
+            if requireStoredID, !PayloadScanner.hasStoredID(message.data, binary: message.kind == .binary) {
+                onOther()
+            } else {
+                onStamp(stamp)
+            }
             return true
         }
         let fullTopic = "realtime:" + topic

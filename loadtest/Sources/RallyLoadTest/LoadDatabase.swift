@@ -75,6 +75,13 @@ final class LoadDatabase: Sendable {
             """, logger: logger)
     }
 
+    /// A notification row for `user` (the change-feed barrier's probe).
+    func insertNotification(user: UUID, title: String) async throws {
+        try await connection.query("""
+            INSERT INTO notifications (user_id, type, title, message) VALUES (\(user), 'loadtest', \(title), 'barrier')
+            """, logger: logger)
+    }
+
     /// A private group created by its first member, with every member in `group_members`.
     func createGroup(_ id: UUID, members: [UUID]) async throws {
         guard let creator = members.first else { return }

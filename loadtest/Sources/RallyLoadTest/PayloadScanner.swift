@@ -44,6 +44,23 @@ enum PayloadScanner {
         }
     }
 
+    private static let textStoredIDKey = Array("\"meta\":{\"id\":\"".utf8)
+    private static let binaryStoredIDKey = Array("{\"id\":\"".utf8)
+
+    /// Whether a broadcast carries `meta.id` (a stored chat message): `"meta":{"id":"…"}` in a text frame, or a
+    /// kind-4 binary frame whose metadata (`4, topic_len, event_len, metadata_len, encoding, topic, event,
+    /// metadata, payload`) is `{"id":"…"}`.
+    static func hasStoredID(_ buffer: ByteBuffer, binary: Bool) -> Bool {
+        buffer.withUnsafeReadableBytes { bytes in
+            guard binary else { return find(textStoredIDKey, in: bytes) != nil }
+            guard bytes.count >= 5, bytes[0] == 4 else { return false }
+            let start = 5 + Int(bytes[1]) + Int(bytes[2])
+            let end = start + Int(bytes[3])
+            guard end <= bytes.count, end - start >= binaryStoredIDKey.count else { return false }
+            return find(binaryStoredIDKey, in: UnsafeRawBufferPointer(rebasing: bytes[start..<end])) == 0
+        }
+    }
+
     /// The unsigned integer that follows the first occurrence of `key` (spaces allowed before it).
     static func integer(after key: [UInt8], in bytes: UnsafeRawBufferPointer) -> UInt64? {
         guard let start = find(key, in: bytes) else { return nil }

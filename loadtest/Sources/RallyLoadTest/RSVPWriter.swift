@@ -76,4 +76,6 @@ struct LiveResults: Codable, Sendable {
     var updatesGoingBackwards: Int?
     /// Deliveries that arrived before the writer saw its commit acknowledged (latency counted as 0).
     var deliveredBeforeAck: Int
+    /// Seconds the node took to work through the setup's changes (friendships, seeded rows) after the joins.
+    var setupCatchUpSeconds: Double?
 }
