@@ -85,14 +85,14 @@ actor ActivityFeed {
             if ItemRule.visible(actorPrivacy: privacy, itemVisibility: visibility, relationship: .friend,
                                 viewer: .authenticated) {
                 for viewer in feeds where eventViewers?.contains(viewer) ?? true {
-                    hub.publish(envelope(payload, topic: "feed:" + viewer.lowercased))
+                    hub.publish(envelope(payload, topic: .feed(viewer)))
                 }
             }
             guard profileOpen else { return }
             let audience = ActivityAudience(actor: item.actor, actorPrivacy: privacy, visibility: visibility,
                                             relationships: try await relationships.towards(item.actor),
                                             eventViewers: eventViewers)
-            hub.publish(envelope(payload, topic: "profile:" + item.actor.lowercased), audience: audience)
+            hub.publish(envelope(payload, topic: .profile(item.actor)), audience: audience)
         } catch {
             logger.warning("activity dropped: facts unreadable", metadata: ["error": "\(String(reflecting: error))"])
         }
@@ -113,8 +113,8 @@ actor ActivityFeed {
         return allowed
     }
 
-    private func envelope(_ payload: JSON, topic: String) -> BroadcastEnvelope {
-        BroadcastEnvelope(topic: Topic.prefix + topic, event: "activity", payload: .json(payload), preferBinary: true)
+    private func envelope(_ payload: JSON, topic: RallyPrivacy.Topic) -> BroadcastEnvelope {
+        BroadcastEnvelope(topic: topic.hubName, event: "activity", payload: .json(payload), preferBinary: true)
     }
 
     static func payload(_ item: ActivityItem, event: EventDetails, visibility: ItemVisibility) -> JSONObject {

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import RallyDirectory
 import RallyHub
+import RallyPrivacy
 import RallyProtocol
 
 /// Durable group chat on `group:<id>`: every stored message reaches the group's channels on this node from the
@@ -48,7 +49,7 @@ actor ChatFeed {
     /// A `group_messages` change.
     func handle(_ operation: ChangeOperation, id: Int64, group: UUID, inline: StoredMessage?) async {
         guard groups[group] != nil else { return }
-        let topic = Topic.prefix + "group:" + group.lowercased
+        let topic = RallyPrivacy.Topic.group(group).hubName
         switch operation {
         case .delete:
             publish(topic: topic, event: "message_deleted", payload: .object(["id": .string(String(id))]), id: id)
@@ -111,7 +112,7 @@ actor ChatFeed {
     }
 
     private func deliver(_ message: StoredMessage, event: String) async {
-        let topic = Topic.prefix + "group:" + message.group.lowercased
+        let topic = RallyPrivacy.Topic.group(message.group).hubName
         var audience: Audience?
         if let author = message.user {
             do {

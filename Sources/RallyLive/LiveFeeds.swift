@@ -37,9 +37,9 @@ public final class LiveFeeds: TopicFeeds {
         self.settings = settings
         self.logger = logger
         relationships = RelationshipCache(store: store, capacity: settings.relationshipCacheSize)
-        events = RetainedFeed(topicPrefix: "event:", hub: hub, source: EventSource(store: store),
+        events = RetainedFeed(topic: RallyPrivacy.Topic.event, hub: hub, source: EventSource(store: store),
                               maxUpdatesPerSecond: settings.retainedUpdatesPerSecond, logger: logger)
-        plans = RetainedFeed(topicPrefix: "plan:", hub: hub, source: PlanSource(store: store),
+        plans = RetainedFeed(topic: RallyPrivacy.Topic.plan, hub: hub, source: PlanSource(store: store),
                              maxUpdatesPerSecond: settings.retainedUpdatesPerSecond, logger: logger)
         chat = ChatFeed(hub: hub, store: store, relationships: relationships, settings: settings, logger: logger)
         notifications = NotificationFeed(hub: hub, store: store, settings: settings, logger: logger)

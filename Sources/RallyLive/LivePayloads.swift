@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import RallyDirectory
+import RallyHub
 import RallyPrivacy
 import RallyProtocol
 
@@ -98,6 +99,11 @@ public enum LivePayloads {
         }
         return value
     }
+}
+
+extension RallyPrivacy.Topic {
+    /// The hub's topic name (`realtime:` + the canonical subtopic).
+    var hubName: String { RallyHub.Topic.prefix + subtopic }
 }
 
 extension UUID {

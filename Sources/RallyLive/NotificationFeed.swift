@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import RallyDirectory
 import RallyHub
+import RallyPrivacy
 import RallyProtocol
 
 /// Notifications on `user:<id>`: the unread ones on join (`notifications`), each new row at once
@@ -36,7 +37,7 @@ actor NotificationFeed {
 
     func handle(_ operation: ChangeOperation, id: UUID, user: UUID, inline: NotificationRecord?) async {
         guard users[user] != nil else { return }
-        let topic = Topic.prefix + "user:" + user.lowercased
+        let topic = RallyPrivacy.Topic.user(user).hubName
         do {
             switch operation {
             case .insert:
@@ -61,7 +62,7 @@ actor NotificationFeed {
     /// After the change feed reconnected: every open user channel gets its unread list again.
     func resync() async {
         for user in users.keys {
-            let topic = Topic.prefix + "user:" + user.lowercased
+            let topic = RallyPrivacy.Topic.user(user).hubName
             guard let unread = try? await store.unreadNotifications(of: user, limit: settings.unreadOnJoin) else {
                 continue
             }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import RallyHub
+import RallyPrivacy
 import RallyProtocol
 
 /// Where a retained topic's items come from: `event:` (capacity, event) and `plan:` (plan).
@@ -21,7 +22,8 @@ actor RetainedFeed {
         var loading: Task<Void, Never>?
     }
 
-    let topicPrefix: String
+    /// The topic of an id (`Topic.event`, `Topic.plan`).
+    let topic: @Sendable (UUID) -> RallyPrivacy.Topic
     private let hub: Hub
     private let source: any RetainedSource
     private let logger: Logger
@@ -31,8 +33,8 @@ actor RetainedFeed {
     private var isLive = true
     private let started = ContinuousClock.now
 
-    init(topicPrefix: String, hub: Hub, source: any RetainedSource, maxUpdatesPerSecond: Double, logger: Logger) {
-        self.topicPrefix = topicPrefix
+    init(topic: @escaping @Sendable (UUID) -> RallyPrivacy.Topic, hub: Hub, source: any RetainedSource, maxUpdatesPerSecond: Double, logger: Logger) {
+        self.topic = topic
         self.hub = hub
         self.source = source
         self.schedule = CoalescingSchedule(maxPerSecond: maxUpdatesPerSecond)
@@ -99,7 +101,7 @@ actor RetainedFeed {
             let items = try await source.read(id)
             entries[id]?.items = items
         } catch {
-            logger.warning("live state not read", metadata: ["topic": "\(topicPrefix)\(id.lowercased)",
+            logger.warning("live state not read", metadata: ["topic": "\(topic(id).subtopic)",
                                                               "error": "\(String(reflecting: error))"])
         }
     }
@@ -133,7 +135,7 @@ actor RetainedFeed {
 
     /// Gives the hub the current items where it holds none (a first joiner, or a topic table entry made anew).
     private func seed(_ items: [String: JSON], id: UUID) {
-        let topic = Topic.prefix + topicPrefix + id.lowercased
+        let topic = self.topic(id).hubName
         for (name, payload) in items.sorted(by: { $0.key < $1.key }) {
             if entries[id]?.published[name] == nil {
                 entries[id]?.published[name] = payload
@@ -146,7 +148,7 @@ actor RetainedFeed {
 
     /// Retains and fans out every item that differs from what was last published.
     private func publish(_ items: [String: JSON], id: UUID) {
-        let topic = Topic.prefix + topicPrefix + id.lowercased
+        let topic = self.topic(id).hubName
         for (name, payload) in items.sorted(by: { $0.key < $1.key }) {
             guard entries[id]?.published[name] != payload else { continue }
             entries[id]?.published[name] = payload
