@@ -33,8 +33,12 @@ public final class WebSocketSession {
     private let settings: Settings
     private(set) var state: State = .open
     private var ledger: OutboundLedger
-    /// The last accepted frame, written with the promise that completes its whole batch at flush time.
+    /// What this tick accepted and has not yet handed to the channel, written at flush time with the promise
+    /// that completes the whole batch: the first frame as it came (a shared fanout frame goes out uncopied
+    /// when it is alone), later frames copied behind it into one buffer (`heldBackIsBatch`), so a busy tick
+    /// costs one channel write per socket, not one per message.
     private var heldBackFrame: ByteBuffer? = nil
+    private var heldBackIsBatch = false
     var isFlushScheduled = false
     private var closeTimer: Scheduled<Void>? = nil
     private var endCode: UInt16? = nil
@@ -147,6 +151,7 @@ public final class WebSocketSession {
         self.isFlushScheduled = false
         guard let context = self.context, let frame = self.heldBackFrame else { return }
         self.heldBackFrame = nil
+        self.heldBackIsBatch = false
         let batch = self.ledger.flush()
         let written = context.eventLoop.makePromise(of: Void.self)
         written.futureResult.assumeIsolated().whenComplete { _ in self.ledger.complete(batch) }
@@ -162,16 +167,43 @@ public final class WebSocketSession {
             self.startClosing(code: 1013, reason: "slow consumer")
             return
         }
-        if let previous = self.heldBackFrame {
-            context.write(NIOAny(previous), promise: nil)
-        }
-        self.heldBackFrame = frame
+        self.holdBack(frame, context: context)
         self.ledger.accept(size)
         if !self.isFlushScheduled {
             self.isFlushScheduled = true
             if !FlushScheduler.current.schedule(self) { self.flushScheduledWrites() }
         }
     }
+
+    /// Adds `frame` to this tick's held-back bytes; a batch that would pass `maxBatchBytes` is handed to the
+    /// channel first (unflushed: the flush at the end of the tick writes it out with the rest).
+    private func holdBack(_ frame: ByteBuffer, context: ChannelHandlerContext) {
+        guard var batch = self.heldBackFrame else {
+            self.heldBackFrame = frame
+            self.heldBackIsBatch = false
+            return
+        }
+        self.heldBackFrame = nil  // `batch` is now the only reference: appending does not copy it again
+        if batch.readableBytes + frame.readableBytes > Self.maxBatchBytes {
+            context.write(NIOAny(batch), promise: nil)
+            self.heldBackFrame = frame
+            self.heldBackIsBatch = false
+            return
+        }
+        if !self.heldBackIsBatch {
+            let first = batch
+            batch = context.channel.allocator.buffer(
+                capacity: max(Self.initialBatchBytes, 2 * (first.readableBytes + frame.readableBytes)))
+            batch.writeImmutableBuffer(first)
+            self.heldBackIsBatch = true
+        }
+        batch.writeImmutableBuffer(frame)
+        self.heldBackFrame = batch
+    }
+
+    /// Frames are copied into one buffer up to this size; bigger batches go out as several writes.
+    static let maxBatchBytes = 64 * 1024
+    static let initialBatchBytes = 1024
 
     private func startClosing(code: UInt16, reason: String) {
         guard self.state == .open else { return }

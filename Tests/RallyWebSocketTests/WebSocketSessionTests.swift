@@ -231,4 +231,52 @@ final class WebSocketSessionTests: XCTestCase {
             written.withUnsafeReadableBytes { $0.baseAddress }, expected.withUnsafeReadableBytes { $0.baseAddress }
         )
     }
+
+    func testFramesOfOneTickAreWrittenAsOneBufferInOrder() throws {
+        let stalled = StalledSocket()
+        try start(stalled: stalled)
+        let session = handler.session
+        let shared = SharedFrame(isBinary: false, payload: ByteBuffer(string: "first"))
+        session.send(shared)
+        session.send(.text(ByteBuffer(string: "second")))
+        session.send(SharedFrame(isBinary: true, payload: ByteBuffer(bytes: [1, 2, 3])))
+        channel.embeddedEventLoop.run()
+        XCTAssertEqual(stalled.writes.count, 1, "one channel write for the tick")
+        let frames = ServerFrame.parseAll(stalled.writes[0])
+        XCTAssertEqual(frames.map(\.opcode), [0x1, 0x1, 0x2])
+        XCTAssertEqual(frames.map(\.payload), [Array("first".utf8), Array("second".utf8), [1, 2, 3]])
+        XCTAssertEqual(stalled.promises.count, 1, "one promise completes the batch")
+        stalled.promises.forEach { $0.succeed(()) }
+        stalled.promises = []
+        XCTAssertEqual(session.queuedOutboundBytes, 0)
+        XCTAssertEqual(shared.wireBytes(for: nil).readableBytes, 7, "the shared frame is untouched by the batch")
+    }
+
+    func testBatchesPastTheirBoundAreSplitAcrossWritesOfOneFlush() throws {
+        let stalled = StalledSocket()
+        try start(stalled: stalled)
+        let session = handler.session
+        let payload = [UInt8](repeating: 7, count: 20_000)
+        for _ in 0..<5 { session.send(.binary(ByteBuffer(bytes: payload))) }
+        channel.embeddedEventLoop.run()
+        XCTAssertGreaterThan(stalled.writes.count, 1)
+        XCTAssertTrue(stalled.writes.allSatisfy { $0.readableBytes <= WebSocketSession.maxBatchBytes })
+        var all = ByteBuffer()
+        for var write in stalled.writes { all.writeBuffer(&write) }
+        XCTAssertEqual(ServerFrame.parseAll(all).map(\.payload), Array(repeating: payload, count: 5))
+        XCTAssertEqual(session.queuedOutboundBytes, 5 * 20_004)
+        stalled.promises.forEach { $0.succeed(()) }
+        stalled.promises = []
+        XCTAssertEqual(session.queuedOutboundBytes, 0)
+    }
+
+    func testEachTickGetsItsOwnWrite() throws {
+        let stalled = StalledSocket()
+        try start(stalled: stalled)
+        for text in ["a", "b"] {
+            handler.session.send(.text(ByteBuffer(string: text)))
+            channel.embeddedEventLoop.run()
+        }
+        XCTAssertEqual(stalled.writes.map { ServerFrame.parseAll($0).map(\.payload) }, [[[0x61]], [[0x62]]])
+    }
 }
