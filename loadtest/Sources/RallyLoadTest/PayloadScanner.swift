@@ -35,13 +35,26 @@ enum PayloadScanner {
     private static let timeKey = Array("\"t\":".utf8)
     private static let fromKey = Array("\"from\":".utf8)
 
+    /// The keys are searched in the order the generator writes them (`seq`, then `t` after it, then `from`
+    /// after that), each falling back to the whole frame, so a frame is scanned about once.
     static func stamp(in buffer: ByteBuffer) -> Stamp? {
         buffer.withUnsafeReadableBytes { bytes -> Stamp? in
-            guard let seq = integer(after: seqKey, in: bytes), let sentAt = integer(after: timeKey, in: bytes) else {
+            guard let seq = number(after: seqKey, in: bytes, from: 0),
+                  let sentAt = number(after: timeKey, in: bytes, from: seq.end) else {
                 return nil
             }
-            return Stamp(seq: Int(seq), sentAt: sentAt, from: integer(after: fromKey, in: bytes).map { Int($0) })
+            let from = number(after: fromKey, in: bytes, from: sentAt.end).map { Int($0.value) }
+            return Stamp(seq: Int(seq.value), sentAt: sentAt.value, from: from)
         }
+    }
+
+    /// `integer(after:in:)` looking from `start` first, then before it; also returns where the number ended.
+    private static func number(after key: [UInt8], in bytes: UnsafeRawBufferPointer, from start: Int)
+        -> (value: UInt64, end: Int)? {
+        if start > 0, let found = number(after: key, in: UnsafeRawBufferPointer(rebasing: bytes[start...])) {
+            return (found.value, start + found.end)
+        }
+        return number(after: key, in: bytes)
     }
 
     private static let textStoredIDKey = Array("\"meta\":{\"id\":\"".utf8)
@@ -63,6 +76,10 @@ enum PayloadScanner {
 
     /// The unsigned integer that follows the first occurrence of `key` (spaces allowed before it).
     static func integer(after key: [UInt8], in bytes: UnsafeRawBufferPointer) -> UInt64? {
+        number(after: key, in: bytes)?.value
+    }
+
+    private static func number(after key: [UInt8], in bytes: UnsafeRawBufferPointer) -> (value: UInt64, end: Int)? {
         guard let start = find(key, in: bytes) else { return nil }
         var index = start + key.count
         while index < bytes.count, bytes[index] == UInt8(ascii: " ") { index += 1 }
@@ -73,21 +90,22 @@ enum PayloadScanner {
             index += 1
             digits += 1
         }
-        return digits > 0 ? value : nil
+        return digits > 0 ? (value, index) : nil
     }
 
-    /// Offset of the first occurrence of `key` (memchr to the candidate first bytes, then compare).
+    /// Offset of the first occurrence of `key`: memchr to each candidate *last* byte (for the stamp keys a `:`,
+    /// which JSON has once per key, where a first byte `"` would stop at every string), then compare backwards.
     static func find(_ key: [UInt8], in bytes: UnsafeRawBufferPointer) -> Int? {
-        guard let base = bytes.baseAddress, let first = key.first, bytes.count >= key.count else { return nil }
-        var offset = 0
-        let lastStart = bytes.count - key.count
-        while offset <= lastStart {
-            guard let hit = memchr(base + offset, Int32(first), lastStart - offset + 1) else { return nil }
-            let candidate = base.distance(to: UnsafeRawPointer(hit))
-            var matched = 1
-            while matched < key.count, bytes[candidate + matched] == key[matched] { matched += 1 }
-            if matched == key.count { return candidate }
-            offset = candidate + 1
+        guard let base = bytes.baseAddress, let last = key.last, bytes.count >= key.count else { return nil }
+        var offset = key.count - 1
+        while offset < bytes.count {
+            guard let hit = memchr(base + offset, Int32(last), bytes.count - offset) else { return nil }
+            let end = base.distance(to: UnsafeRawPointer(hit))
+            let start = end - (key.count - 1)
+            var matched = 0
+            while matched < key.count - 1, bytes[start + matched] == key[matched] { matched += 1 }
+            if matched == key.count - 1 { return start }
+            offset = end + 1
         }
         return nil
     }
