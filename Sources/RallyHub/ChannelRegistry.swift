@@ -21,11 +21,19 @@ struct ChannelRegistry {
         /// A change that may revoke access arrived while this join was being authorized: decide again once joined.
         var recheckAfterJoin = false
         /// Set once the live feeds were told of the join: they must be told of its end.
-        var feedJoin: FeedJoin?
+        var isFeedJoined = false
         /// Token buckets of the rate-limited kinds of write on this channel (`WriteLimit.name`).
         var writeBuckets: [String: TokenBucket] = [:]
 
         var subtopic: String { String(topic.dropFirst(Topic.prefix.count)) }
+
+        /// The live feeds' view of this channel once they were told of the join (built when needed, not kept:
+        /// every field is the channel's own).
+        var feedJoin: FeedJoin? {
+            guard isFeedJoined, let identity, let subscription else { return nil }
+            return FeedJoin(topic: topic, subtopic: subtopic, identity: identity, config: config,
+                            subscriptionID: subscription.id)
+        }
     }
 
     /// Where an incoming message goes.
@@ -36,87 +44,102 @@ struct ChannelRegistry {
         case notJoined
     }
 
-    private(set) var channels: [String: Channel] = [:]
+    /// In join order. An array, not a dictionary: a socket holds a few channels (at most `maxChannelsPerSocket`),
+    /// a linear search over them is cheap, and one channel costs one slot instead of a hash table's spare buckets
+    /// (an idle socket with one channel saves ~500 bytes).
+    private(set) var channels: [Channel] = []
     private var nextGeneration: UInt64 = 1
 
     var count: Int { channels.count }
 
+    private func index(of topic: String) -> Int? {
+        channels.firstIndex { $0.topic == topic }
+    }
+
+    /// Applies `change` to the topic's channel, if there is one.
+    private mutating func modify(_ topic: String, _ change: (inout Channel) -> Void) {
+        guard let index = index(of: topic) else { return }
+        change(&channels[index])
+    }
+
     /// A message without a join_ref is accepted for a joined topic (as Supabase's Phoenix fork does);
     /// one with a different join_ref is stale.
     func route(topic: String, joinRef: JSON?) -> Route {
-        guard let channel = channels[topic], channel.phase == .joined else { return .notJoined }
+        guard let channel = channel(topic), channel.phase == .joined else { return .notJoined }
         if let joinRef, joinRef != channel.joinRef { return .staleJoinRef }
         return .channel(channel)
     }
 
-    func channel(_ topic: String) -> Channel? { channels[topic] }
+    func channel(_ topic: String) -> Channel? { index(of: topic).map { channels[$0] } }
 
     /// Registers a join in progress and returns its generation.
     mutating func beginJoin(topic: String, joinRef: JSON?, config: JoinConfig, token: String?) -> UInt64 {
         let generation = nextGeneration
         nextGeneration += 1
-        channels[topic] = Channel(topic: topic, joinRef: joinRef, generation: generation, phase: .joining,
-                                  config: config, token: token)
+        let channel = Channel(topic: topic, joinRef: joinRef, generation: generation, phase: .joining,
+                              config: config, token: token)
+        if let index = index(of: topic) { channels[index] = channel } else { channels.append(channel) }
         return generation
     }
 
     /// True while `generation` is still the topic's current join (not left, replaced or closed meanwhile).
     func isCurrent(topic: String, generation: UInt64) -> Bool {
-        channels[topic]?.generation == generation
+        channel(topic)?.generation == generation
     }
 
     mutating func completeJoin(topic: String, generation: UInt64, identity: Identity, access: TopicAccess,
                                subscription: ChannelSubscription) -> Bool {
-        guard var channel = channels[topic], channel.generation == generation else { return false }
-        channel.phase = .joined
-        channel.identity = identity
-        channel.access = access
-        channel.subscription = subscription
-        channels[topic] = channel
+        guard let index = index(of: topic), channels[index].generation == generation else { return false }
+        channels[index].phase = .joined
+        channels[index].identity = identity
+        channels[index].access = access
+        channels[index].subscription = subscription
         return true
     }
 
     mutating func updateCredentials(topic: String, token: String, identity: Identity, access: TopicAccess) {
-        channels[topic]?.token = token
-        channels[topic]?.identity = identity
-        channels[topic]?.access = access
+        modify(topic) { channel in
+            channel.token = token
+            channel.identity = identity
+            channel.access = access
+        }
     }
 
-    mutating func setFeedJoin(topic: String, _ join: FeedJoin) {
-        channels[topic]?.feedJoin = join
+    mutating func markFeedJoined(topic: String) {
+        modify(topic) { $0.isFeedJoined = true }
     }
 
     /// Takes a token from the channel's bucket for `limit` (created full on first use); false when over it.
     mutating func admitWrite(topic: String, limit: WriteLimit, now: NIODeadline) -> Bool {
-        guard channels[topic] != nil else { return false }
-        var bucket = channels[topic]!.writeBuckets[limit.name]
+        guard let index = index(of: topic) else { return false }
+        var bucket = channels[index].writeBuckets[limit.name]
             ?? TokenBucket(burst: limit.burst, ratePerSecond: limit.perSecond, now: now)
         let admitted = bucket.tryTake(now: now)
-        channels[topic]!.writeBuckets[limit.name] = bucket
+        channels[index].writeBuckets[limit.name] = bucket
         return admitted
     }
 
     mutating func requestRecheck(topic: String) {
-        channels[topic]?.recheckAfterJoin = true
+        modify(topic) { $0.recheckAfterJoin = true }
     }
 
     mutating func updateAccess(topic: String, access: TopicAccess) {
-        channels[topic]?.access = access
+        modify(topic) { $0.access = access }
     }
 
     @discardableResult
     mutating func remove(topic: String) -> Channel? {
-        channels.removeValue(forKey: topic)
+        index(of: topic).map { channels.remove(at: $0) }
     }
 
     mutating func removeAll() -> [Channel] {
         defer { channels.removeAll() }
-        return Array(channels.values)
+        return channels
     }
 
     /// Joined channels whose identity expired at or before `now`.
     func expired(at now: Double) -> [Channel] {
-        channels.values.filter { channel in
+        channels.filter { channel in
             guard channel.phase == .joined, let identity = channel.identity else { return false }
             return identity.expiresAt.timeIntervalSince1970 <= now
         }
@@ -124,7 +147,7 @@ struct ChannelRegistry {
 
     /// The earliest expiry among joined channels.
     var nextExpiry: Double? {
-        channels.values.compactMap { $0.identity?.expiresAt.timeIntervalSince1970 }.min()
+        channels.compactMap { $0.identity?.expiresAt.timeIntervalSince1970 }.min()
     }
 }
 

@@ -22,7 +22,8 @@ extension ClientConnection {
             refuseJoin(message, reason: "ChannelRateLimitReached: Too many channels", metric: "too_many_channels")
             return
         }
-        let config = JoinConfig.parse(message.payload)
+        var config = JoinConfig.parse(message.payload)
+        if config.accessToken == connectToken { config.accessToken = connectToken }  // one copy of the text, not two
         let token = config.accessToken ?? connectToken
         let generation = registry.beginJoin(topic: topic, joinRef: message.joinRef, config: config, token: token)
         verifyAndAuthorize(token: token, subtopic: String(topic.dropFirst(Topic.prefix.count)),
@@ -81,7 +82,7 @@ extension ClientConnection {
             guard subscription.isActive else { return }
             let feedJoin = FeedJoin(topic: topic, subtopic: String(topic.dropFirst(Topic.prefix.count)),
                                     identity: identity, config: config, subscriptionID: subscription.id)
-            registry.setFeedJoin(topic: topic, feedJoin)
+            registry.markFeedJoined(topic: topic)
             services.feeds.join(feedJoin, on: eventLoop).hop(to: eventLoop).whenComplete { [self] outcome in
                 guard subscription.isActive, registry.isCurrent(topic: topic, generation: generation) else { return }
                 switch outcome {

@@ -73,8 +73,7 @@ extension ClientConnection {
         eventLoop.assertInEventLoop()
         guard transport != nil else { return }
         for channel in registry.removeAll() { release(channel) }
-        expiryTimer?.cancel()
-        expiryTimer = nil
+        expiryDeadline = nil
         transport = nil
         services.connections.remove(self, loopIndex: loopIndex)
         metrics.connections.record(services.connections.count)

@@ -80,16 +80,17 @@ extension ClientConnection {
     }
 
     /// Arms one timer at the earliest token expiry among the joined channels.
+    /// Notes when the earliest token of the joined channels expires; the loop's once-a-second expiry sweep
+    /// (`ConnectionTracker`) closes those channels when that time has come. No timer per socket.
     func scheduleExpiryCheck() {
-        expiryTimer?.cancel()
-        expiryTimer = nil
-        guard let expiry = registry.nextExpiry else { return }
-        let seconds = max(0, expiry - services.now().timeIntervalSince1970)
-        let delay = TimeAmount.milliseconds(Int64((seconds * 1000).rounded(.up)))
-        expiryTimer = eventLoop.scheduleTask(in: delay) { [self] in
-            expiryTimer = nil
-            closeExpiredChannels()
-        }
+        expiryDeadline = registry.nextExpiry
+        if expiryDeadline != nil { services.connections.watchExpiry(loopIndex: loopIndex, clock: services.now) }
+    }
+
+    /// Called by the expiry sweep with the hub's clock.
+    func sweepExpiry(now: Double) {
+        guard let deadline = expiryDeadline, deadline <= now else { return }
+        closeExpiredChannels()
     }
 
     /// Closes every channel whose token has expired, as Supabase does (`system` error, then `phx_close`).

@@ -24,7 +24,8 @@ public final class ClientConnection: WebSocketSessionHandler {
     var joinBucket: TokenBucket
     var messageBucket: TokenBucket
     var presenceCalls: SlidingWindowCounter
-    var expiryTimer: Scheduled<Void>?
+    /// When the earliest token among the joined channels expires (seconds since 1970), nil when none expires.
+    var expiryDeadline: Double?
     private var isClosed = false
 
     init(services: HubServices, eventLoop: EventLoop, version: ProtocolVersion, connectToken: String,

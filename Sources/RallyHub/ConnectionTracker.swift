@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOWebSocket
 import Synchronization
@@ -7,11 +8,30 @@ public final class ConnectionTracker: Sendable {
     private let tables: [Table]
     private let total = Atomic<Int>(0)
 
+    /// How often each loop looks for channels whose token expired (a channel closes at most this late).
+    static let expirySweepInterval = TimeAmount.seconds(1)
+
     /// Loop-confined table of one loop's connections.
     final class Table: @unchecked Sendable {
         let eventLoop: EventLoop
         var connections: [ObjectIdentifier: ClientConnection] = [:]
+        /// Runs while the loop has connections that joined with an expiring token.
+        var expirySweep: RepeatedTask?
         init(eventLoop: EventLoop) { self.eventLoop = eventLoop }
+
+        func sweepExpired(now: Double) {
+            var watching = false
+            for connection in connections.values where connection.expiryDeadline != nil {
+                connection.sweepExpiry(now: now)
+                watching = true
+            }
+            if !watching { stopSweep() }
+        }
+
+        func stopSweep() {
+            expirySweep?.cancel()
+            expirySweep = nil
+        }
     }
 
     init(loops: [EventLoop]) {
@@ -34,6 +54,24 @@ public final class ConnectionTracker: Sendable {
         if table.connections.removeValue(forKey: ObjectIdentifier(connection)) != nil {
             total.subtract(1, ordering: .relaxed)
         }
+        if table.connections.isEmpty { table.stopSweep() }
+    }
+
+    /// Whether the loop's expiry sweep runs (tests).
+    func isSweepingExpiry(loopIndex: Int) -> Bool {
+        let table = tables[loopIndex]
+        table.eventLoop.assertInEventLoop()
+        return table.expirySweep != nil
+    }
+
+    /// Starts the loop's expiry sweep unless it runs (one repeated task per loop instead of a timer per socket).
+    func watchExpiry(loopIndex: Int, clock: @escaping @Sendable () -> Date) {
+        let table = tables[loopIndex]
+        table.eventLoop.assertInEventLoop()
+        guard table.expirySweep == nil else { return }
+        table.expirySweep = table.eventLoop.scheduleRepeatedTask(
+            initialDelay: Self.expirySweepInterval, delay: Self.expirySweepInterval
+        ) { _ in table.sweepExpired(now: clock().timeIntervalSince1970) }
     }
 
     /// Runs `body` for every open connection, on that connection's loop; completes when every returned future has.

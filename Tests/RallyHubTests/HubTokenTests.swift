@@ -31,6 +31,31 @@ final class HubTokenTests: XCTestCase {
         try await harness.shutdown()
     }
 
+    func testTheLoopsExpirySweepRunsOnlyWhileAChannelHasAnExpiringToken() async throws {
+        let harness = try await HubHarness()
+        let client = try await harness.connect()
+        let connection = client.connection
+        let sweeping = { try await connection.eventLoop.submit {
+            harness.services.connections.isSweepingExpiry(loopIndex: connection.loopIndex)
+        }.get() }
+        let notSweepingAtFirst = try await sweeping()
+        XCTAssertFalse(notSweepingAtFirst, "no timer of any kind before a join")
+        let shortLived = try await harness.token(expiresIn: 1)
+        XCTAssertEqual(client.join("realtime:a", extra: ["access_token": .string(shortLived)])?["status"], .string("ok"))
+        let sweepingAfterJoin = try await sweeping()
+        XCTAssertTrue(sweepingAfterJoin)
+        harness.clock.advance(by: 2)
+        XCTAssertNotNil(client.transport.waitForEvent("phx_close", timeout: 10))
+        let deadline = Date().addingTimeInterval(10)
+        var stillSweeping = true
+        while stillSweeping, Date() < deadline {  // the sweep stops on its next round with nothing to watch
+            try await connection.eventLoop.scheduleTask(in: .milliseconds(100)) {}.futureResult.get()
+            stillSweeping = try await sweeping()
+        }
+        XCTAssertFalse(stillSweeping, "the sweep stops once no channel has an expiring token")
+        try await harness.shutdown()
+    }
+
     func testRefreshedTokenKeepsTheChannelPastTheOldExpiry() async throws {
         let harness = try await HubHarness()
         let client = try await harness.connect()
