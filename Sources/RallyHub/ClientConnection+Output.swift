@@ -56,6 +56,7 @@ extension ClientConnection {
     private func release(_ channel: ChannelRegistry.Channel) {
         if let subscription = channel.subscription {
             subscription.isActive = false
+            subscription.connection = nil
             services.hub.unsubscribe(subscription)
             metrics.channels.decrement()
         }

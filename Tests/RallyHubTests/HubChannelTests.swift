@@ -117,4 +117,19 @@ final class HubChannelTests: XCTestCase {
         XCTAssertEqual(harness.services.connections.count, 0)
         try await harness.shutdown()
     }
+
+    func testAClosedSocketIsFreedAlthoughItsSubscriptionsHeldIt() async throws {
+        let harness = try await HubHarness()
+        weak var released: ClientConnection?
+        do {
+            let client = try await harness.connect()
+            client.join("realtime:a", ref: "1")
+            client.join("realtime:b", ref: "2")
+            released = client.connection
+            try await client.connection.eventLoop.submit { client.connection.detach() }.get()
+        }
+        _ = try await harness.services.hub.subscriberCount(topic: "realtime:a").get()  // the shard let go too
+        XCTAssertNil(released, "subscription → connection must not keep a closed socket alive")
+        try await harness.shutdown()
+    }
 }
