@@ -27,8 +27,10 @@ struct FanoutParent {
         let (side, connections) = try await startSubscribers(target: target, deadline: connectDeadline)
         let memoryAfter = MemorySample.take(serverPid: command.run.serverPid)
         let publisher = try await makePublisher(target: target)
+        let cpuBefore = CPUSample.take(serverPid: command.run.serverPid)
         let publishing = await publishAll(publisher, side: side, subscribers: connections.connected)
         let (deliveries, disconnected, notes) = await collect(side, published: publishing.published, publishStart: publishing.start)
+        let cpuAfter = CPUSample.take(serverPid: command.run.serverPid)
         await publisher.close()
         var report = RunReport(
             scenario: "fanout", mode: command.connection.mode.rawValue, label: command.run.label, url: command.connection.url,
@@ -37,6 +39,7 @@ struct FanoutParent {
         report.publishing = publishing.summary
         report.deliveries = RunReport.Deliveries(deliveries.stats, seconds: deliveries.seconds)
         report.memory = MemorySample.report(before: memoryBefore, after: memoryAfter, connections: connections.connected)
+        report.cpu = CPUSample.report(from: cpuBefore, to: cpuAfter)
         report.notes = notes
         report.seconds = context.elapsed
         try report.emit(

@@ -35,7 +35,7 @@ enum ProcessMemory {
         return nil
     }
 
-    private static func descendants(of pid: Int32) -> [Int32] {
+    static func descendants(of pid: Int32) -> [Int32] {
         var found: [Int32] = []
         var queue = [pid]
         while let next = queue.popLast(), found.count < 10_000 {

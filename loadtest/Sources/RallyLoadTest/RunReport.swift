@@ -69,6 +69,15 @@ struct RunReport: Codable, Sendable {
         var generatorRSS: Int
     }
 
+    /// CPU used while publishing and delivering (server tree, generator tree), in seconds and in cores.
+    struct CPU: Codable, Sendable {
+        var wallSeconds: Double
+        var serverSeconds: Double?
+        var serverCores: Double?
+        var generatorSeconds: Double?
+        var generatorCores: Double?
+    }
+
     var tool = "rally-loadtest"
     var scenario: String
     var mode: String
@@ -82,6 +91,7 @@ struct RunReport: Codable, Sendable {
     var deliveries: Deliveries?
     var publishing: Publishing?
     var memory: Memory?
+    var cpu: CPU?
     /// Live scenarios (capacity, activity, chat --durable): the Postgres writer and what it caused.
     var live: LiveResults?
     var notes: [String] = []

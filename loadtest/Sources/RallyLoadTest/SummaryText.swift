@@ -15,6 +15,7 @@ enum SummaryText {
         if let deliveries = report.deliveries { lines.append(contentsOf: render(deliveries)) }
         if let live = report.live { lines.append(contentsOf: LiveSummaryText.render(live)) }
         if let memory = report.memory { lines.append(contentsOf: render(memory)) }
+        if let cpu = report.cpu { lines.append(render(cpu)) }
         lines.append("elapsed      \(fixed(report.seconds)) s")
         lines.append(contentsOf: report.notes.map { "note         \($0)" })
         return lines.joined(separator: "\n")
@@ -57,6 +58,15 @@ enum SummaryText {
         }
         lines.append("generator    \(mib(memory.generatorRSS)) MiB RSS (parent)")
         return lines
+    }
+
+    private static func render(_ cpu: RunReport.CPU) -> String {
+        func share(_ seconds: Double?, _ cores: Double?) -> String {
+            guard let seconds, let cores else { return "n/a" }
+            return "\(fixed(seconds)) s (\(fixed(cores)) cores)"
+        }
+        return "cpu          server \(share(cpu.serverSeconds, cpu.serverCores)), generator "
+            + "\(share(cpu.generatorSeconds, cpu.generatorCores)) over \(fixed(cpu.wallSeconds)) s of publishing"
     }
 
     static func latency(_ summary: LatencySummary) -> String {
