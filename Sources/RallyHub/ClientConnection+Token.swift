@@ -79,7 +79,6 @@ extension ClientConnection {
             }
     }
 
-    /// Arms one timer at the earliest token expiry among the joined channels.
     /// Notes when the earliest token of the joined channels expires; the loop's once-a-second expiry sweep
     /// (`ConnectionTracker`) closes those channels when that time has come. No timer per socket.
     func scheduleExpiryCheck() {
