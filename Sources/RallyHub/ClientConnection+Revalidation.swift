@@ -18,6 +18,8 @@ extension ClientConnection {
         let checks = registry.channels
             .filter { $0.phase == .joined && affects($0.subtopic, $0.identity?.subject) }
             .map { revalidate($0) }
+        // Most changes touch no channel of most sockets: answer those without a new future.
+        guard !checks.isEmpty else { return eventLoop.makeSucceededVoidFuture() }
         return EventLoopFuture.andAllComplete(checks, on: eventLoop)
     }
 

@@ -83,16 +83,15 @@ extension Topic {
     /// (`event`, `Event`, …) must be exactly `<kind>:<uuid>` in lowercase (8-4-4-4-12 hex digits), or it is
     /// malformed; so no free-form room can pose as an identified topic. Anything else is free-form.
     public static func parse(_ subtopic: String) -> Result<Topic, MalformedTopic> {
-        guard let colon = subtopic.firstIndex(of: ":") else {
+        guard let colon = subtopic.utf8.firstIndex(of: UInt8(ascii: ":")) else {
             return .success(.freeForm(subtopic))
         }
-        let prefix = subtopic[..<colon]
-        guard let kind = TopicKind.identified.first(where: { $0.rawValue == prefix.lowercased() }) else {
+        let prefix = subtopic.utf8[..<colon]
+        guard let kind = TopicKind.identified.first(where: { equalsIgnoringASCIICase(prefix, $0.rawValue) }) else {
             return .success(.freeForm(subtopic))
         }
-        let rest = subtopic[subtopic.index(after: colon)...]
-        guard prefix == kind.rawValue, isCanonicalUUID(rest), let id = UUID(uuidString: String(rest)),
-              let topic = make(kind, id) else {
+        let rest = subtopic.utf8[subtopic.utf8.index(after: colon)...]
+        guard prefix.elementsEqual(kind.rawValue.utf8), let id = canonicalUUID(rest), let topic = make(kind, id) else {
             return .failure(MalformedTopic(subtopic: subtopic, kind: kind))
         }
         return .success(topic)
@@ -100,19 +99,43 @@ extension Topic {
 
     /// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` with lowercase hex digits only.
     public static func isCanonicalUUID<S: StringProtocol>(_ text: S) -> Bool {
-        let utf8 = Array(text.utf8)
-        guard utf8.count == 36 else { return false }
-        for (index, byte) in utf8.enumerated() {
-            if [8, 13, 18, 23].contains(index) {
-                guard byte == UInt8(ascii: "-") else { return false }
-            } else if !isLowercaseHexDigit(byte) {
-                return false
-            }
-        }
-        return true
+        canonicalUUID(text.utf8) != nil
     }
 
-    private static func isLowercaseHexDigit(_ byte: UInt8) -> Bool {
-        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
+    /// The UUID written in `bytes` in canonical form (lowercase, 8-4-4-4-12), decoded in one pass: topic names
+    /// are parsed on every join and, for every open channel, on every change that may revoke access, so this
+    /// avoids Foundation's `UUID(uuidString:)` (which goes through `sscanf`).
+    static func canonicalUUID<Bytes: Collection>(_ bytes: Bytes) -> UUID? where Bytes.Element == UInt8 {
+        guard bytes.count == 36 else { return nil }
+        var high: UInt64 = 0
+        var low: UInt64 = 0
+        var nibbles = 0
+        for (offset, byte) in bytes.enumerated() {
+            if offset == 8 || offset == 13 || offset == 18 || offset == 23 {
+                guard byte == UInt8(ascii: "-") else { return nil }
+                continue
+            }
+            guard let value = lowercaseHexValue(byte) else { return nil }
+            if nibbles < 16 { high = high << 4 | UInt64(value) } else { low = low << 4 | UInt64(value) }
+            nibbles += 1
+        }
+        func byte(_ half: UInt64, _ index: Int) -> UInt8 { UInt8(truncatingIfNeeded: half >> (56 - 8 * index)) }
+        return UUID(uuid: (byte(high, 0), byte(high, 1), byte(high, 2), byte(high, 3), byte(high, 4), byte(high, 5),
+                           byte(high, 6), byte(high, 7), byte(low, 0), byte(low, 1), byte(low, 2), byte(low, 3),
+                           byte(low, 4), byte(low, 5), byte(low, 6), byte(low, 7)))
+    }
+
+    private static func lowercaseHexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+        default: return nil
+        }
+    }
+
+    private static func equalsIgnoringASCIICase(_ bytes: Substring.UTF8View, _ lowercase: String) -> Bool {
+        bytes.elementsEqual(lowercase.utf8) { byte, expected in
+            (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte) == expected
+        }
     }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import RallyPrivacy
+@testable import RallyPrivacy
 import XCTest
 
 final class TopicParsingTests: XCTestCase {
@@ -40,6 +40,19 @@ final class TopicParsingTests: XCTestCase {
         XCTAssertFalse(Topic.isCanonicalUUID(id.uppercased()))
         XCTAssertFalse(Topic.isCanonicalUUID(id + "0"))
         XCTAssertFalse(Topic.isCanonicalUUID(String(id.dropLast())))
+        XCTAssertFalse(Topic.isCanonicalUUID(id.replacingOccurrences(of: "-", with: "0")))
+        XCTAssertFalse(Topic.isCanonicalUUID(String(id.dropLast()) + "g"))
+    }
+
+    func testIdentifiedTopicsDecodeTheSameUUIDAsFoundation() {
+        for _ in 0..<500 {
+            let uuid = UUID()
+            let text = uuid.uuidString.lowercased()
+            XCTAssertEqual(Topic.canonicalUUID(text.utf8), uuid, text)
+            XCTAssertEqual(try? Topic.parse("profile:" + text).get(), .profile(uuid))
+        }
+        XCTAssertEqual(try? Topic.parse("Event:" + id).get(), nil, "a kind in another case is malformed, not free-form")
+        XCTAssertEqual(try? Topic.parse("events:" + id).get(), .freeForm("events:" + id))
     }
 
     func testViewerFromClaims() {
