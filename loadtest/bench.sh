@@ -3,13 +3,15 @@
 # Usage: loadtest/bench.sh [fanout-1k|fanout-10k|latency-10k|idle|live|live-capacity|live-chat|live-activity|all]
 # `live` (Postgres commit → client: capacity, chat --durable, activity) needs a Postgres: RALLY_TEST_DATABASE_URL
 # (eval "$(scripts/services.sh start)"); it creates a fresh database, migrates it and starts a node on it.
-# Needs release builds: swift build -c release --product rally --product rally-loadtest
+# Builds what it runs first (release: swift build -c release --product rally, then --product rally-loadtest;
+# SwiftPM builds only the last of several --product flags).
 # Loopback only; every run is bounded (--max-time). Results: one JSON line per run in $OUT (default
 # /tmp/rally-bench/results.jsonl), HTML reports beside it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ulimit -n "$(ulimit -Hn)"
 what=${1:-all}
+for product in rally rally-loadtest; do swift build -c release --product "$product" >&2; done
 bin_dir=$(swift build -c release --show-bin-path)
 LT="$bin_dir/rally-loadtest"
 RALLY="$bin_dir/rally"

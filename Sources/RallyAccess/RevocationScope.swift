@@ -11,7 +11,8 @@ public enum RevocationScope {
     /// Whether `change` can alter the join decision on `subtopic` for the channel's user (`subject`: the `sub`
     /// of its token; nil when unknown, which counts as anyone).
     public static func affects(_ change: DirectoryChange, subtopic: String, subject: String? = nil) -> Bool {
-        guard change.mayRevoke, case .success(let topic) = Topic.parse(subtopic) else { return false }
+        guard change.mayRevoke, mayTouch(change, Topic.kind(ofSubtopic: subtopic)),
+              case .success(let topic) = Topic.parse(subtopic) else { return false }
         switch change {
         case .resync:
             return true
@@ -29,6 +30,19 @@ public enum RevocationScope {
             return topic == .event(event) && (subject == nil || subject.flatMap(UUID.init(uuidString:)) == user)
         case .notification, .groupMessage:
             return false
+        }
+    }
+
+    /// Whether `change` can concern a topic of `kind` at all: checked on the subtopic's prefix before anything is
+    /// parsed, since every open channel of the node is asked about every change.
+    static func mayTouch(_ change: DirectoryChange, _ kind: TopicKind) -> Bool {
+        switch change {
+        case .resync: return true
+        case .friendship, .user: return kind == .event || kind == .profile
+        case .group, .groupMember: return kind == .group
+        case .plan, .planParticipant: return kind == .plan
+        case .event, .attendance: return kind == .event
+        case .notification, .groupMessage: return false
         }
     }
 }

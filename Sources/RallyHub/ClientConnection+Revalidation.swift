@@ -12,8 +12,9 @@ extension ClientConnection {
         // A join still being authorized may have been decided on the facts before this change: mark it, and
         // the join decides again as soon as it completes.
         // Its user is not known yet (nil: any user).
-        for channel in registry.channels where channel.phase == .joining && affects(channel.subtopic, nil) {
-            registry.requestRecheck(topic: channel.topic)
+        for index in registry.channels.indices where registry.channels[index].phase == .joining {
+            let channel = registry.channels[index]
+            if affects(channel.subtopic, nil) { registry.requestRecheck(topic: channel.topic) }
         }
         let checks = registry.channels
             .filter { $0.phase == .joined && affects($0.subtopic, $0.identity?.subject) }

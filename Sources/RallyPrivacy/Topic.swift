@@ -91,10 +91,19 @@ extension Topic {
             return .success(.freeForm(subtopic))
         }
         let rest = subtopic.utf8[subtopic.utf8.index(after: colon)...]
-        guard prefix.elementsEqual(kind.rawValue.utf8), let id = canonicalUUID(rest), let topic = make(kind, id) else {
+        let id = rest.withContiguousStorageIfAvailable { canonicalUUID($0) } ?? canonicalUUID(Array(rest))
+        guard prefix.elementsEqual(kind.rawValue.utf8), let id, let topic = make(kind, id) else {
             return .failure(MalformedTopic(subtopic: subtopic, kind: kind))
         }
         return .success(topic)
+    }
+
+    /// The kind a subtopic names, from its prefix alone (no UUID decoded): `.freeForm` when the prefix is no kind.
+    /// A subtopic with a kind's exact prefix may still be malformed; `parse` decides that.
+    public static func kind(ofSubtopic subtopic: String) -> TopicKind {
+        guard let colon = subtopic.utf8.firstIndex(of: UInt8(ascii: ":")) else { return .freeForm }
+        let prefix = subtopic.utf8[..<colon]
+        return TopicKind.identified.first { prefix.elementsEqual($0.rawValue.utf8) } ?? .freeForm
     }
 
     /// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` with lowercase hex digits only.

@@ -55,6 +55,16 @@ final class TopicParsingTests: XCTestCase {
         XCTAssertEqual(try? Topic.parse("events:" + id).get(), .freeForm("events:" + id))
     }
 
+    func testKindFromThePrefixAloneAgreesWithParse() {
+        for kind in TopicKind.identified {
+            XCTAssertEqual(Topic.kind(ofSubtopic: "\(kind.rawValue):\(id)"), kind)
+            XCTAssertEqual((try? Topic.parse("\(kind.rawValue):\(id)").get())?.kind, kind)
+        }
+        XCTAssertEqual(Topic.kind(ofSubtopic: "lobby"), .freeForm)
+        XCTAssertEqual(Topic.kind(ofSubtopic: "events:\(id)"), .freeForm)
+        XCTAssertEqual(Topic.kind(ofSubtopic: "Event:\(id)"), .freeForm, "malformed: parse refuses it anyway")
+    }
+
     func testViewerFromClaims() {
         XCTAssertEqual(ViewerIdentity(role: .authenticated, subject: id.uppercased()).userID, UUID(uuidString: id))
         XCTAssertNil(ViewerIdentity(role: .authenticated, subject: "not-a-uuid").userID)

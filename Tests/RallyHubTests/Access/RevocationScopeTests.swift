@@ -20,6 +20,8 @@ final class RevocationScopeTests: XCTestCase {
         XCTAssertFalse(RevocationScope.affects(change, subtopic: "profile:\(id(c))"))
         XCTAssertFalse(RevocationScope.affects(change, subtopic: "group:\(id(group))"))
         XCTAssertFalse(RevocationScope.affects(change, subtopic: "lobby"))
+        XCTAssertFalse(RevocationScope.affects(change, subtopic: "feed:\(id(a))"))
+        XCTAssertFalse(RevocationScope.affects(change, subtopic: "event:\(id(event).uppercased())"), "malformed")
     }
 
     func testMembershipPlanAndEventChangesTouchTheirOwnTopic() {
