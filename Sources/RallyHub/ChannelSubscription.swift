@@ -54,22 +54,25 @@ public final class ChannelSubscription: @unchecked Sendable {
     }
 
     /// Runs on `eventLoop`: hands one fanout message to the socket, unless it is not for this subscriber.
-    func deliver(_ message: FanoutMessage) {
+    /// Returns whether a frame went to the socket (held messages count when they are released).
+    @discardableResult
+    func deliver(_ message: FanoutMessage) -> Bool {
         eventLoop.assertInEventLoop()
-        guard isActive, let connection else { return }
+        guard isActive, let connection else { return false }
         if held != nil {
             hold(message, limit: connection.services.limits.maxHeldMessages)
-            return
+            return false
         }
-        if let key = message.dedupeKey, backlogKeys?.contains(key) == true { return }
-        if message.senderID == id && !broadcastSelf { return }
-        if message.kind == .presence && !presenceEnabled { return }
+        if let key = message.dedupeKey, backlogKeys?.contains(key) == true { return false }
+        if message.senderID == id && !broadcastSelf { return false }
+        if message.kind == .presence && !presenceEnabled { return false }
         if let audience = message.audience, !audience.admits(self) {
             connection.metrics.filteredDeliveries.increment()
-            return
+            return false
         }
-        guard let frame = message.frame(for: version) else { return }
+        guard let frame = message.frame(for: version) else { return false }
         connection.deliver(frame)
+        return true
     }
 }
 

@@ -14,6 +14,8 @@ public final class FanoutMessage: Sendable {
     /// Identifies the item (a chat message id, a notification id) so a joiner's backlog and the live stream
     /// never deliver it twice.
     let dedupeKey: String?
+    /// When it was encoded (the start of `rally_fanout_seconds`).
+    let createdAt = NIODeadline.now()
     private let v1Frame: SharedFrame?
     private let v2Frame: SharedFrame?
 

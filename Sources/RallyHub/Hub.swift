@@ -17,8 +17,10 @@ public final class Hub: Sendable {
         for (index, loop) in loops.enumerated() { indexByID[ObjectIdentifier(loop)] = index }
         self.loopIndexByID = indexByID
         let count = loops.count * max(1, shardsPerLoop)
+        let metrics = FanoutMetrics()
         self.shards = (0..<count).map { index in
-            TopicShard(eventLoop: loops[index % loops.count], loops: loops, ownLoopIndex: index % loops.count)
+            TopicShard(eventLoop: loops[index % loops.count], loops: loops, ownLoopIndex: index % loops.count,
+                       metrics: metrics)
         }
     }
 

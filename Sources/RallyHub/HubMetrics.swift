@@ -1,3 +1,4 @@
+import NIOCore
 import Metrics
 
 /// The hub's instruments. Labels are bounded: reasons and kinds, never topics or users.
@@ -24,3 +25,17 @@ public struct HubMetrics: Sendable {
         Counter(label: "rally_server_closes_total", dimensions: [("cause", cause)])
     }
 }
+
+/// The fanout's instruments, recorded once per message per event loop (never once per delivery, so the hot loop
+/// stays free of atomics): frames handed to subscriber sockets, and how long a message took from being encoded
+/// to reaching the last socket queue on that loop.
+struct FanoutMetrics: Sendable {
+    let deliveries = Counter(label: "rally_fanout_deliveries_total")
+    let duration = Metrics.Timer(label: "rally_fanout_seconds")
+
+    func record(delivered: Int, since start: NIODeadline) {
+        if delivered > 0 { deliveries.increment(by: Int64(delivered)) }
+        duration.recordNanoseconds((NIODeadline.now() - start).nanoseconds)
+    }
+}
+

@@ -7,12 +7,14 @@ final class TopicShard: @unchecked Sendable {
     let eventLoop: EventLoop
     private let loops: [EventLoop]
     private let ownLoopIndex: Int
+    private let metrics: FanoutMetrics
     private var topics: [String: TopicState] = [:]
 
-    init(eventLoop: EventLoop, loops: [EventLoop], ownLoopIndex: Int) {
+    init(eventLoop: EventLoop, loops: [EventLoop], ownLoopIndex: Int, metrics: FanoutMetrics) {
         self.eventLoop = eventLoop
         self.loops = loops
         self.ownLoopIndex = ownLoopIndex
+        self.metrics = metrics
     }
 
     /// Runs `body` on the shard's loop: inline when already there.
@@ -65,14 +67,21 @@ final class TopicShard: @unchecked Sendable {
     /// Hands `message` to every subscriber: directly for those on this loop, one task per other loop.
     /// Never waits on a write: delivery only enqueues into each socket's bounded outbound queue.
     func dispatch(_ message: FanoutMessage, to state: TopicState) {
+        let metrics = self.metrics
         for (loopIndex, subscribers) in state.byLoop.enumerated() where !subscribers.isEmpty {
             if loopIndex == ownLoopIndex {
-                for subscriber in subscribers { subscriber.deliver(message) }
+                Self.deliver(message, to: subscribers, metrics: metrics)
             } else {
-                loops[loopIndex].execute {
-                    for subscriber in subscribers { subscriber.deliver(message) }
-                }
+                loops[loopIndex].execute { Self.deliver(message, to: subscribers, metrics: metrics) }
             }
         }
+    }
+
+    /// On the subscribers' loop: every subscriber gets the message, then the loop's fanout is recorded once.
+    private static func deliver(_ message: FanoutMessage, to subscribers: [ChannelSubscription],
+                                metrics: FanoutMetrics) {
+        var delivered = 0
+        for subscriber in subscribers where subscriber.deliver(message) { delivered += 1 }
+        metrics.record(delivered: delivered, since: message.createdAt)
     }
 }

@@ -82,6 +82,34 @@ final class EndToEndTests: XCTestCase {
         try await harness.shutdown()
     }
 
+    func testFanoutMetricsCountDeliveriesAndTimeEachFanout() async throws {
+        let harness = try await NodeHarness()
+        let http = try await harness.http()
+        func scrape() async throws -> (deliveries: Double, fanouts: Double) {
+            let text = try await http.request(method: .GET, path: "/metrics").get().bodyText
+            func value(_ name: String) -> Double {
+                text.split(separator: "\n").first { $0.hasPrefix(name + " ") }
+                    .flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+            }
+            return (value("rally_fanout_deliveries_total"), value("rally_fanout_seconds_count"))
+        }
+        let subscribers = [try await harness.connect(.v1), try await harness.connect(.v2), try await harness.connect(.v2)]
+        for client in subscribers { _ = try await client.connection.join("realtime:metered") }
+        let before = try await scrape()
+        let publisher = try await harness.connect(.v2)
+        _ = try await publisher.connection.join("realtime:metered")
+        _ = try await publisher.connection.broadcast(topic: "realtime:metered", event: "tick",
+                                                     payload: .object(["n": .int(1)]))
+        for client in subscribers { XCTAssertNotNil(client.events.first { $0.broadcastEvent == "tick" }) }
+        let deadline = Date().addingTimeInterval(5)
+        var after = try await scrape()
+        while after.deliveries < before.deliveries + 3, Date() < deadline { after = try await scrape() }
+        XCTAssertGreaterThanOrEqual(after.deliveries - before.deliveries, 3, "one per subscriber, not the sender")
+        XCTAssertGreaterThanOrEqual(after.fanouts - before.fanouts, 1)
+        http.close()
+        try await harness.shutdown()
+    }
+
     func testDrainClosesSocketsWith1012() async throws {
         let harness = try await NodeHarness()
         let client = try await harness.connect(.v2)
