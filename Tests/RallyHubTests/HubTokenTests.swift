@@ -64,7 +64,16 @@ final class HubTokenTests: XCTestCase {
         let fresh = try await harness.token(expiresIn: 3600)
         client.send(topic: "realtime:a", event: "access_token", payload: .object(["access_token": .string(fresh)]),
                     ref: "2", joinRef: "1")
-        try await harness.settle(client, topic: "realtime:a", ref: "hb1")
+        // A refresh is verified off the loop and has no reply: wait until the channel holds the new token.
+        let connection = client.connection
+        let deadline = Date().addingTimeInterval(10)
+        var refreshed = false
+        while !refreshed, Date() < deadline {
+            refreshed = try await connection.eventLoop.submit { connection.registry.channel("realtime:a")?.token == fresh }
+                .get()
+            if !refreshed { try await connection.eventLoop.scheduleTask(in: .milliseconds(10)) {}.futureResult.get() }
+        }
+        XCTAssertTrue(refreshed, "the refresh was applied")
         harness.clock.advance(by: 120)
         try await client.connection.eventLoop.submit { client.connection.closeExpiredChannels() }.get()
         try await harness.settle(client, topic: "realtime:a", ref: "hb2")
