@@ -109,6 +109,17 @@ struct TestClient {
 extension HubHarness {
     /// A barrier: once it returns, every fanout already dispatched for `topic` has been handled by `client`'s loop.
     /// (The shard's loop finishes dispatching, then a heartbeat round trip drains the client's loop.)
+    /// Asks `condition` on `loop` until it holds or `timeout` passes (10 ms apart); returns the last answer.
+    func eventually(on loop: EventLoop, timeout: TimeInterval = 10,
+                    _ condition: @escaping @Sendable () -> Bool) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            if try await loop.submit(condition).get() { return true }
+            guard Date() < deadline else { return false }
+            try await loop.scheduleTask(in: .milliseconds(10)) {}.futureResult.get()
+        }
+    }
+
     func settle(_ client: TestClient, topic: String, ref: String) async throws {
         _ = try await services.hub.subscriberCount(topic: topic).get()
         client.send(topic: "phoenix", event: "heartbeat", payload: .emptyObject, ref: ref)

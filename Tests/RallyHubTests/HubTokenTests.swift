@@ -46,13 +46,11 @@ final class HubTokenTests: XCTestCase {
         XCTAssertTrue(sweepingAfterJoin)
         harness.clock.advance(by: 2)
         XCTAssertNotNil(client.transport.waitForEvent("phx_close", timeout: 10))
-        let deadline = Date().addingTimeInterval(10)
-        var stillSweeping = true
-        while stillSweeping, Date() < deadline {  // the sweep stops on its next round with nothing to watch
-            try await connection.eventLoop.scheduleTask(in: .milliseconds(100)) {}.futureResult.get()
-            stillSweeping = try await sweeping()
+        // The sweep stops on its next round with nothing to watch.
+        let stopped = try await harness.eventually(on: connection.eventLoop) {
+            !harness.services.connections.isSweepingExpiry(loopIndex: connection.loopIndex)
         }
-        XCTAssertFalse(stillSweeping, "the sweep stops once no channel has an expiring token")
+        XCTAssertTrue(stopped, "the sweep stops once no channel has an expiring token")
         try await harness.shutdown()
     }
 
@@ -66,12 +64,8 @@ final class HubTokenTests: XCTestCase {
                     ref: "2", joinRef: "1")
         // A refresh is verified off the loop and has no reply: wait until the channel holds the new token.
         let connection = client.connection
-        let deadline = Date().addingTimeInterval(10)
-        var refreshed = false
-        while !refreshed, Date() < deadline {
-            refreshed = try await connection.eventLoop.submit { connection.registry.channel("realtime:a")?.token == fresh }
-                .get()
-            if !refreshed { try await connection.eventLoop.scheduleTask(in: .milliseconds(10)) {}.futureResult.get() }
+        let refreshed = try await harness.eventually(on: connection.eventLoop) {
+            connection.registry.channel("realtime:a")?.token == fresh
         }
         XCTAssertTrue(refreshed, "the refresh was applied")
         harness.clock.advance(by: 120)
