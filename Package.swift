@@ -50,9 +50,17 @@ let package = Package(
             .product(name: "JWTKit", package: "jwt-kit"),
             "RallyProtocol",
         ]),
-        // Hub core: sharded topic tables, fanout, presence, per-connection channel state machine, limits.
+        // The bus between nodes: the Broker seam (bytes to channels), the message formats between nodes and from
+        // backend services, and the in-process bus. No I/O of its own.
+        .target(name: "RallyBus", dependencies: [
+            "RallyProtocol",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ]),
+        // Hub core: sharded topic tables, fanout, presence, per-connection channel state machine, limits, and the
+        // hub's side of the bus (cluster broadcast, cluster-wide presence, node liveness).
         .target(name: "RallyHub", dependencies: nio + [
-            "RallyProtocol", "RallyWebSocket", "RallyAuth",
+            "RallyProtocol", "RallyWebSocket", "RallyAuth", "RallyBus",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
         ]),
@@ -120,8 +128,9 @@ let package = Package(
             "RallyAuth",
             .product(name: "JWTKit", package: "jwt-kit"),
         ]),
+        .testTarget(name: "RallyBusTests", dependencies: nio + ["RallyBus", "RallyProtocol"]),
         .testTarget(name: "RallyHubTests", dependencies: [
-            "RallyHub", .product(name: "NIOEmbedded", package: "swift-nio"),
+            "RallyHub", "RallyBus", .product(name: "NIOEmbedded", package: "swift-nio"),
             "RallyAccess", "RallyDirectory", "RallyPrivacy", "RallyTestSupport",
             .product(name: "PostgresNIO", package: "postgres-nio"),
         ]),

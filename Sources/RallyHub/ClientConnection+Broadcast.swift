@@ -67,7 +67,7 @@ extension ClientConnection {
                         channel: ChannelRegistry.Channel, subscription: ChannelSubscription, ack: (JSON) -> Void) {
         let envelope = BroadcastEnvelope(topic: channel.topic, event: event, payload: payload, meta: meta,
                                          preferBinary: preferBinary)
-        services.hub.publish(envelope, senderID: subscription.id)
+        services.hub.broadcast(envelope, senderID: subscription.id, senderUser: subscription.userID)
         metrics.broadcastsPublished.increment()
         if channel.config.broadcastAck { ack(Replies.ok()) }
     }

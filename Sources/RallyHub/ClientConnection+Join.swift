@@ -78,8 +78,14 @@ extension ClientConnection {
                                   subscription: subscription)
         metrics.joins.increment()
         metrics.channels.increment()
-        services.hub.subscribe(subscription, withPresenceState: config.presenceEnabled).whenSuccess { [self] state in
-            guard subscription.isActive else { return }
+        services.hub.subscribe(subscription, withPresenceState: config.presenceEnabled).whenComplete { [self] result in
+            guard subscription.isActive, registry.isCurrent(topic: topic, generation: generation) else { return }
+            guard case .success(let state) = result else {
+                removeChannel(topic: topic)
+                refuseJoin(message, reason: "BusUnavailable: the bus between nodes is unreachable, please retry",
+                           metric: "bus_unavailable")
+                return
+            }
             let feedJoin = FeedJoin(topic: topic, subtopic: String(topic.dropFirst(Topic.prefix.count)),
                                     identity: identity, config: config, subscriptionID: subscription.id)
             registry.markFeedJoined(topic: topic)

@@ -54,9 +54,11 @@ extension ClientConnection {
         }
     }
 
-    /// The channel's `presence.key`, or a per-subscription random key when the client gave none.
+    /// The channel's `presence.key`, or a per-subscription key when the client gave none (with the node's id on a
+    /// node of several: subscription ids are per process).
     private func presenceKey(_ channel: ChannelRegistry.Channel, subscription: ChannelSubscription) -> String {
         if let key = channel.config.presenceKey, !key.isEmpty { return key }
-        return "anon-\(subscription.id)"
+        let node = services.hub.nodeID
+        return node == 0 ? "anon-\(subscription.id)" : "anon-\(String(node, radix: 16))-\(subscription.id)"
     }
 }

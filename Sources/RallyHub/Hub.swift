@@ -1,4 +1,6 @@
+import Logging
 import NIOCore
+import RallyBus
 import RallyProtocol
 import Synchronization
 
@@ -9,8 +11,13 @@ public final class Hub: Sendable {
     private let shards: [TopicShard]
     private let loopIndexByID: [ObjectIdentifier: Int]
     private let nextSubscriptionID = Atomic<UInt64>(1)
+    /// The bus to the other nodes; nil for a node alone.
+    let cluster: ClusterLink?
 
-    public init(loops: [EventLoop], shardsPerLoop: Int = 8) {
+    /// - Parameters:
+    ///   - broker: the bus to other nodes (README "Running several nodes"); nil for a node alone.
+    public init(loops: [EventLoop], shardsPerLoop: Int = 8, broker: (any Broker)? = nil,
+                cluster settings: ClusterSettings = ClusterSettings(), logger: Logger = Logger(label: "rally.bus")) {
         precondition(!loops.isEmpty, "a hub needs at least one event loop")
         self.loops = loops
         var indexByID: [ObjectIdentifier: Int] = [:]
@@ -22,10 +29,35 @@ public final class Hub: Sendable {
             TopicShard(eventLoop: loops[index % loops.count], loops: loops, ownLoopIndex: index % loops.count,
                        metrics: metrics)
         }
+        self.cluster = broker.map { ClusterLink(broker: $0, loop: loops[0], settings: settings, logger: logger) }
+        if let cluster {
+            let shards = self.shards
+            cluster.shards = shards
+            cluster.shardForTopic = { topic in Hub.shard(for: topic, in: shards) }
+            for shard in shards { shard.cluster = cluster }
+        }
     }
 
-    public convenience init(group: EventLoopGroup, shardsPerLoop: Int = 8) {
-        self.init(loops: Array(group.makeIterator()), shardsPerLoop: shardsPerLoop)
+    public convenience init(group: EventLoopGroup, shardsPerLoop: Int = 8, broker: (any Broker)? = nil,
+                            cluster settings: ClusterSettings = ClusterSettings()) {
+        self.init(loops: Array(group.makeIterator()), shardsPerLoop: shardsPerLoop, broker: broker,
+                  cluster: settings)
+    }
+
+    /// This node's id on the bus; 0 for a node alone.
+    public var nodeID: UInt64 { cluster?.nodeID ?? 0 }
+
+    /// Whether the bus to the other nodes is up (true for a node alone).
+    public var isBusConnected: Bool { cluster?.broker.isConnected ?? true }
+
+    /// Joins the bus: subscribes the node's channels, announces it and starts its heartbeat. Nothing to do alone.
+    public func startBus() -> EventLoopFuture<Void> {
+        cluster?.start() ?? loops[0].makeSucceededVoidFuture()
+    }
+
+    /// Leaves the bus: the other nodes drop this node's presence at once.
+    public func stopBus() -> EventLoopFuture<Void> {
+        cluster?.shutdown() ?? loops[0].makeSucceededVoidFuture()
     }
 
     /// The position of `loop` in `loops`; sockets on loops outside the hub's group are a programming error.
@@ -40,23 +72,39 @@ public final class Hub: Sendable {
         nextSubscriptionID.wrappingAdd(1, ordering: .relaxed).oldValue
     }
 
-    private func shard(for topic: String) -> TopicShard {
+    private func shard(for topic: String) -> TopicShard { Self.shard(for: topic, in: shards) }
+
+    private static func shard(for topic: String, in shards: [TopicShard]) -> TopicShard {
         var hasher = Hasher()
         hasher.combine(topic)
         let hash = UInt(bitPattern: hasher.finalize())
         return shards[Int(hash % UInt(shards.count))]
     }
 
-    /// Adds the subscription. The future (on the subscription's loop) succeeds once the subscription is in the table —
-    /// every message published after that reaches it — carrying the topic's `presence_state` when asked for.
-    /// The topic's retained values go to the subscription right after.
+    /// Adds the subscription. The future (on the subscription's loop) succeeds once the subscription is in the table
+    /// and, on a node of several, the bus confirmed the topic and the other nodes' presence is merged — every message
+    /// published after that reaches it — carrying the topic's `presence_state` when asked for. It fails with
+    /// `BusError.unavailable` when the bus cannot confirm (the subscription must then be removed). The topic's
+    /// retained values go to the subscription right after.
     func subscribe(_ subscription: ChannelSubscription, withPresenceState: Bool) -> EventLoopFuture<JSON?> {
         let promise = subscription.eventLoop.makePromise(of: JSON?.self)
         let shard = shard(for: subscription.topic)
         shard.run {
             let state = shard.subscribe(subscription)
-            promise.succeed(withPresenceState ? state.presence.stateJSON() : nil)
-            shard.deliverRetained(of: state, to: subscription)
+            guard let ready = state.busReady else {
+                promise.succeed(withPresenceState ? state.presence.stateJSON() : nil)
+                shard.deliverRetained(of: state, to: subscription)
+                return
+            }
+            ready.hop(to: shard.eventLoop).whenComplete { result in
+                switch result {
+                case .success:
+                    promise.succeed(withPresenceState ? state.presence.stateJSON() : nil)
+                    shard.deliverRetained(of: state, to: subscription)
+                case .failure(let error):
+                    promise.fail(error)
+                }
+            }
         }
         return promise.futureResult
     }
@@ -97,24 +145,36 @@ public final class Hub: Sendable {
         }
     }
 
-    /// Tracks presence for a subscription; the diff (if anything changed) goes to every presence subscriber,
-    /// the tracker included (as Phoenix.Presence does).
+    /// Fans a broadcast out to every subscriber of the topic on every node: this node's first, then one message
+    /// on the bus (published whether or not this node has subscribers). `sender` is skipped unless it joined
+    /// with `self`. Node-local data (what every node gets from Postgres itself) goes through `publish` instead.
+    public func broadcast(_ envelope: BroadcastEnvelope, senderID: UInt64 = 0, senderUser: String? = nil) {
+        let shard = shard(for: envelope.topic)
+        shard.run {
+            let state = shard.state(of: envelope.topic)
+            if let state, state.count > 0 {
+                shard.dispatch(FanoutMessage.broadcast(envelope, senderID: senderID, audience: nil,
+                                                       versions: state.versions), to: state)
+            }
+            _ = shard.cluster?.publish(.broadcast(envelope, senderUser: senderUser), state: state)
+        }
+    }
+
+    /// Tracks presence for a subscription; the diff (if anything changed) goes to every presence subscriber on
+    /// every node, the tracker included (as Phoenix.Presence does).
     func track(_ subscription: ChannelSubscription, key: String, meta: JSONObject, ref: String) {
         let shard = shard(for: subscription.topic)
         shard.run {
             guard let state = shard.state(of: subscription.topic), subscription.shardSlot >= 0 else { return }
-            if let diff = state.presence.track(owner: subscription.id, key: key, meta: meta, ref: ref) {
-                shard.fanOutPresence(diff, topic: subscription.topic, state: state)
-            }
+            shard.track(subscription, key: key, meta: meta, ref: ref, state: state)
         }
     }
 
     func untrack(_ subscription: ChannelSubscription) {
         let shard = shard(for: subscription.topic)
         shard.run {
-            guard let state = shard.state(of: subscription.topic),
-                  let diff = state.presence.untrack(owner: subscription.id) else { return }
-            shard.fanOutPresence(diff, topic: subscription.topic, state: state)
+            guard let state = shard.state(of: subscription.topic) else { return }
+            shard.untrack(subscription, state: state)
         }
     }
 

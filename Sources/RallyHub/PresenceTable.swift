@@ -4,7 +4,7 @@ import RallyProtocol
 /// the topic mutates it on its loop and fans out the diffs it returns.
 struct PresenceTable: Sendable {
     struct Entry: Sendable, Equatable {
-        let ownerID: UInt64
+        let ownerID: PresenceOwner
         let phxRef: String
         /// What the client tracked, without `phx_ref`.
         let userMeta: JSONObject
@@ -13,12 +13,12 @@ struct PresenceTable: Sendable {
     }
 
     private(set) var entries: [String: [Entry]] = [:]
-    private var keyByOwner: [UInt64: String] = [:]
+    private var keyByOwner: [PresenceOwner: String] = [:]
 
     var isEmpty: Bool { entries.isEmpty }
 
     /// Tracks `meta` under `key` for `owner`. Returns nil when nothing changed (same key, same meta).
-    mutating func track(owner: UInt64, key: String, meta: JSONObject, ref: String) -> PresenceDiff? {
+    mutating func track(owner: PresenceOwner, key: String, meta: JSONObject, ref: String) -> PresenceDiff? {
         var diff = PresenceDiff()
         var previousRef: String?
         if let old = removeEntry(of: owner) {
@@ -37,7 +37,7 @@ struct PresenceTable: Sendable {
     }
 
     /// Removes whatever `owner` tracked. Returns nil when it had nothing.
-    mutating func untrack(owner: UInt64) -> PresenceDiff? {
+    mutating func untrack(owner: PresenceOwner) -> PresenceDiff? {
         guard let old = removeEntry(of: owner) else { return nil }
         var diff = PresenceDiff()
         diff.leaves[old.key] = [old.entry.wireMeta]
@@ -49,12 +49,12 @@ struct PresenceTable: Sendable {
         PresenceShapes.state(entries.mapValues { $0.map(\.wireMeta) })
     }
 
-    private mutating func insert(_ entry: Entry, key: String) {
+    mutating func insert(_ entry: Entry, key: String) {
         entries[key, default: []].append(entry)
         keyByOwner[entry.ownerID] = key
     }
 
-    private mutating func removeEntry(of owner: UInt64) -> (key: String, entry: Entry)? {
+    mutating func removeEntry(of owner: PresenceOwner) -> (key: String, entry: Entry)? {
         guard let key = keyByOwner.removeValue(forKey: owner),
               var list = entries[key],
               let index = list.firstIndex(where: { $0.ownerID == owner }) else { return nil }
@@ -62,6 +62,22 @@ struct PresenceTable: Sendable {
         entries[key] = list.isEmpty ? nil : list
         return (key, entry)
     }
+}
+
+/// Who tracked a presence entry: a subscription of this node (`node` 0) or of another node on the bus. Subscription
+/// ids are per process, so only the pair is unique across nodes.
+struct PresenceOwner: Hashable, Sendable, ExpressibleByIntegerLiteral {
+    let node: UInt64
+    let id: UInt64
+
+    init(node: UInt64 = 0, id: UInt64) {
+        self.node = node
+        self.id = id
+    }
+
+    init(integerLiteral id: UInt64) { self.init(id: id) }
+
+    var isLocal: Bool { node == 0 }
 }
 
 /// A `presence_diff` payload: `{"joins": {key: {"metas": [...]}}, "leaves": {...}}`.

@@ -1,4 +1,5 @@
 import NIOCore
+import RallyBus
 import RallyProtocol
 
 /// One slice of the topic table, owned by one event loop: every read and write of `topics` happens on
@@ -8,7 +9,10 @@ final class TopicShard: @unchecked Sendable {
     private let loops: [EventLoop]
     private let ownLoopIndex: Int
     private let metrics: FanoutMetrics
-    private var topics: [String: TopicState] = [:]
+    /// The topics with local subscribers. On `eventLoop` only.
+    var topicsByName: [String: TopicState] = [:]
+    /// The bus, when the node is one of several; set once by the hub before any use.
+    var cluster: ClusterLink?
 
     init(eventLoop: EventLoop, loops: [EventLoop], ownLoopIndex: Int, metrics: FanoutMetrics) {
         self.eventLoop = eventLoop
@@ -24,29 +28,56 @@ final class TopicShard: @unchecked Sendable {
 
     // MARK: on eventLoop only
 
-    var topicCount: Int { eventLoop.assertInEventLoop(); return topics.count }
+    var topicCount: Int { eventLoop.assertInEventLoop(); return topicsByName.count }
 
     func subscribe(_ subscription: ChannelSubscription) -> TopicState {
         eventLoop.assertInEventLoop()
-        let state = topics[subscription.topic] ?? TopicState(loopCount: loops.count)
-        topics[subscription.topic] = state
+        if let state = topicsByName[subscription.topic] {
+            state.add(subscription)
+            return state
+        }
+        let state = TopicState(loopCount: loops.count)
+        topicsByName[subscription.topic] = state
         state.add(subscription)
+        if let cluster { state.busReady = joinBus(subscription.topic, state: state, link: cluster) }
         return state
     }
 
     func unsubscribe(_ subscription: ChannelSubscription) {
         eventLoop.assertInEventLoop()
-        guard let state = topics[subscription.topic] else { return }
+        guard let state = topicsByName[subscription.topic] else { return }
         state.remove(subscription)
-        if let diff = state.presence.untrack(owner: subscription.id) {
-            fanOutPresence(diff, topic: subscription.topic, state: state)
+        untrack(subscription, state: state)
+        if state.hasNoLocalSubscribers {
+            topicsByName[subscription.topic] = nil
+            cluster?.broker.unsubscribe(.topic(subscription.topic))
         }
-        if state.isEmpty { topics[subscription.topic] = nil }
     }
 
     func state(of topic: String) -> TopicState? {
         eventLoop.assertInEventLoop()
-        return topics[topic]
+        return topicsByName[topic]
+    }
+
+    /// Tracks presence for a subscription: the diff goes to every local presence subscriber (the tracker
+    /// included, as Phoenix.Presence does) and, as a change, to the other nodes.
+    func track(_ subscription: ChannelSubscription, key: String, meta: JSONObject, ref: String, state: TopicState) {
+        guard let diff = state.presence.track(owner: PresenceOwner(id: subscription.id), key: key, meta: meta,
+                                              ref: ref) else { return }
+        fanOutPresence(diff, topic: subscription.topic, state: state)
+        guard let cluster, let wire = diff.joins[key]?.last else { return }
+        let change = PresenceChange(joins: [.init(owner: subscription.id, key: key, ref: ref, wire: wire)])
+        _ = cluster.publish(BusMessage(kind: .presenceDiff, topic: subscription.topic, payload: .json(change.json)),
+                            state: state)
+    }
+
+    func untrack(_ subscription: ChannelSubscription, state: TopicState) {
+        guard let diff = state.presence.untrack(owner: PresenceOwner(id: subscription.id)) else { return }
+        fanOutPresence(diff, topic: subscription.topic, state: state)
+        guard let cluster else { return }
+        let change = PresenceChange(leaves: [subscription.id])
+        _ = cluster.publish(BusMessage(kind: .presenceDiff, topic: subscription.topic, payload: .json(change.json)),
+                            state: state)
     }
 
     func fanOutPresence(_ diff: PresenceDiff, topic: String, state: TopicState) {

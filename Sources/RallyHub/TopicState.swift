@@ -1,3 +1,4 @@
+import NIOCore
 import RallyProtocol
 
 /// Everything one shard knows about one topic. Confined to the shard's loop.
@@ -10,11 +11,26 @@ final class TopicState {
     /// The latest value of each retained item (`RetainedSlot.name` → version and message), for new subscribers.
     private(set) var retained: [String: (version: UInt64, message: FanoutMessage)] = [:]
 
+    // MARK: the bus (a node of several)
+    /// Succeeds once the bus confirmed the topic's subscription and the other nodes' presence is merged; nil
+    /// without a bus. Every join of the topic waits for it.
+    var busReady: EventLoopFuture<Void>?
+    /// What each origin node last published here (duplicates, gaps).
+    var ledger = BusLedger()
+    /// The sequence number of this node's last message on the topic (the next one's `previous`).
+    var lastSentSequence: UInt64 = 0
+    /// While the other nodes' presence is being fetched: the diffs that arrived meanwhile, re-applied on top of each
+    /// node's snapshot. Nil when no fetch is under way.
+    var presenceSync: [PresenceSyncDiff]?
+
     init(loopCount: Int) {
         byLoop = Array(repeating: [], count: loopCount)
     }
 
     var isEmpty: Bool { count == 0 && presence.isEmpty }
+
+    /// Has no local subscriber (what other nodes tracked here is only a mirror, dropped with the topic).
+    var hasNoLocalSubscribers: Bool { count == 0 }
 
     func add(_ subscription: ChannelSubscription) {
         subscription.shardSlot = byLoop[subscription.loopIndex].count

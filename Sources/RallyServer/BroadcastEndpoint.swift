@@ -64,7 +64,7 @@ struct BroadcastEndpoint: Sendable {
             envelopes.append(BroadcastEnvelope(topic: Topic.prefix + topic, event: event, payload: .json(payload),
                                                meta: meta, preferBinary: false))
         }
-        for envelope in envelopes { services.hub.publish(envelope) }
+        for envelope in envelopes { services.hub.broadcast(envelope) }
         services.metrics.broadcastsPublished.increment(by: Int64(envelopes.count))
         return Responses.accepted
     }
@@ -86,7 +86,7 @@ struct BroadcastEndpoint: Sendable {
         } else {
             return Responses.message(.unsupportedMediaType, "Use application/json or application/octet-stream")
         }
-        services.hub.publish(BroadcastEnvelope(topic: Topic.prefix + topic, event: event, payload: payload,
+        services.hub.broadcast(BroadcastEnvelope(topic: Topic.prefix + topic, event: event, payload: payload,
                                                meta: nil, preferBinary: true))
         services.metrics.broadcastsPublished.increment()
         return Responses.accepted

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import RallyAuth
+import RallyBus
 import RallyProtocol
 import RallyWebSocket
 import XCTest
@@ -17,12 +18,18 @@ final class HubHarness {
     /// The hub's wall clock; tests move it to exercise token expiry without waiting.
     let clock = TestClock()
 
+    /// - Parameter bus: with a bus, the harness is one node of several (`MultiNodeHubTests`).
     init(limits: HubLimits = HubHarness.fastLimits(), authorizer: TopicAuthorizer = FreeFormAuthorizer(),
-         feeds: TopicFeeds = NoFeeds()) async throws {
+         feeds: TopicFeeds = NoFeeds(), bus: MemoryBus? = nil, cluster: ClusterSettings = ClusterSettings())
+        async throws {
         verifier = try await TokenVerifier(configuration: AuthConfiguration(jwtSecret: Self.secret, jwksPath: nil))
         let clock = self.clock
-        services = HubServices(hub: Hub(group: group, shardsPerLoop: 4), verifier: verifier, authorizer: authorizer,
+        let busLoop = group.next()
+        let broker = bus.map { MemoryBroker(bus: $0, eventLoop: busLoop) }
+        let hub = Hub(group: group, shardsPerLoop: 4, broker: broker, cluster: cluster)
+        services = HubServices(hub: hub, verifier: verifier, authorizer: authorizer,
                                feeds: feeds, limits: limits, now: { clock.now })
+        if broker != nil { try await hub.startBus().get() }
     }
 
     static func fastLimits() -> HubLimits {

@@ -1,0 +1,142 @@
+import Foundation
+import Logging
+import NIOCore
+import RallyBus
+import RallyProtocol
+import Synchronization
+
+/// The hub's side of the bus: stamps and publishes what other nodes must see (client and REST broadcasts, presence
+/// changes), hands what they published to the topics' shards, and keeps track of which nodes are alive.
+///
+/// Thread ownership: `membership`, `syncs` and `nextRequest` are touched only on `loop`; the shards are reached
+/// through their own loops; the sequence counter is atomic (stamped on the topic's shard loop, so the messages of
+/// one topic are numbered in the order they are published).
+final class ClusterLink: BusReceiver, @unchecked Sendable {
+    let broker: any Broker
+    let loop: EventLoop
+    let settings: ClusterSettings
+    let metrics = BusMetrics()
+    let logger: Logger
+    var nodeID: UInt64 { broker.nodeID }
+    /// Set once by the hub before the link is started.
+    var shards: [TopicShard] = []
+    var shardForTopic: (String) -> TopicShard = { _ in preconditionFailure("no shards") }
+
+    private let sequence = Atomic<UInt64>(0)
+    // MARK: on `loop` only
+    var membership: NodeMembership
+    var syncs: [UInt64: PendingPresenceSync] = [:]
+    var nextRequest: UInt64 = 1
+    private var heartbeat: RepeatedTask?
+
+    init(broker: any Broker, loop: EventLoop, settings: ClusterSettings, logger: Logger) {
+        self.broker = broker
+        self.loop = loop
+        self.settings = settings
+        self.logger = logger
+        self.membership = NodeMembership(timeout: settings.nodeTimeout)
+    }
+
+    /// Subscribes the node's own channels, announces the node and starts its heartbeat.
+    func start() -> EventLoopFuture<Void> {
+        broker.start(receiver: self).hop(to: loop).map { [self] in
+            metrics.up.record(1)
+            sendHeartbeat()
+            heartbeat = loop.scheduleRepeatedTask(initialDelay: settings.heartbeatInterval,
+                                                  delay: settings.heartbeatInterval) { [self] _ in
+                sendHeartbeat()
+                expireSilentNodes()
+            }
+        }
+    }
+
+    /// Says goodbye (the others drop this node's presence at once) and closes the broker.
+    func shutdown() -> EventLoopFuture<Void> {
+        loop.flatSubmit { [self] in
+            heartbeat?.cancel()
+            heartbeat = nil
+            publish(BusMessage(kind: .nodeLeaving, topic: ""), to: .control)
+            return broker.shutdown()
+        }
+    }
+
+    // MARK: publishing
+
+    /// Stamps `message` with this node's id, the next sequence number and the topic's previous one, and publishes
+    /// it on the topic's channel. Runs on the topic's shard loop.
+    func publish(_ message: BusMessage, state: TopicState?) -> UInt64 {
+        var message = message
+        message.sequence = sequence.wrappingAdd(1, ordering: .relaxed).newValue
+        message.previous = state?.lastSentSequence ?? 0
+        state?.lastSentSequence = message.sequence
+        publish(message, to: .topic(message.topic))
+        return message.sequence
+    }
+
+    /// Publishes a message as it is (control and node channels carry no per-topic order).
+    func publish(_ message: BusMessage, to channel: BusChannel) {
+        var message = message
+        message.origin = nodeID
+        if message.sequence == 0 { message.sequence = sequence.wrappingAdd(1, ordering: .relaxed).newValue }
+        message.sentAtMicros = UInt64(Date().timeIntervalSince1970 * 1_000_000)
+        broker.publish(message.encode(), to: channel)
+        metrics.published.increment()
+    }
+
+    // MARK: BusReceiver (on the broker's loop)
+
+    func bus(received bytes: ByteBuffer, on channel: BusChannel) {
+        metrics.received.increment()
+        guard let message = decode(bytes, on: channel) else { return }
+        if message.origin == nodeID {
+            metrics.dropped("echo").increment()
+            return
+        }
+        if message.sentAtMicros > 0 { recordLag(since: message.sentAtMicros) }
+        switch message.kind {
+        case .broadcast, .presenceDiff:
+            let shard = shardForTopic(message.topic)
+            shard.run { shard.receive(message, from: self) }
+        case .heartbeat, .nodeLeaving, .presenceRequest, .presenceReply:
+            loop.execute { self.receiveControl(message) }
+        }
+    }
+
+    func busDisconnected() {
+        metrics.up.record(0)
+        logger.warning("bus disconnected: broadcasts and presence from other nodes stop until it is back")
+    }
+
+    func busReconnected() {
+        metrics.up.record(1)
+        metrics.reconnects.increment()
+        logger.notice("bus reconnected: telling subscribers of the gap and fetching presence again")
+        loop.execute { [self] in
+            sendHeartbeat()
+            for shard in shards { shard.run { shard.busGap(link: self) } }
+            resyncPresence(from: membership.alive)
+        }
+    }
+
+    private func decode(_ bytes: ByteBuffer, on channel: BusChannel) -> BusMessage? {
+        if channel == .ingress || ServiceMessage.isJSONForm(bytes) {
+            do {
+                return try ServiceMessage.parse(bytes, maxPayloadBytes: BusMessage.maxWireBytes)
+            } catch {
+                metrics.dropped("malformed").increment()
+                logger.warning("malformed service message on the bus", metadata: ["error": "\(error)"])
+                return nil
+            }
+        }
+        do { return try BusMessage.decode(bytes) } catch {
+            metrics.dropped("malformed").increment()
+            logger.warning("malformed bus message", metadata: ["error": "\(error)"])
+            return nil
+        }
+    }
+
+    private func recordLag(since micros: UInt64) {
+        let now = UInt64(Date().timeIntervalSince1970 * 1_000_000)
+        if now >= micros { metrics.lag.recordNanoseconds(Int64(now - micros) * 1000) }
+    }
+}
