@@ -30,6 +30,8 @@ let package = Package(
     targets: [
         // zlib (Debian zlib1g-dev) for permessage-deflate: raw deflate with window bits and sync flush.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // hiredis 0.14 (Debian libhiredis-dev): its RESP2 reply reader and command formatter.
+        .systemLibrary(name: "CHiredis", path: "Sources/CHiredis", providers: [.apt(["libhiredis-dev"])]),
         // Pure wire protocol: JSON, Phoenix v1/v2 serializers, binary kinds 3/4, join config. No I/O.
         .target(name: "RallyProtocol", dependencies: [
             .product(name: "NIOCore", package: "swift-nio"),
@@ -103,6 +105,13 @@ let package = Package(
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // Redis client with no Rally logic: RESP2 via hiredis, pipelined command connection, subscriber with a
+        // desired channel set, reconnect with backoff, TLS/AUTH URLs, cluster slot routing.
+        .target(name: "RallyRedis", dependencies: nio + [
+            "CHiredis",
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "rally", dependencies: [
             "RallyServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -143,6 +152,9 @@ let package = Package(
             .product(name: "PostgresNIO", package: "postgres-nio"),
         ]),
         .testTarget(name: "RallyPrivacyTests", dependencies: ["RallyPrivacy"]),
+        .testTarget(name: "RallyRedisTests", dependencies: [
+            "RallyRedis", "CHiredis", .product(name: "NIOEmbedded", package: "swift-nio"),
+        ]),
         .testTarget(name: "RallyDirectoryTests", dependencies: [
             "RallyDirectory", "RallyPrivacy", "RallyTestSupport",
             .product(name: "PostgresNIO", package: "postgres-nio"),

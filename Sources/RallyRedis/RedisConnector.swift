@@ -1,0 +1,87 @@
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+
+/// Opens one set-up channel to Redis: TCP (or TLS), the hiredis decoder, a `RedisCommandHandler`, then AUTH,
+/// SELECT and CLIENT SETNAME pipelined; any error reply fails the attempt and closes the channel.
+struct RedisConnector: Sendable {
+    let configuration: RedisConfiguration
+    let sslContext: NIOSSLContext?
+
+    init(configuration: RedisConfiguration) throws {
+        self.configuration = configuration
+        self.sslContext = configuration.url.tls ? try NIOSSLContext(configuration: configuration.tls) : nil
+    }
+
+    /// A connected channel whose handshake succeeded, with its command handler.
+    func connect(on eventLoop: any EventLoop) -> EventLoopFuture<Channel> {
+        let url = configuration.url
+        return makeBootstrap(on: eventLoop)
+            .connect(host: url.host, port: url.port)
+            .flatMap { channel in
+                // A server that accepts but never answers must not hold the attempt forever.
+                let timeout = channel.eventLoop.scheduleTask(in: configuration.connectTimeout) {
+                    channel.close(promise: nil)
+                }
+                return handshake(channel).map { channel }.always { _ in timeout.cancel() }.flatMapErrorThrowing { error in
+                    channel.close(promise: nil)
+                    throw error
+                }
+            }
+    }
+
+    private func makeBootstrap(on eventLoop: any EventLoop) -> ClientBootstrap {
+        let sslContext = self.sslContext
+        let serverHostname = sslContext == nil ? nil : tlsHostname
+        let maxPendingBytes = configuration.maxPendingBytes
+        return ClientBootstrap(group: eventLoop)
+            .connectTimeout(configuration.connectTimeout)
+            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(ChannelOptions.socketOption(.so_keepalive), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let operations = channel.pipeline.syncOperations
+                    if let sslContext {
+                        try operations.addHandler(try NIOSSLClientHandler(context: sslContext,
+                                                                          serverHostname: serverHostname))
+                    }
+                    try operations.addHandler(RESPReplyDecoder(maxPendingBytes: maxPendingBytes))
+                    try operations.addHandler(RedisCommandHandler())
+                }
+            }
+    }
+
+    /// SNI and verification name: the configured one, else the URL host unless it is an IP address.
+    private var tlsHostname: String? {
+        if let name = configuration.tlsServerHostname { return name }
+        let host = configuration.url.host
+        let isIP = (try? SocketAddress(ipAddress: host, port: 0)) != nil
+        return isIP ? nil : host
+    }
+
+    private func handshake(_ channel: Channel) -> EventLoopFuture<Void> {
+        let commands = configuration.handshakeCommands
+        guard !commands.isEmpty else { return channel.eventLoop.makeSucceededVoidFuture() }
+        var replies: [EventLoopFuture<RESPValue>] = []
+        for arguments in commands {
+            let promise = channel.eventLoop.makePromise(of: RESPValue.self)
+            do {
+                let bytes = try RESPCommandEncoder.encode(arguments, allocator: channel.allocator)
+                channel.write(RedisCommand(bytes: bytes, reply: promise), promise: nil)
+            } catch {
+                promise.fail(error)
+            }
+            replies.append(promise.futureResult)
+        }
+        channel.flush()
+        return EventLoopFuture.whenAllSucceed(replies, on: channel.eventLoop).flatMapThrowing { values in
+            for (arguments, value) in zip(commands, values) {
+                if let message = value.errorMessage {
+                    let command = arguments.count > 2 ? "\(arguments[0]) \(arguments[1])" : arguments[0]
+                    throw RedisError.handshakeFailed("\(command): \(message)")
+                }
+            }
+        }
+    }
+}
