@@ -59,6 +59,14 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ]),
+        // The bus on Redis: the Broker seam over the hiredis client (PUBLISH / SUBSCRIBE, reconnects, resubscribes).
+        .target(name: "RallyBusRedis", dependencies: [
+            "RallyBus", "RallyRedis",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+        ]),
         // Hub core: sharded topic tables, fanout, presence, per-connection channel state machine, limits, and the
         // hub's side of the bus (cluster broadcast, cluster-wide presence, node liveness).
         .target(name: "RallyHub", dependencies: nio + [
@@ -137,7 +145,7 @@ let package = Package(
             "RallyAuth",
             .product(name: "JWTKit", package: "jwt-kit"),
         ]),
-        .testTarget(name: "RallyBusTests", dependencies: nio + ["RallyBus", "RallyProtocol"]),
+        .testTarget(name: "RallyBusTests", dependencies: nio + ["RallyBus", "RallyBusRedis", "RallyRedis", "RallyProtocol"]),
         .testTarget(name: "RallyHubTests", dependencies: [
             "RallyHub", "RallyBus", .product(name: "NIOEmbedded", package: "swift-nio"),
             "RallyAccess", "RallyDirectory", "RallyPrivacy", "RallyTestSupport",
@@ -152,9 +160,6 @@ let package = Package(
             .product(name: "PostgresNIO", package: "postgres-nio"),
         ]),
         .testTarget(name: "RallyPrivacyTests", dependencies: ["RallyPrivacy"]),
-        .testTarget(name: "RallyRedisTests", dependencies: [
-            "RallyRedis", "CHiredis", .product(name: "NIOEmbedded", package: "swift-nio"),
-        ]),
         .testTarget(name: "RallyDirectoryTests", dependencies: [
             "RallyDirectory", "RallyPrivacy", "RallyTestSupport",
             .product(name: "PostgresNIO", package: "postgres-nio"),
