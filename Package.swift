@@ -83,6 +83,7 @@ let package = Package(
         // Server assembly: configuration, HTTP routes, metrics, drain, demo page.
         .target(name: "RallyServer", dependencies: nio + [
             "RallyProtocol", "RallyWebSocket", "RallyAuth", "RallyHub", "RallyAccess", "RallyDirectory", "RallyLive",
+            "RallyBus", "RallyBusRedis", "RallyRedis",
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),

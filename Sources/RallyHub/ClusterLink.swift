@@ -23,6 +23,8 @@ final class ClusterLink: BusReceiver, @unchecked Sendable {
     var shardForTopic: (String) -> TopicShard = { _ in preconditionFailure("no shards") }
 
     private let sequence = Atomic<UInt64>(0)
+    /// Uptime nanoseconds since the bus has been down (from the start until first connected); 0 while it is up.
+    private let downSince = Atomic<UInt64>(NIODeadline.now().uptimeNanoseconds)
     // MARK: on `loop` only
     var membership: NodeMembership
     var syncs: [UInt64: PendingPresenceSync] = [:]
@@ -39,7 +41,9 @@ final class ClusterLink: BusReceiver, @unchecked Sendable {
 
     /// Subscribes the node's own channels, announces the node and starts its heartbeat.
     func start() -> EventLoopFuture<Void> {
-        broker.start(receiver: self).hop(to: loop).map { [self] in
+        metrics.up.record(0)
+        return broker.start(receiver: self).hop(to: loop).map { [self] in
+            downSince.store(0, ordering: .relaxed)
             metrics.up.record(1)
             sendHeartbeat()
             heartbeat = loop.scheduleRepeatedTask(initialDelay: settings.heartbeatInterval,
@@ -102,12 +106,21 @@ final class ClusterLink: BusReceiver, @unchecked Sendable {
         }
     }
 
+    /// How long the bus has been down; nil while it is up.
+    var downFor: TimeAmount? {
+        let since = downSince.load(ordering: .relaxed)
+        guard since != 0 else { return nil }
+        return .nanoseconds(Int64(NIODeadline.now().uptimeNanoseconds - since))
+    }
+
     func busDisconnected() {
+        downSince.store(NIODeadline.now().uptimeNanoseconds, ordering: .relaxed)
         metrics.up.record(0)
         logger.warning("bus disconnected: broadcasts and presence from other nodes stop until it is back")
     }
 
     func busReconnected() {
+        downSince.store(0, ordering: .relaxed)
         metrics.up.record(1)
         metrics.reconnects.increment()
         logger.notice("bus reconnected: telling subscribers of the gap and fetching presence again")

@@ -50,6 +50,9 @@ public final class Hub: Sendable {
     /// Whether the bus to the other nodes is up (true for a node alone).
     public var isBusConnected: Bool { cluster?.broker.isConnected ?? true }
 
+    /// How long the bus has been unreachable (since the start when it never was); nil while up or alone.
+    public var busDownFor: TimeAmount? { cluster?.downFor }
+
     /// Joins the bus: subscribes the node's channels, announces it and starts its heartbeat. Nothing to do alone.
     public func startBus() -> EventLoopFuture<Void> {
         cluster?.start() ?? loops[0].makeSucceededVoidFuture()

@@ -11,7 +11,7 @@ public struct EnvironmentSetting: Sendable {
     public let summary: String
     let apply: @Sendable (inout RallyConfiguration, String) throws -> Void
 
-    public static let all: [EnvironmentSetting] = network + security + database + limits + live + operations
+    public static let all: [EnvironmentSetting] = network + security + database + bus + limits + live + operations
 }
 
 extension RallyConfiguration {

@@ -29,6 +29,8 @@ public struct RallyConfiguration: Sendable {
     public var databaseURL: String?
     /// The events database when the catalogue lives apart from user data (seed 000's split).
     public var eventsDatabaseURL: String?
+    /// The bus to other nodes (Redis); unset: a node alone.
+    public var bus = BusConfiguration()
     /// Sockets this node accepts at most; past it upgrades get 503.
     public var maxConnections = 1_000_000
     /// Sockets per client IP address; past it upgrades get 429.

@@ -4,6 +4,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import RallyAuth
+import RallyBus
 import RallyHub
 import RallyLive
 import RallyWebSocket
@@ -46,7 +47,9 @@ public final class RallyNode: Sendable {
         let verifier = try await TokenVerifier(configuration: AuthConfiguration(
             jwtSecret: configuration.jwtSecret, jwksPath: configuration.jwksPath))
         let access = try await AccessRuntime.make(configuration, logger: logger)
-        let hub = Hub(group: group)
+        let broker = try configuration.bus.makeBroker(on: group.next(), logger: logger)
+        let hub = Hub(loops: Array(group.makeIterator()), broker: broker, cluster: configuration.bus.cluster,
+                      logger: logger)
         let live = LiveFeeds(hub: hub, directory: access.directory, store: access.liveStore,
                              settings: configuration.live, changeFeeds: access.changeFeedCount, logger: logger)
         let services = HubServices(hub: hub, verifier: verifier, authorizer: access.authorizer, feeds: live,
@@ -56,11 +59,18 @@ public final class RallyNode: Sendable {
         let delegate = RallyHTTPDelegate(
             configuration: configuration, services: services, metrics: metrics,
             demo: try minter.map { try DemoEndpoints(tokens: $0.tokens) },
-            readiness: { loop in access.readiness(on: loop, live: live) })
+            readiness: { [bus = configuration.bus] loop in
+                access.readiness(on: loop, live: live).map { checks in
+                    var checks = checks
+                    checks["redis"] = bus.readiness(of: hub)
+                    return checks
+                }
+            })
         let server = WebSocketServer(configuration: configuration.effectiveServer, group: group, delegate: delegate)
         do {
             try access.startChangeFeeds(services: services, live: live)
             let port = try await server.start()
+            startBus(hub, logger: logger)
             return RallyNode(configuration: configuration, services: services, port: port, demoTokens: minter,
                              access: access, group: group, server: server, logger: logger)
         } catch {
@@ -97,8 +107,22 @@ public final class RallyNode: Sendable {
             finish()
         }
         try? await finished.futureResult.get()
+        try? await services.hub.stopBus().get()
         await access.stop()
         try? await group.shutdownGracefully()
+    }
+
+    /// Joins the bus without holding up the start: while Redis is unreachable the node serves its own sockets,
+    /// refuses joins that need the bus with a retryable error, and `/readyz` fails after the grace.
+    private static func startBus(_ hub: Hub, logger: Logger) {
+        guard hub.nodeID != 0 else { return }
+        logger.notice("joining the bus", metadata: ["node": "\(String(hub.nodeID, radix: 16))"])
+        hub.startBus().whenComplete { result in
+            switch result {
+            case .success: logger.notice("bus connected")
+            case .failure(let error): logger.error("bus failed to start", metadata: ["error": "\(error)"])
+            }
+        }
     }
 
     private static func randomSecret() -> String {
