@@ -22,7 +22,7 @@ extension ClusterLink {
     }
 
     func sendHeartbeat() {
-        publish(BusMessage(kind: .heartbeat, topic: ""), to: .control)
+        publish(BusMessage(kind: .heartbeat, topic: "", event: incarnation), to: .control)
     }
 
     func expireSilentNodes() {
@@ -34,7 +34,7 @@ extension ClusterLink {
     private func nodeJoined(_ node: UInt64) {
         metrics.nodes.record(membership.alive.count)
         logger.info("node joined", metadata: ["node": "\(String(node, radix: 16))"])
-        publish(BusMessage(kind: .heartbeat, topic: ""), to: .node(node))
+        publish(BusMessage(kind: .heartbeat, topic: "", event: incarnation), to: .node(node))
         resyncPresence(from: [node])
     }
 

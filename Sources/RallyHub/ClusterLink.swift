@@ -23,6 +23,10 @@ final class ClusterLink: BusReceiver, @unchecked Sendable {
     var shardForTopic: (String) -> TopicShard = { _ in preconditionFailure("no shards") }
 
     private let sequence = Atomic<UInt64>(0)
+    /// Random per process: a heartbeat naming this node's id but another incarnation means two nodes were given
+    /// the same `RALLY_NODE_ID`.
+    let incarnation = String(UInt64.random(in: 1...UInt64.max), radix: 16)
+    private var lastConflictLog = NIODeadline.uptimeNanoseconds(0)
     /// Uptime nanoseconds since the bus has been down (from the start until first connected); 0 while it is up.
     private let downSince = Atomic<UInt64>(NIODeadline.now().uptimeNanoseconds)
     // MARK: on `loop` only
@@ -94,6 +98,7 @@ final class ClusterLink: BusReceiver, @unchecked Sendable {
         guard let message = decode(bytes, on: channel) else { return }
         if message.origin == nodeID {
             metrics.dropped("echo").increment()
+            if message.kind == .heartbeat && message.event != incarnation { reportIDConflict() }
             return
         }
         if message.sentAtMicros > 0 { recordLag(since: message.sentAtMicros) }
@@ -146,6 +151,14 @@ final class ClusterLink: BusReceiver, @unchecked Sendable {
             logger.warning("malformed bus message", metadata: ["error": "\(error)"])
             return nil
         }
+    }
+
+    private func reportIDConflict() {
+        metrics.dropped("node_id_conflict").increment()
+        guard NIODeadline.now() - lastConflictLog > .seconds(10) else { return }
+        lastConflictLog = .now()
+        logger.error("another node on the bus uses this node's id: give every node its own RALLY_NODE_ID",
+                     metadata: ["node": "\(String(nodeID, radix: 16))"])
     }
 
     private func recordLag(since micros: UInt64) {

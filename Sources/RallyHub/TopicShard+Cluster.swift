@@ -110,7 +110,7 @@ extension TopicShard {
     /// been lost; presence and the live data heal by themselves.
     private func tellGap(_ topic: String, state: TopicState) {
         guard state.count > 0 else { return }
-        let payload = Replies.system(ok: false, message: ClusterLink.gapMessage,
+        let payload = Replies.system(ok: true, message: ClusterLink.gapMessage,
                                      channel: String(topic.dropFirst(Topic.prefix.count)))
         dispatch(FanoutMessage.push(kind: .broadcast, topic: topic, event: "system", payload: payload,
                                     versions: state.versions), to: state)

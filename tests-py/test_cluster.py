@@ -1,0 +1,195 @@
+"""Three `rally` processes on one Redis behave as one hub, seen through the official Supabase client
+(realtime-py): broadcasts cross nodes exactly once and in order, presence is one view, a killed node's members
+leave, backend services publish through Redis, and a Redis restart is survived and told (README "Running
+several nodes")."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+import urllib.request
+
+import pytest
+
+from cluster_helpers import RedisServer, start_nodes
+from conftest import make_token
+from helpers import Inbox, channel_params, client_for, listen_broadcasts, run, subscribe, unique_topic
+
+MESSAGES = 50
+
+
+@pytest.fixture(scope="module")
+def redis(tmp_path_factory):
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def nodes(redis, tmp_path_factory):
+    started = start_nodes(redis, 3, tmp_path_factory.mktemp("cluster"))
+    yield started
+    for node in started:
+        if node.process.poll() is None:
+            node.terminate()
+
+
+async def subscriber(node, topic: str, params: dict | None = None):
+    client = client_for(node, make_token())
+    inbox = Inbox(f"broadcasts at :{node.port}")
+    channel, _ = await subscribe(client, topic, params, lambda c: listen_broadcasts(c, inbox))
+    return client, channel, inbox
+
+
+def numbers(inbox: Inbox) -> list[int]:
+    return [item["payload"]["i"] for item in inbox.items if item["event"] == "n"]
+
+
+def test_a_broadcast_reaches_every_node_exactly_once_in_order(nodes):
+    async def body():
+        topic = unique_topic("cluster")
+        clients = [await subscriber(node, topic) for node in nodes]
+        publisher, channel, own = clients[0]
+        for index in range(MESSAGES):
+            await channel.send_broadcast("n", {"i": index})
+        await channel.send_broadcast("end", {})
+        for _, _, inbox in clients[1:]:
+            await inbox.wait_for(lambda item: item["event"] == "end", "the last broadcast")
+            assert numbers(inbox) == list(range(MESSAGES))
+        assert numbers(own) == []  # self is false: not on its own node, not echoed back from Redis
+        for client, _, _ in clients:
+            await client.close()
+
+    run(body())
+
+
+def test_presence_is_one_view_across_nodes(nodes):
+    async def body():
+        topic = unique_topic("presence")
+        watcher = client_for(nodes[1], make_token())
+        joins, leaves, syncs = Inbox("joins"), Inbox("leaves"), Inbox("syncs")
+
+        def configure(channel):
+            channel.on_presence_join(lambda key, current, new: joins.put(key))
+            channel.on_presence_leave(lambda key, current, left: leaves.put(key))
+            channel.on_presence_sync(lambda: syncs.put(dict(channel.presence_state())))
+
+        await subscribe(watcher, topic, channel_params(presence_enabled=True), configure)
+        trackers = []
+        for index, node in ((0, nodes[0]), (2, nodes[2])):
+            client = client_for(node, make_token())
+            channel, _ = await subscribe(client, topic, channel_params(presence_key=f"k{index}", presence_enabled=True))
+            await channel.track({"node": index})
+            trackers.append(client)
+        await joins.wait_for(lambda key: key == "k0", "k0 (node 1) at node 2")
+        await joins.wait_for(lambda key: key == "k2", "k2 (node 3) at node 2")
+        late = client_for(nodes[2], make_token())
+        late_syncs = Inbox("late syncs")
+        await subscribe(late, topic, channel_params(presence_enabled=True),
+                        lambda c: c.on_presence_sync(lambda: late_syncs.put(dict(c.presence_state()))))
+        await late_syncs.wait_for(lambda state: {"k0", "k2"} <= set(state), "a state with both, from two nodes")
+        await trackers[0].close()
+        await leaves.wait_for(lambda key: key == "k0", "k0's leave at node 2")
+        for client in (watcher, trackers[1], late):
+            await client.close()
+
+    run(body())
+
+
+def test_a_backend_publish_through_redis_reaches_every_node(nodes, redis):
+    async def body():
+        topic = unique_topic("news")
+        clients = [await subscriber(node, topic) for node in nodes]
+        redis.cli("PUBLISH", "rally:in", "{not json")
+        redis.cli("PUBLISH", "rally:in", json.dumps({"topic": topic, "event": "headline", "payload": {"t": "hi"}}))
+        for _, _, inbox in clients:
+            item = await inbox.wait_for(lambda item: item["event"] == "headline", "the backend's broadcast")
+            assert item["payload"] == {"t": "hi"}
+        for client, _, _ in clients:
+            await client.close()
+
+    run(body())
+
+
+def test_a_rest_publish_on_one_node_reaches_the_others(nodes):
+    async def body():
+        topic = unique_topic("rest")
+        clients = [await subscriber(node, topic) for node in nodes[1:]]
+        body = json.dumps({"messages": [{"topic": topic, "event": "rest", "payload": {"ok": True}}]}).encode()
+        request = urllib.request.Request(f"{nodes[0].http_url}/api/broadcast", data=body, method="POST", headers={
+            "Authorization": f"Bearer {make_token(role='service_role')}", "Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 202
+        for _, _, inbox in clients:
+            await inbox.wait_for(lambda item: item["event"] == "rest", "the REST publish")
+        for client, _, _ in clients:
+            await client.close()
+
+    run(body())
+
+
+def test_a_killed_nodes_members_leave_within_five_seconds(redis, tmp_path_factory):
+    doomed_nodes = start_nodes(redis, 2, tmp_path_factory.mktemp("kill"), first_id=0x10)
+
+    async def body():
+        topic = unique_topic("kill")
+        watcher = client_for(doomed_nodes[0], make_token())
+        joins, leaves = Inbox("joins"), Inbox("leaves")
+
+        def configure(channel):
+            channel.on_presence_join(lambda key, current, new: joins.put(key))
+            channel.on_presence_leave(lambda key, current, left: leaves.put(key))
+
+        await subscribe(watcher, topic, channel_params(presence_enabled=True), configure)
+        doomed = client_for(doomed_nodes[1], make_token())
+        channel, _ = await subscribe(doomed, topic, channel_params(presence_key="doomed", presence_enabled=True))
+        await channel.track({"x": 1})
+        await joins.wait_for(lambda key: key == "doomed", "the doomed member at the other node")
+        doomed_nodes[1].process.send_signal(signal.SIGKILL)
+        killed_at = time.monotonic()
+        await leaves.wait_for(lambda key: key == "doomed", "the killed node's member leaving", timeout=8)
+        assert time.monotonic() - killed_at < 5.0
+        await watcher.close()
+
+    try:
+        run(body())
+    finally:
+        for node in doomed_nodes:
+            if node.process.poll() is None:
+                node.terminate()
+
+
+def test_a_redis_restart_is_told_and_broadcasts_flow_again(nodes, redis):
+    async def body():
+        topic = unique_topic("restart")
+        systems = Inbox("system messages")
+        clients = []
+        for node in nodes[:2]:
+            client = client_for(node, make_token())
+            inbox = Inbox(f"broadcasts at :{node.port}")
+
+            def configure(channel, inbox=inbox):
+                listen_broadcasts(channel, inbox)
+                channel.on_system(lambda payload: systems.put(payload))
+
+            channel, _ = await subscribe(client, topic, None, configure)
+            clients.append((client, channel, inbox))
+        redis.stop()
+        redis.start()
+        await systems.wait_for(lambda p: "RALLY_BUS_GAP" in str(p), "the gap notice", timeout=15)
+        _, sender, _ = clients[0]
+        deadline = time.monotonic() + 15
+        receiver = clients[1][2]
+        while not receiver.matching(lambda item: item["event"] == "again") and time.monotonic() < deadline:
+            await sender.send_broadcast("again", {"t": time.monotonic()})
+            try:
+                await receiver.wait_for(lambda item: item["event"] == "again", "a broadcast after the restart", 0.5)
+            except AssertionError:
+                pass
+        assert receiver.matching(lambda item: item["event"] == "again"), "no broadcast crossed after the restart"
+        for client, _, _ in clients:
+            await client.close()
+
+    run(body(), timeout=60)
