@@ -127,7 +127,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "RallyLoadTest", dependencies: nio + [
-            "RallyClient", "RallyProtocol",
+            "RallyClient", "RallyProtocol", "RallyRedis",
             .product(name: "Histogram", package: "hdrhistogram-swift"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "PostgresNIO", package: "postgres-nio"),

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Rally next to nginx + Nchan, measured the same way in the same session (BENCHMARKS.md quotes this).
-# Usage: loadtest/bench.sh [fanout-1k|fanout-10k|latency-10k|idle|live|live-capacity|live-chat|live-activity|all]
+# Usage: loadtest/bench.sh [fanout-1k|fanout-10k|latency-10k|idle|live|live-capacity|live-chat|live-activity|cluster|all]
+# `cluster` (several nodes on one Redis, loadtest/bench_cluster.sh) starts its own redis-server and four nodes.
 # `live` (Postgres commit → client: capacity, chat --durable, activity) needs a Postgres: RALLY_TEST_DATABASE_URL
 # (eval "$(scripts/services.sh start)"); it creates a fresh database, migrates it and starts a node on it.
 # Builds what it runs first (release: swift build -c release --product rally, then --product rally-loadtest;
@@ -23,14 +24,16 @@ live_port=${RALLY_BENCH_LIVE_PORT:-4200}
 nchan_port=${NCHAN_PORT:-8089}
 
 live_db=""
+source loadtest/bench_cluster.sh
 cleanup() {
+  cluster_stop
   [[ -n "${rally_pid:-}" ]] && kill "$rally_pid" 2>/dev/null || true
   loadtest/nchan/run.sh stop >/dev/null 2>&1 || true
   [[ -n "${live_pid:-}" ]] && { kill "$live_pid" 2>/dev/null; wait "$live_pid" 2>/dev/null; } || true
   [[ -n "$live_db" ]] && psql "$RALLY_TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS $live_db" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
-if [[ $what != live* ]]; then
+if [[ $what != live* && $what != cluster ]]; then
   RALLY_MAX_CONNECTIONS_PER_IP=1000000 RALLY_MESSAGES_PER_SECOND=1000000 RALLY_MESSAGE_BURST=1000000 \
     RALLY_JOINS_PER_SECOND=1000 "$RALLY" serve --port "$rally_port" --mode production --jwt-secret "$secret" \
     > "$OUT/rally.log" 2>&1 &
@@ -108,5 +111,6 @@ case $what in
   live|live-capacity|live-chat|live-activity|all) start_live_node; ws="ws://127.0.0.1:$live_port/socket/websocket" ;;&
   live|live-capacity|all) live_capacity ;;&
   live|live-chat|all) live_chat ;;&
-  live|live-activity|all) live_activity ;;
+  live|live-activity|all) live_activity ;;&
+  cluster|all) cluster_start; cluster_scenarios; cluster_stop ;;
 esac

@@ -9,8 +9,14 @@ struct CPUSample: Sendable {
     var at: UInt64
 
     static func take(serverPid: Int32?) -> CPUSample {
-        CPUSample(server: serverPid.flatMap { ProcessCPU.treeSeconds(pid: $0) },
-                  generator: ProcessCPU.treeSeconds(pid: getpid()), at: MonotonicClock.now())
+        take(serverPids: serverPid.map { [$0] } ?? [])
+    }
+
+    /// The servers' CPU is the sum over the trees of `serverPids` (several nodes); nil when one cannot be read.
+    static func take(serverPids: [Int32]) -> CPUSample {
+        let trees = serverPids.map { ProcessCPU.treeSeconds(pid: $0) }
+        let server: Double? = trees.isEmpty || trees.contains(where: { $0 == nil }) ? nil : trees.compactMap { $0 }.reduce(0, +)
+        return CPUSample(server: server, generator: ProcessCPU.treeSeconds(pid: getpid()), at: MonotonicClock.now())
     }
 
     /// The CPU section of a report: seconds used between the samples, and as cores (seconds per wall second).

@@ -69,13 +69,20 @@ struct ClientTarget: Sendable {
     var heartbeat: TimeAmount? = .seconds(25)
 
     init(options: ConnectionOptions) throws {
-        mode = options.mode
-        urlTemplate = options.url
-        token = options.token
-        subscribeMessage = options.subscribeMessage
-        sources = try SourceAddressPool(parsing: options.sourceAddresses)
+        try self.init(
+            mode: options.mode, url: options.url, token: options.token, subscribeMessage: options.subscribeMessage,
+            sourceAddresses: options.sourceAddresses, connectTimeout: options.connectTimeout)
+    }
+
+    init(mode: Mode, url: String, token: String?, subscribeMessage: String? = nil, sourceAddresses: String,
+         connectTimeout: Double) throws {
+        self.mode = mode
+        urlTemplate = url
+        self.token = token
+        self.subscribeMessage = subscribeMessage
+        sources = try SourceAddressPool(parsing: sourceAddresses)
         webSocket.connectTimeout = .seconds(10)
-        webSocket.upgradeTimeout = .milliseconds(Int64(min(15, options.connectTimeout) * 1000))
+        webSocket.upgradeTimeout = .milliseconds(Int64(min(15, connectTimeout) * 1000))
         webSocket.closeTimeout = .seconds(2)
     }
 

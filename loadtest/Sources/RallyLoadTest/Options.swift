@@ -49,8 +49,9 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Generator processes. Each holds a share of the connections (every process is capped at ~20,000 open files).")
     var processes: Int = 1
 
-    @Option(help: "PID of the server under test; its RSS (with its child processes, e.g. nginx workers) is read from /proc.")
-    var serverPid: Int32?
+    @Option(name: .customLong("server-pid"),
+            help: "PID of the server under test; its RSS (with its child processes, e.g. nginx workers) is read from /proc. `cluster` takes one per node (repeat it); the other scenarios use the first.")
+    var serverPids: [Int32] = []
 
     @Option(help: "Write an HTML report (latency percentiles, throughput over time) to this path.")
     var report: String?
@@ -72,4 +73,7 @@ struct RunOptions: ParsableArguments {
     @Option(help: .hidden) var epochNs: UInt64?
 
     var isChild: Bool { shard != nil }
+
+    /// The (first) server pid: what every scenario but `cluster` reads.
+    var serverPid: Int32? { serverPids.first }
 }

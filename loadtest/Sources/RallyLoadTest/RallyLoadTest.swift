@@ -9,15 +9,16 @@ struct RallyLoadTest: AsyncParsableCommand {
         commandName: "rally-loadtest",
         abstract: "Load generator for Rally (Supabase Realtime protocol 1.0.0/2.0.0) and raw WebSocket peers.",
         discussion: """
-            Scenarios: storm (connection storm), fanout (one topic, many subscribers), chat (rooms × members; --durable:
+            Scenarios: storm (connection storm), fanout (one topic, many subscribers), cluster (subscribers over several
+            nodes on one Redis; publishing through a node or by Redis PUBLISH), chat (rooms × members; --durable:
             group chat stored in Postgres), capacity (event:<id> counts from RSVPs committed into Postgres), activity
             (friend-activity fanout to feed:<id>).
             Modes: rally-v1, rally-v2 (Phoenix/Supabase protocol), raw (any WebSocket peer, e.g. nginx + Nchan).
             See loadtest/README.md for the limits and sysctls large runs need.
             """,
         subcommands: [
-            StormCommand.self, FanoutCommand.self, ChatCommand.self, CapacityCommand.self, ActivityCommand.self,
-            CheckCommand.self,
+            StormCommand.self, FanoutCommand.self, ClusterCommand.self, ChatCommand.self, CapacityCommand.self,
+            ActivityCommand.self, CheckCommand.self,
         ]
     )
 }

@@ -14,12 +14,17 @@ struct RunContext: Sendable {
     let threads: Int
 
     init(connection: ConnectionOptions, run: RunOptions) throws {
+        try self.init(threads: connection.threads, run: run)
+    }
+
+    /// `threads`: event loops in this process (nil: one per core, or 1 per child process).
+    init(threads requested: Int?, run: RunOptions) throws {
         SystemLimits.raiseOpenFileLimit()
         shard = run.shard ?? 0
         shards = run.isChild ? (run.shards ?? 1) : max(1, run.processes)
         guard shards >= 1, shards <= 64 else { throw LoadTestError("--processes must be 1…64") }
         let defaultThreads = shards > 1 ? 1 : System.coreCount
-        threads = max(1, connection.threads ?? defaultThreads)
+        threads = max(1, requested ?? defaultThreads)
         group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         started = MonotonicClock.now()
         epoch = run.epochNs ?? started

@@ -5,6 +5,7 @@ struct LatencySummary: Codable, Sendable {
     var count: UInt64
     var p50Ms: Double
     var p90Ms: Double
+    var p95Ms: Double
     var p99Ms: Double
     var p999Ms: Double
     var maxMs: Double
@@ -15,6 +16,7 @@ struct LatencySummary: Codable, Sendable {
         count = histogram.totalCount
         p50Ms = count == 0 ? 0 : ms(histogram.valueAtPercentile(50))
         p90Ms = count == 0 ? 0 : ms(histogram.valueAtPercentile(90))
+        p95Ms = count == 0 ? 0 : ms(histogram.valueAtPercentile(95))
         p99Ms = count == 0 ? 0 : ms(histogram.valueAtPercentile(99))
         p999Ms = count == 0 ? 0 : ms(histogram.valueAtPercentile(99.9))
         maxMs = count == 0 ? 0 : ms(histogram.max)
@@ -94,6 +96,8 @@ struct RunReport: Codable, Sendable {
     var cpu: CPU?
     /// Live scenarios (capacity, activity, chat --durable): the Postgres writer and what it caused.
     var live: LiveResults?
+    /// The cluster scenario: nodes, CPU per node and per delivery, deliveries per node.
+    var cluster: ClusterResults?
     var notes: [String] = []
 }
 

@@ -16,6 +16,7 @@ enum SummaryText {
         if let live = report.live { lines.append(contentsOf: LiveSummaryText.render(live)) }
         if let memory = report.memory { lines.append(contentsOf: render(memory)) }
         if let cpu = report.cpu { lines.append(render(cpu)) }
+        if let cluster = report.cluster { lines.append(contentsOf: ClusterSummaryText.render(cluster)) }
         lines.append("elapsed      \(fixed(report.seconds)) s")
         lines.append(contentsOf: report.notes.map { "note         \($0)" })
         return lines.joined(separator: "\n")
@@ -70,7 +71,7 @@ enum SummaryText {
     }
 
     static func latency(_ summary: LatencySummary) -> String {
-        "p50 \(summary.p50Ms) ms, p90 \(summary.p90Ms), p99 \(summary.p99Ms), p99.9 \(summary.p999Ms), "
+        "p50 \(summary.p50Ms) ms, p90 \(summary.p90Ms), p95 \(summary.p95Ms), p99 \(summary.p99Ms), p99.9 \(summary.p999Ms), "
             + "max \(summary.maxMs) (n=\(summary.count))"
     }
 
