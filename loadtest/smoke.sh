@@ -18,7 +18,9 @@ peer_port=${SMOKE_PEER_PORT:-14010}
 peer_pid=""
 live_pid=""
 live_db=""
+cluster_pids=()
 cleanup() {
+  for pid in "${cluster_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   NCHAN_PREFIX="$work/nchan" loadtest/nchan/run.sh stop || true
   [[ -n "$peer_pid" ]] && kill "$peer_pid" 2>/dev/null || true
   [[ -n "$live_pid" ]] && { kill "$live_pid" 2>/dev/null; wait "$live_pid" 2>/dev/null; } || true
@@ -111,5 +113,31 @@ if [[ -n "${RALLY_BIN:-}" && -n "${RALLY_TEST_DATABASE_URL:-}" ]]; then
   run capacity capacity --mode rally-v2 --url "$live" --subscribers 20 --rows 30 --rate 60 --burst 3
   run chat-durable chat --durable --mode rally-v1 --url "$live" --rooms 2 --members 3 --rate 10 --messages 5
   run activity activity --mode rally-v2 --url "$live" --users 30 --friends 4 --rsvps 30 --rate 60
+fi
+# Several nodes on one Redis (the cluster scenario), when a real node and redis-server are at hand (~5 s).
+if [[ -n "${RALLY_BIN:-}" ]] && command -v redis-server >/dev/null; then
+  redis_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  redis-server --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no --dir "$work" > "$work/redis.log" 2>&1 &
+  cluster_pids+=($!)
+  for _ in $(seq 200); do [[ $(redis-cli -p "$redis_port" PING 2>/dev/null) == PONG ]] && break; sleep 0.05; done
+  nodes=()
+  for i in 1 2; do
+    port=$((peer_port + 2 + i))
+    RALLY_REDIS_URL="redis://127.0.0.1:$redis_port" RALLY_NODE_ID="c$i" RALLY_THREADS=1 RALLY_MESSAGES_PER_SECOND=100000 \
+      RALLY_MESSAGE_BURST=100000 RALLY_CONNECT_ERROR_DELAY_MS=0 "$RALLY_BIN" serve --port "$port" --mode production \
+      --jwt-secret "$secret" > "$work/node$i.log" 2>&1 &
+    cluster_pids+=($!)
+    nodes+=("ws://127.0.0.1:$port/socket/websocket")
+  done
+  for i in 1 2; do
+    for _ in $(seq 400); do curl -fs "http://127.0.0.1:$((peer_port + 2 + i))/readyz" >/dev/null 2>&1 && break; sleep 0.05; done
+  done
+  service=$(python3 loadtest/mint_jwt.py --secret "$secret" --role service_role --hours 1)
+  run cluster-redis cluster --node "${nodes[0]},${nodes[1]}" --token "$service" --via redis \
+    --redis-url "redis://127.0.0.1:$redis_port" --subscribers 20 --messages 50 --rate 200
+  run cluster-ws cluster --node "${nodes[1]}" --publish-node "${nodes[0]}" --token "$service" --publish ws \
+    --one-at-a-time --subscribers 20 --messages 50
+  run cluster-http cluster --node "${nodes[0]}" --node "${nodes[1]}" --mode rally-v1 --token "$service" --publish http \
+    --subscribers 20 --messages 50
 fi
 echo "smoke: rally-loadtest ok" >&2
