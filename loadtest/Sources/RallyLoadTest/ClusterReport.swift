@@ -49,6 +49,8 @@ struct ClusterResults: Codable, Sendable {
     var redisMicrosecondsPerDelivery: Double?
     /// The nodes' CPU per message published, µs.
     var serverMicrosecondsPerPublish: Double?
+    /// Redis's CPU per message published, µs (each publish is delivered once per node subscribed to the topic).
+    var redisMicrosecondsPerPublish: Double?
 
     static func used(_ before: Double?, _ after: Double?) -> Double? {
         guard let before, let after else { return nil }
@@ -81,8 +83,11 @@ enum ClusterSummaryText {
                 + (cluster.serverMicrosecondsPerPublish.map { ", \(SummaryText.fixed($0)) µs per message published" } ?? ""))
         }
         if let redis = cluster.redisCPUSeconds {
-            lines.append("  redis cpu  \(SummaryText.fixed(redis)) s"
-                + (cluster.redisMicrosecondsPerDelivery.map { " (\(SummaryText.fixed($0)) µs per delivery)" } ?? ""))
+            let costs = [
+                cluster.redisMicrosecondsPerDelivery.map { "\(SummaryText.fixed($0)) µs per delivery" },
+                cluster.redisMicrosecondsPerPublish.map { "\(SummaryText.fixed($0)) µs per message published" },
+            ].compactMap { $0 }
+            lines.append("  redis cpu  \(SummaryText.fixed(redis)) s" + (costs.isEmpty ? "" : " (\(costs.joined(separator: ", ")))"))
         }
         return lines
     }

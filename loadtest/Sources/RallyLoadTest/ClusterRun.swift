@@ -103,7 +103,8 @@ struct ClusterRun {
             nodeCPU: nodeCPU, serverCPUSeconds: server.map(ClusterResults.rounded), redisCPUSeconds: redis.map(ClusterResults.rounded),
             serverMicrosecondsPerDelivery: ClusterResults.micros(server, per: received),
             redisMicrosecondsPerDelivery: ClusterResults.micros(redis, per: received),
-            serverMicrosecondsPerPublish: ClusterResults.micros(server, per: published))
+            serverMicrosecondsPerPublish: ClusterResults.micros(server, per: published),
+            redisMicrosecondsPerPublish: ClusterResults.micros(redis, per: published))
     }
 
     /// Bytes of one stamped payload as published (the JSON envelope for Redis, the payload object otherwise).
