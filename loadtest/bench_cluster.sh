@@ -1,7 +1,9 @@
 # Sourced by loadtest/bench.sh for `bench.sh cluster` (BENCHMARKS.md "Several nodes on Redis"): its own redis-server
 # on a free loopback port, three release `rally` nodes on it (RALLY_THREADS=1, node ids b1…b3, one JWT secret) and a
 # fourth node alone (no Redis, RALLY_THREADS=1) for the single-node comparison; every scenario $RUNS times (default 3).
-# Needs from bench.sh: $RALLY, $LT, $OUT, $secret, $user, $service. Ports: RALLY_BENCH_CLUSTER_PORT (4301…4304).
+# Needs from bench.sh: $RALLY, $LT, $OUT, $secret, $service. Ports: RALLY_BENCH_CLUSTER_PORT (4301…4304).
+# Sizes (defaults as in BENCHMARKS.md): CLUSTER_SUBSCRIBERS (1000), CLUSTER_MESSAGES (3000, throughput runs),
+# CLUSTER_ONE_MESSAGES (2000, one-at-a-time runs), CLUSTER_LATENCY_MESSAGES (1000 at 100 msg/s).
 
 cluster_port=${RALLY_BENCH_CLUSTER_PORT:-4301}
 cluster_pids=()
@@ -63,26 +65,28 @@ crun() {  # crun <name> <cluster args…>: $RUNS bounded runs labelled <name>
 }
 
 cluster_scenarios() {
+  local subs=${CLUSTER_SUBSCRIBERS:-1000} msgs=${CLUSTER_MESSAGES:-3000} one=${CLUSTER_ONE_MESSAGES:-2000}
+  local slow=${CLUSTER_LATENCY_MESSAGES:-1000}
   local three="${node_ws[0]},${node_ws[1]},${node_ws[2]}" two="${node_ws[1]},${node_ws[2]}"
   local pids3=(--server-pid "${cluster_pids[0]}" --server-pid "${cluster_pids[1]}" --server-pid "${cluster_pids[2]}")
   local redis=(--via redis --redis-url "$redis_url" --redis-pid "$cluster_redis_pid")
   # (i) Redis PUBLISH → client at 100 msg/s, 1,000 subscribers over the three nodes (SPEC: p99 < 10 ms).
-  crun redis-100ps-1k --node "$three" "${redis[@]}" --subscribers 1000 --messages 1000 --rate 100 "${pids3[@]}"
+  crun redis-100ps-1k --node "$three" "${redis[@]}" --subscribers "$subs" --messages "$slow" --rate 100 "${pids3[@]}"
   # (ii) Most deliveries/s: publisher socket on node 1, subscribers on nodes 2–3; then everything on one node alone.
-  crun cross-ws-pipelined-1k --node "$two" --publish-node "${node_ws[0]}" --publish ws --subscribers 1000 \
-    --messages 3000 --window 256 "${pids3[@]}" --redis-pid "$cluster_redis_pid"
-  crun alone-ws-pipelined-1k --node "${node_ws[3]}" --publish ws --subscribers 1000 --messages 3000 --window 256 \
+  crun cross-ws-pipelined-1k --node "$two" --publish-node "${node_ws[0]}" --publish ws --subscribers "$subs" \
+    --messages "$msgs" --window 256 "${pids3[@]}" --redis-pid "$cluster_redis_pid"
+  crun alone-ws-pipelined-1k --node "${node_ws[3]}" --publish ws --subscribers "$subs" --messages "$msgs" --window 256 \
     --server-pid "${cluster_pids[3]}"
   # (iii) Both publisher styles (pipelined, one at a time) for every way in, across nodes.
-  crun cross-ws-one-1k --node "$two" --publish-node "${node_ws[0]}" --publish ws --one-at-a-time --subscribers 1000 \
-    --messages 2000 "${pids3[@]}" --redis-pid "$cluster_redis_pid"
-  crun alone-ws-one-1k --node "${node_ws[3]}" --publish ws --one-at-a-time --subscribers 1000 --messages 2000 \
+  crun cross-ws-one-1k --node "$two" --publish-node "${node_ws[0]}" --publish ws --one-at-a-time --subscribers "$subs" \
+    --messages "$one" "${pids3[@]}" --redis-pid "$cluster_redis_pid"
+  crun alone-ws-one-1k --node "${node_ws[3]}" --publish ws --one-at-a-time --subscribers "$subs" --messages "$one" \
     --server-pid "${cluster_pids[3]}"
-  crun cross-http-pipelined-1k --node "$two" --publish-node "${node_ws[0]}" --publish http --subscribers 1000 \
-    --messages 3000 --window 256 "${pids3[@]}" --redis-pid "$cluster_redis_pid"
+  crun cross-http-pipelined-1k --node "$two" --publish-node "${node_ws[0]}" --publish http --subscribers "$subs" \
+    --messages "$msgs" --window 256 "${pids3[@]}" --redis-pid "$cluster_redis_pid"
   crun cross-http-one-1k --node "$two" --publish-node "${node_ws[0]}" --publish http --one-at-a-time \
-    --subscribers 1000 --messages 2000 "${pids3[@]}" --redis-pid "$cluster_redis_pid"
-  crun redis-pipelined-1k --node "$three" "${redis[@]}" --subscribers 1000 --messages 3000 --window 256 "${pids3[@]}"
-  crun redis-one-1k --node "$three" "${redis[@]}" --one-at-a-time --subscribers 1000 --messages 2000 "${pids3[@]}"
+    --subscribers "$subs" --messages "$one" "${pids3[@]}" --redis-pid "$cluster_redis_pid"
+  crun redis-pipelined-1k --node "$three" "${redis[@]}" --subscribers "$subs" --messages "$msgs" --window 256 "${pids3[@]}"
+  crun redis-one-1k --node "$three" "${redis[@]}" --one-at-a-time --subscribers "$subs" --messages "$one" "${pids3[@]}"
   python3 loadtest/cluster_medians.py "$OUT/results.jsonl" >&2
 }
