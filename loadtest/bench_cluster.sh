@@ -88,5 +88,16 @@ cluster_scenarios() {
     --subscribers "$subs" --messages "$one" "${pids3[@]}" --redis-pid "$cluster_redis_pid"
   crun redis-pipelined-1k --node "$three" "${redis[@]}" --subscribers "$subs" --messages "$msgs" --window 256 "${pids3[@]}"
   crun redis-one-1k --node "$three" "${redis[@]}" --one-at-a-time --subscribers "$subs" --messages "$one" "${pids3[@]}"
+  cluster_bus_metrics
   python3 loadtest/cluster_medians.py "$OUT/results.jsonl" >&2
+}
+
+# The nodes' bus counters after the runs (published, received, dropped, gaps, publish failures, lag histogram).
+cluster_bus_metrics() {
+  local i
+  for i in 1 2 3; do
+    curl -fs "http://127.0.0.1:$((cluster_port + i - 1))/metrics" | grep '^rally_bus_' > "$OUT/node$i-bus.metrics" || true
+    echo "cluster: node $i bus counters:" >&2
+    grep -E '^rally_bus_(published|received|dropped|gaps|publish_failures)_total' "$OUT/node$i-bus.metrics" >&2 || true
+  done
 }
