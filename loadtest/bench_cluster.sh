@@ -72,6 +72,9 @@ cluster_scenarios() {
   local redis=(--via redis --redis-url "$redis_url" --redis-pid "$cluster_redis_pid")
   # (i) Redis PUBLISH → client at 100 msg/s, 1,000 subscribers over the three nodes (SPEC: p99 < 10 ms).
   crun redis-100ps-1k --node "$three" "${redis[@]}" --subscribers "$subs" --messages "$slow" --rate 100 "${pids3[@]}"
+  # … and the same rate into one node alone by POST /api/broadcast: what the bus costs at moderate load.
+  crun alone-http-100ps-1k --node "${node_ws[3]}" --publish http --subscribers "$subs" --messages "$slow" --rate 100 \
+    --server-pid "${cluster_pids[3]}"
   # (ii) Most deliveries/s: publisher socket on node 1, subscribers on nodes 2–3; then everything on one node alone.
   crun cross-ws-pipelined-1k --node "$two" --publish-node "${node_ws[0]}" --publish ws --subscribers "$subs" \
     --messages "$msgs" --window 256 "${pids3[@]}" --redis-pid "$cluster_redis_pid"
