@@ -3,7 +3,8 @@
 # fourth node alone (no Redis, RALLY_THREADS=1) for the single-node comparison; every scenario $RUNS times (default 3).
 # Needs from bench.sh: $RALLY, $LT, $OUT, $secret, $service. Ports: RALLY_BENCH_CLUSTER_PORT (4301…4304).
 # Sizes (defaults as in BENCHMARKS.md): CLUSTER_SUBSCRIBERS (1000), CLUSTER_MESSAGES (3000, throughput runs),
-# CLUSTER_ONE_MESSAGES (2000, one-at-a-time runs), CLUSTER_LATENCY_MESSAGES (1000 at 100 msg/s).
+# CLUSTER_ONE_MESSAGES (2000, one-at-a-time runs), CLUSTER_LATENCY_MESSAGES (1000 at 100 msg/s),
+# CLUSTER_BIG_SUBSCRIBERS (10000, the large-topic runs at 5 msg/s).
 
 cluster_port=${RALLY_BENCH_CLUSTER_PORT:-4301}
 cluster_pids=()
@@ -66,7 +67,7 @@ crun() {  # crun <name> <cluster args…>: $RUNS bounded runs labelled <name>
 
 cluster_scenarios() {
   local subs=${CLUSTER_SUBSCRIBERS:-1000} msgs=${CLUSTER_MESSAGES:-3000} one=${CLUSTER_ONE_MESSAGES:-2000}
-  local slow=${CLUSTER_LATENCY_MESSAGES:-1000}
+  local slow=${CLUSTER_LATENCY_MESSAGES:-1000} big=${CLUSTER_BIG_SUBSCRIBERS:-10000}
   local three="${node_ws[0]},${node_ws[1]},${node_ws[2]}" two="${node_ws[1]},${node_ws[2]}"
   local pids3=(--server-pid "${cluster_pids[0]}" --server-pid "${cluster_pids[1]}" --server-pid "${cluster_pids[2]}")
   local redis=(--via redis --redis-url "$redis_url" --redis-pid "$cluster_redis_pid")
@@ -91,6 +92,11 @@ cluster_scenarios() {
     --subscribers "$subs" --messages "$one" "${pids3[@]}" --redis-pid "$cluster_redis_pid"
   crun redis-pipelined-1k --node "$three" "${redis[@]}" --subscribers "$subs" --messages "$msgs" --window 256 "${pids3[@]}"
   crun redis-one-1k --node "$three" "${redis[@]}" --one-at-a-time --subscribers "$subs" --messages "$one" "${pids3[@]}"
+  # One large topic: 10,000 subscribers over the three nodes at 5 msg/s, then on the node alone (cf. latency-10k).
+  crun redis-5ps-10k --node "$three" "${redis[@]}" --subscribers "$big" --messages 100 --rate 5 "${pids3[@]}" \
+    --concurrency 100
+  crun alone-http-5ps-10k --node "${node_ws[3]}" --publish http --subscribers "$big" --messages 100 --rate 5 \
+    --server-pid "${cluster_pids[3]}" --concurrency 100
   cluster_bus_metrics
   python3 loadtest/cluster_medians.py "$OUT/results.jsonl" >&2
 }
