@@ -49,6 +49,9 @@ public final class RedisBroker: Broker {
 
     public var isConnected: Bool { state.withLockedValue { $0.connected } }
 
+    /// Per-user write counters shared by every node, on this broker's command connection.
+    public var rateCounter: any SharedRateCounter { RedisRateCounter(connection: commands) }
+
     /// Connects both connections and subscribes the node's own channels. Succeeds when they are first confirmed
     /// (which may be long after a start while Redis is unreachable: the node serves what it can meanwhile).
     public func start(receiver: any BusReceiver) -> EventLoopFuture<Void> {

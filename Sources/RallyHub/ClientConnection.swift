@@ -130,11 +130,18 @@ public final class ClientConnection: WebSocketSessionHandler {
     /// The per-socket message rate limit (service_role is exempt). Over it: an error reply when the client asked
     /// for one (a ref), otherwise a silent drop; both counted.
     func admitMessage(_ message: PhoenixMessage, channel: ChannelRegistry.Channel) -> Bool {
-        if channel.identity?.role == .serviceRole || messageBucket.tryTake(now: .now()) { return true }
-        metrics.rejection("message_rate").increment()
-        if message.ref != nil {
-            reply(to: message, payload: Replies.error(reason: "RateLimited: Too many messages per second"))
+        if channel.identity?.role == .serviceRole { return true }
+        guard messageBucket.tryTake(now: .now()) else {
+            return refuse(message, reason: "RateLimited: Too many messages per second", metric: "message_rate")
         }
+        guard let user = channel.identity?.subject, !services.userGates[loopIndex].admit(user) else { return true }
+        return refuse(message, reason: "RateLimited: Too many messages per minute for this user", metric: "user_rate")
+    }
+
+    /// Counts the refusal and answers it when the message asked for a reply; never closes the socket.
+    private func refuse(_ message: PhoenixMessage, reason: String, metric: String) -> Bool {
+        metrics.rejection(metric).increment()
+        if message.ref != nil { reply(to: message, payload: Replies.error(reason: reason)) }
         return false
     }
 }

@@ -15,6 +15,9 @@ public struct HubLimits: Sendable {
     public var messagesPerSecond = 25
     /// Burst allowance on top of `messagesPerSecond`.
     public var messageBurst = 100
+    /// Writes per user per window across all the user's sockets and all nodes (0: none; the seeds suggest 100 per
+    /// minute) → `RateLimited: Too many messages per minute for this user`.
+    public var userRate = UserRateLimit()
     /// Presence calls per socket and window (Supabase: 5 per 30 s) → system error and channel closed.
     public var presenceCallsPerWindow = 10
     public var presenceWindow: TimeAmount = .seconds(10)

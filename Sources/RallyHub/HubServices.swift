@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import RallyAuth
+import RallyBus
 import RallyProtocol
 import Synchronization
 
@@ -15,6 +16,8 @@ public final class HubServices: Sendable {
     public let limits: HubLimits
     public let metrics: HubMetrics
     public let connections: ConnectionTracker
+    /// The per-user write limit, one gate per event loop (index as in `hub.loops`).
+    let userGates: [UserRateGate]
     public let logger: Logger
     /// Wall clock for token expiry; injectable for tests.
     public let now: @Sendable () -> Date
@@ -23,6 +26,7 @@ public final class HubServices: Sendable {
     public init(hub: Hub, verifier: TokenVerifier, authorizer: TopicAuthorizer, feeds: TopicFeeds = NoFeeds(),
                 limits: HubLimits = HubLimits(),
                 metrics: HubMetrics = HubMetrics(), logger: Logger = Logger(label: "rally.hub"),
+                rateCounter: any SharedRateCounter = LocalRateCounter(),
                 now: @escaping @Sendable () -> Date = Date.init) {
         self.hub = hub
         self.verifier = verifier
@@ -31,6 +35,7 @@ public final class HubServices: Sendable {
         self.limits = limits
         self.metrics = metrics
         self.connections = ConnectionTracker(loops: hub.loops)
+        self.userGates = hub.loops.map { UserRateGate(loop: $0, limit: limits.userRate, counter: rateCounter) }
         self.logger = logger
         self.now = now
     }

@@ -25,6 +25,10 @@ extension EnvironmentSetting {
               "longest a join waits for the other nodes' presence before it is answered with what arrived") {
             $0.bus.cluster.presenceSyncTimeout = try Parse.positiveMilliseconds($1)
         },
+        .init("RALLY_USER_MESSAGES_PER_MINUTE", "0 (none)",
+              "writes one user may make per minute over all their sockets and nodes (shared in Redis when set)") {
+            $0.limits.userRate.perWindow = try Parse.int($1)
+        },
         .init("RALLY_REDIS_READY_GRACE_MS", "10000", "how long Redis may be unreachable before /readyz fails") {
             $0.bus.readinessGrace = try Parse.milliseconds($1)
         },

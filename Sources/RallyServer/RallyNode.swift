@@ -5,6 +5,7 @@ import NIOCore
 import NIOPosix
 import RallyAuth
 import RallyBus
+import RallyBusRedis
 import RallyHub
 import RallyLive
 import RallyWebSocket
@@ -53,7 +54,8 @@ public final class RallyNode: Sendable {
         let live = LiveFeeds(hub: hub, directory: access.directory, store: access.liveStore,
                              settings: configuration.live, changeFeeds: access.changeFeedCount, logger: logger)
         let services = HubServices(hub: hub, verifier: verifier, authorizer: access.authorizer, feeds: live,
-                                   limits: configuration.limits, logger: logger)
+                                   limits: configuration.limits, logger: logger,
+                                   rateCounter: (broker as? RedisBroker)?.rateCounter ?? LocalRateCounter())
         let minter = configuration.mode == .embedded && configuration.jwtSecret != nil
             ? DemoTokenMinter(tokens: DemoTokens(verifier: verifier, lifetime: 24 * 3600)) : nil
         let delegate = RallyHTTPDelegate(

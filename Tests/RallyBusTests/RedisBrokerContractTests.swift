@@ -51,3 +51,17 @@ enum TestRedis {
         throw CancellationError()
     }
 }
+
+final class RedisRateCounterTests: XCTestCase {
+    func testRedisCounterKeepsTheContractAcrossTwoConnections() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let configuration = try RedisConfiguration(url: try TestRedis.url())
+        let one = try await RedisConnection.connect(configuration: configuration, eventLoop: group.next()).get()
+        let two = try await RedisConnection.connect(configuration: configuration, eventLoop: group.next()).get()
+        try await RateCounterContract.run(RedisRateCounter(connection: one), RedisRateCounter(connection: two),
+                                          prefix: "rally:test:rl")
+        try await one.shutdown().get()
+        try await two.shutdown().get()
+        try await group.shutdownGracefully()
+    }
+}
