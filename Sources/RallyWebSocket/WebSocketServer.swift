@@ -25,8 +25,8 @@ public struct WebSocketServerConfiguration: Sendable {
     /// ask for it (RFC 7692 §7.1.1.2). Off by default: clients then keep their compression window,
     /// which costs this server one inflater (up to ~40 KiB) per compressing connection.
     public var requireClientNoContextTakeover = false
-    /// Time allowed from TCP accept to a complete HTTP request head (seconds); also the time an
-    /// idle keep-alive connection may wait for its next request.
+    /// Time allowed from TCP accept to a complete HTTP request, head and body (an upgrade request
+    /// included); also the time a keep-alive connection has for its next complete request.
     public var handshakeTimeout: TimeAmount = .seconds(10)
     /// Time without any inbound frame before the socket is closed (seconds).
     ///
