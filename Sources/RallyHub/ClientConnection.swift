@@ -66,6 +66,7 @@ public final class ClientConnection: WebSocketSessionHandler {
     }
 
     public func sessionDidClose(_ session: WebSocketSession, code: WebSocketErrorCode?) {
+        if let cause = session.serverCloseCause { metrics.closure(cause).increment() }  // the hub counts its own
         detach()
     }
 
@@ -102,7 +103,7 @@ public final class ClientConnection: WebSocketSessionHandler {
         case "heartbeat" where message.topic == "phoenix":
             reply(to: message, payload: Replies.ok())
         case "phx_join":
-            handleJoin(message)
+            handleJoin(message, size: size)
         case "phx_leave":
             handleLeave(message)
         default:

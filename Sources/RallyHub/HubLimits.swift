@@ -23,6 +23,12 @@ public struct HubLimits: Sendable {
     public var presenceWindow: TimeAmount = .seconds(10)
     /// Largest presence meta, as encoded JSON (bytes) → `Track message size exceeded`, channel closed.
     public var maxPresenceMetaBytes = 4096
+    /// Longest topic name after `realtime:` (UTF-8 bytes) → join error `TopicNameTooLong`.
+    public var maxTopicBytes = 255
+    /// Largest `phx_join` message (bytes: config and access token included) → join error `JoinPayloadTooLarge`.
+    public var maxJoinBytes = 16 * 1024
+    /// Longest presence key (`config.presence.key`, UTF-8 bytes) → join error `PresenceKeyTooLong`.
+    public var maxPresenceKeyBytes = 256
     /// Largest broadcast user payload (bytes) → error reply `payload_size_exceeded`.
     public var maxBroadcastPayloadBytes = 256 * 1024
     /// Live messages held for one channel while its join backlog (history, unread notifications) is read;

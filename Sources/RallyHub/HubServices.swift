@@ -42,6 +42,14 @@ public final class HubServices: Sendable {
 
     public var isDraining: Bool { draining.load(ordering: .relaxed) }
 
+    /// Cuts every socket still open (past a drain's bound): its TCP connection is closed at once, on its own loop.
+    public func abortAll() -> EventLoopFuture<Void> {
+        connections.forEachConnection(on: hub.loops[0]) { connection in
+            connection.transport?.abort()
+            return connection.eventLoop.makeSucceededVoidFuture()
+        }
+    }
+
     /// Refuses new joins from now on, then closes every socket with 1012 in batches.
     public func drain() -> EventLoopFuture<Void> {
         draining.store(true, ordering: .relaxed)

@@ -38,7 +38,16 @@ extension EnvironmentSetting {
         .init("RALLY_MAX_PRESENCE_BYTES", "4096", "largest presence meta (encoded JSON)") {
             $0.limits.maxPresenceMetaBytes = try Parse.int($1)
         },
-        .init("RALLY_HANDSHAKE_TIMEOUT_MS", "10000", "TCP accept → complete HTTP request, else closed") {
+        .init("RALLY_MAX_TOPIC_BYTES", "255", "longest topic name after realtime: → TopicNameTooLong") {
+            $0.limits.maxTopicBytes = try Parse.int($1)
+        },
+        .init("RALLY_MAX_JOIN_BYTES", "16384", "largest phx_join message (config and token) → JoinPayloadTooLarge") {
+            $0.limits.maxJoinBytes = try Parse.int($1)
+        },
+        .init("RALLY_MAX_PRESENCE_KEY_BYTES", "256", "longest presence key → PresenceKeyTooLong") {
+            $0.limits.maxPresenceKeyBytes = try Parse.int($1)
+        },
+        .init("RALLY_HANDSHAKE_TIMEOUT_MS", "10000", "TCP accept → complete HTTP request (head and body), else closed") {
             $0.server.handshakeTimeout = try Parse.milliseconds($1)
         },
         .init("RALLY_IDLE_TIMEOUT_MS", "60000", "no frame from the client for this long → close 1011") {

@@ -40,13 +40,18 @@ public final class RallyNode: Sendable {
         async throws -> RallyNode {
         var configuration = configuration
         try configuration.validate()
+        // Demo tokens are minted with the node's own random secret only, unless asked for with a given one.
+        var mintsDemoTokens = configuration.mode == .embedded && configuration.demoTokensWithGivenSecret
+            && configuration.jwtSecret != nil
         if configuration.mode == .embedded && configuration.jwtSecret == nil && configuration.jwksPath == nil {
             configuration.jwtSecret = Self.randomSecret()
+            mintsDemoTokens = true
         }
         let metrics = MetricsEndpoint.bootstrapOnce()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
         let verifier = try await TokenVerifier(configuration: AuthConfiguration(
-            jwtSecret: configuration.jwtSecret, jwksPath: configuration.jwksPath))
+            jwtSecret: configuration.jwtSecret, jwksPath: configuration.jwksPath,
+            claimRules: ClaimRules(audience: configuration.jwtAudience, issuer: configuration.jwtIssuer)))
         let access = try await AccessRuntime.make(configuration, logger: logger)
         let broker = try configuration.bus.makeBroker(on: group.next(), logger: logger)
         let hub = Hub(loops: Array(group.makeIterator()), broker: broker, cluster: configuration.bus.cluster,
@@ -56,7 +61,7 @@ public final class RallyNode: Sendable {
         let services = HubServices(hub: hub, verifier: verifier, authorizer: access.authorizer, feeds: live,
                                    limits: configuration.limits, logger: logger,
                                    rateCounter: (broker as? RedisBroker)?.rateCounter ?? LocalRateCounter())
-        let minter = configuration.mode == .embedded && configuration.jwtSecret != nil
+        let minter = mintsDemoTokens
             ? DemoTokenMinter(tokens: DemoTokens(verifier: verifier, lifetime: 24 * 3600)) : nil
         let delegate = RallyHTTPDelegate(
             configuration: configuration, services: services, metrics: metrics,
@@ -68,7 +73,8 @@ public final class RallyNode: Sendable {
                     return checks
                 }
             })
-        let server = WebSocketServer(configuration: configuration.effectiveServer, group: group, delegate: delegate)
+        let server = WebSocketServer(configuration: configuration.effectiveServer, group: group, delegate: delegate,
+                                     acceptFailed: MetricsEndpoint.acceptFailed)
         do {
             try access.startChangeFeeds(services: services, live: live)
             let port = try await server.start()
@@ -93,25 +99,44 @@ public final class RallyNode: Sendable {
         return "\(scheme)://\(configuration.server.host):\(port)/"
     }
 
-    /// Stop accepting, refuse new joins, close every socket with 1012 in batches; sockets still open after
-    /// `drainTimeout` are cut when the event loops stop.
+    /// Shuts down in order: stop accepting, refuse new joins and close every socket with 1012 in batches, wait for
+    /// the sockets to be gone (sockets still open after `drainTimeout` are cut), stop the change feeds and pools,
+    /// and only then the event loops, so nothing is left to schedule work on a loop that has stopped.
     public func drainAndStop() async {
         await server.stopAccepting()
+        let deadline = NIODeadline.now() + configuration.drainTimeout
+        await closeSockets(until: deadline)
+        if services.connections.count > 0 {
+            try? await services.abortAll().get()
+            await waitForSockets(until: NIODeadline.now() + .seconds(1))
+        }
+        try? await services.hub.stopBus().get()
+        await access.stop()
+        try? await group.shutdownGracefully()
+    }
+
+    /// Issues the 1012 closes (in batches) and waits until every socket is gone or `deadline` passes.
+    private func closeSockets(until deadline: NIODeadline) async {
         let loop = group.any()
         let finished = loop.makePromise(of: Void.self)
         let once = NIOLockedValueBox(false)
         let finish: @Sendable () -> Void = {
             if once.withLockedValue({ done in defer { done = true }; return !done }) { finished.succeed(()) }
         }
-        let timeout = loop.scheduleTask(in: configuration.drainTimeout, finish)
+        let timeout = loop.scheduleTask(deadline: deadline, finish)
         services.drain().whenComplete { _ in
             timeout.cancel()
             finish()
         }
         try? await finished.futureResult.get()
-        try? await services.hub.stopBus().get()
-        await access.stop()
-        try? await group.shutdownGracefully()
+        await waitForSockets(until: deadline)
+    }
+
+    /// Polls the socket count until it is zero or `deadline` passes (closing handshakes finish on their own).
+    private func waitForSockets(until deadline: NIODeadline) async {
+        while services.connections.count > 0, NIODeadline.now() < deadline {
+            try? await Task.sleep(nanoseconds: 10_000_000)
+        }
     }
 
     /// Joins the bus without holding up the start: while Redis is unreachable the node serves its own sockets,
