@@ -65,9 +65,11 @@ extension ClientConnection {
 
     private func fanOut(event: String, payload: BroadcastPayload, meta: JSON?, preferBinary: Bool,
                         channel: ChannelRegistry.Channel, subscription: ChannelSubscription, ack: (JSON) -> Void) {
+        // Who may receive it (not across a block with the sender on group and plan topics); nil: everyone.
+        let audience = channel.feedJoin.flatMap { services.feeds.audience(of: $0, live: false) }
         let envelope = BroadcastEnvelope(topic: channel.topic, event: event, payload: payload, meta: meta,
                                          preferBinary: preferBinary)
-        services.hub.publish(envelope, senderID: subscription.id)
+        services.hub.publish(envelope, senderID: subscription.id, audience: audience)
         metrics.broadcastsPublished.increment()
         if channel.config.broadcastAck { ack(Replies.ok()) }
     }

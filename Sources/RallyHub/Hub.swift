@@ -6,7 +6,7 @@ import Synchronization
 /// Subscribing, presence and fanout for a topic all run on its shard's loop; sockets stay on their own loops.
 public final class Hub: Sendable {
     public let loops: [EventLoop]
-    private let shards: [TopicShard]
+    let shards: [TopicShard]
     private let loopIndexByID: [ObjectIdentifier: Int]
     private let nextSubscriptionID = Atomic<UInt64>(1)
 
@@ -55,7 +55,7 @@ public final class Hub: Sendable {
         let shard = shard(for: subscription.topic)
         shard.run {
             let state = shard.subscribe(subscription)
-            promise.succeed(withPresenceState ? state.presence.stateJSON() : nil)
+            promise.succeed(withPresenceState ? state.presence.stateJSON(for: subscription) : nil)
             shard.deliverRetained(of: state, to: subscription)
         }
         return promise.futureResult
@@ -98,12 +98,14 @@ public final class Hub: Sendable {
     }
 
     /// Tracks presence for a subscription; the diff (if anything changed) goes to every presence subscriber,
-    /// the tracker included (as Phoenix.Presence does).
-    func track(_ subscription: ChannelSubscription, key: String, meta: JSONObject, ref: String) {
+    /// the tracker included (as Phoenix.Presence does), except where `audience` (the tracker's) does not admit.
+    func track(_ subscription: ChannelSubscription, key: String, meta: JSONObject, ref: String,
+               audience: Audience? = nil) {
         let shard = shard(for: subscription.topic)
         shard.run {
             guard let state = shard.state(of: subscription.topic), subscription.shardSlot >= 0 else { return }
-            if let diff = state.presence.track(owner: subscription.id, key: key, meta: meta, ref: ref) {
+            if let diff = state.presence.track(owner: subscription.id, key: key, meta: meta, ref: ref,
+                                               user: subscription.userID, audience: audience) {
                 shard.fanOutPresence(diff, topic: subscription.topic, state: state)
             }
         }
@@ -118,11 +120,12 @@ public final class Hub: Sendable {
         }
     }
 
-    /// The current `presence_state` of a topic, delivered on `loop`.
-    func presenceState(topic: String, on loop: EventLoop) -> EventLoopFuture<JSON> {
+    /// The current `presence_state` of a topic as `viewer` may see it, delivered on `loop`.
+    func presenceState(topic: String, for viewer: ChannelSubscription? = nil, on loop: EventLoop)
+        -> EventLoopFuture<JSON> {
         let promise = loop.makePromise(of: JSON.self)
         let shard = shard(for: topic)
-        shard.run { promise.succeed(shard.state(of: topic)?.presence.stateJSON() ?? .emptyObject) }
+        shard.run { promise.succeed(shard.state(of: topic)?.presence.stateJSON(for: viewer) ?? .emptyObject) }
         return promise.futureResult
     }
 

@@ -49,9 +49,15 @@ final class TopicShard: @unchecked Sendable {
         return topics[topic]
     }
 
+    /// Every topic of the shard with presence entries.
+    func forEachPresence(_ body: (String, TopicState) -> Void) {
+        eventLoop.assertInEventLoop()
+        for (topic, state) in topics where !state.presence.isEmpty { body(topic, state) }
+    }
+
     func fanOutPresence(_ diff: PresenceDiff, topic: String, state: TopicState) {
         let message = FanoutMessage.push(kind: .presence, topic: topic, event: "presence_diff",
-                                         payload: diff.json(), versions: state.versions)
+                                         payload: diff.json(), versions: state.versions, audience: diff.audience)
         dispatch(message, to: state)
     }
 

@@ -1,0 +1,54 @@
+import Foundation
+import RallyAuth
+import RallyHub
+import RallyPrivacy
+
+/// Blocks inside a shared group or plan (docs/privacy.md): what a member sends there — broadcasts such as
+/// `typing`, votes and suggestions, and presence — skips the subscribers blocked with them, either way. The
+/// decision is per subscriber at delivery, from the sender's blocks kept in `BlockIndex`; a sender without
+/// blocks costs nothing per delivery. Other kinds (free-form rooms) never pay for it.
+extension LiveFeeds {
+    public func audience(of join: FeedJoin, live: Bool) -> Audience? {
+        guard let person = peer(of: join) else { return nil }
+        guard let blocks = blocks.blocks(of: person) else { return ServiceRoleAudience() }
+        if live { return LivePeerAudience(blocks: blocks) }
+        let now = blocks.current
+        return now.isEmpty ? nil : PeerAudience(blocked: now)
+    }
+
+    /// The user whose blocks matter for what this channel sends: a signed-in user on a group or a plan.
+    func peer(of join: FeedJoin) -> UUID? {
+        guard join.identity.role != .serviceRole else { return nil }
+        switch Topic.kind(ofSubtopic: join.subtopic) {
+        case .group, .plan: return join.identity.subject.flatMap(UUID.init(uuidString:))
+        default: return nil
+        }
+    }
+
+    /// Called once per join of a live topic, before anything else (its leave calls `releasePeer`); false when the
+    /// sender's blocks cannot be read (the join is refused: fail closed).
+    func retainPeer(of join: FeedJoin) async -> Bool {
+        guard let person = peer(of: join) else { return true }
+        do {
+            try await blocks.retain(person)
+            return true
+        } catch {
+            logger.warning("join refused: blocks unreadable", metadata: ["error": "\(String(reflecting: error))"])
+            return false
+        }
+    }
+
+    func releasePeer(of join: FeedJoin) {
+        guard let person = peer(of: join) else { return }
+        blocks.release(person)
+    }
+
+    /// Friendship changes keep the blocks current; a failed read is logged (the next change or resync retries).
+    func refreshBlocks(_ body: () async throws -> Void) async {
+        do {
+            try await body()
+        } catch {
+            logger.warning("blocks not read again", metadata: ["error": "\(String(reflecting: error))"])
+        }
+    }
+}
