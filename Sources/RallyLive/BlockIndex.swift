@@ -27,6 +27,8 @@ final class BlockIndex: Sendable {
 
     private let relationships: RelationshipCache
     private let table = NIOLockedValueBox<[UUID: Entry]>([:])
+    /// Moves on every refresh: a first read that a friendship change overtook is read again, never kept.
+    private let generation = NIOLockedValueBox<UInt64>(0)
 
     init(relationships: RelationshipCache) {
         self.relationships = relationships
@@ -40,7 +42,16 @@ final class BlockIndex: Sendable {
             return table[person]!.isLoaded ? nil : table[person]!.blocks
         }
         guard let blocks else { return }
-        blocks.replace(try await load(person))
+        while true {
+            let started = generation.withLockedValue { $0 }
+            let loaded = try await load(person)
+            let kept = generation.withLockedValue { current -> Bool in
+                guard current == started else { return false }
+                blocks.replace(loaded)
+                return true
+            }
+            if kept { break }
+        }
         table.withLockedValue { $0[person]?.isLoaded = true }
     }
 
@@ -59,9 +70,11 @@ final class BlockIndex: Sendable {
 
     /// A friendship row between some people changed (the cache already dropped them): read theirs again.
     func refresh(_ people: [UUID]) async throws {
+        generation.withLockedValue { $0 += 1 }
         for person in people {
             guard let blocks = blocks(of: person) else { continue }
-            blocks.replace(try await load(person))
+            let loaded = try await load(person)
+            generation.withLockedValue { _ in blocks.replace(loaded) }
         }
     }
 
