@@ -69,22 +69,40 @@ final class BlockIndex: Sendable {
     }
 
     /// A friendship row between some people changed (the cache already dropped them): read theirs again.
-    func refresh(_ people: [UUID]) async throws {
+    /// Returns the pairs blocked now and not before (each once), whose shown presence must be taken back.
+    @discardableResult
+    func refresh(_ people: [UUID]) async throws -> [BlockedPair] {
         generation.withLockedValue { $0 += 1 }
+        var added = Set<BlockedPair>()
         for person in people {
             guard let blocks = blocks(of: person) else { continue }
             let loaded = try await load(person)
-            generation.withLockedValue { _ in blocks.replace(loaded) }
+            let before = generation.withLockedValue { _ in
+                defer { blocks.replace(loaded) }
+                return blocks.current
+            }
+            for other in loaded.subtracting(before) { added.insert(BlockedPair(person, other)) }
         }
+        return Array(added)
     }
 
     /// After a lost change feed: everyone's blocks are read again.
-    func refreshAll() async throws {
+    func refreshAll() async throws -> [BlockedPair] {
         try await refresh(table.withLockedValue { Array($0.keys) })
     }
 
     private func load(_ person: UUID) async throws -> Set<UUID> {
         let towards = try await relationships.towards(person)
         return Set(towards.compactMap { $0.value.isBlocked ? $0.key : nil })
+    }
+}
+
+/// Two people blocked with each other, in a fixed order (so either side's refresh names the pair once).
+struct BlockedPair: Hashable, Sendable {
+    let first: UUID
+    let second: UUID
+
+    init(_ a: UUID, _ b: UUID) {
+        (first, second) = a.uuidString < b.uuidString ? (a, b) : (b, a)
     }
 }

@@ -43,10 +43,11 @@ extension LiveFeeds {
         blocks.release(person)
     }
 
-    /// Friendship changes keep the blocks current; a failed read is logged (the next change or resync retries).
-    func refreshBlocks(_ body: () async throws -> Void) async {
+    /// Friendship changes keep the blocks current; a pair blocked now and not before stops showing each other
+    /// the presence shown so far. A failed read is logged (the next change or resync retries).
+    func refreshBlocks(_ body: () async throws -> [BlockedPair]) async {
         do {
-            try await body()
+            for pair in try await body() { hub.hidePresence(between: pair.first, and: pair.second) }
         } catch {
             logger.warning("blocks not read again", metadata: ["error": "\(String(reflecting: error))"])
         }

@@ -24,10 +24,9 @@ extension LiveFeeds {
             await notifications.handle(operation, id: id, user: user, inline: inline)
         case .groupMessage(let operation, let id, let group, let inline, let author):
             await chat.handle(operation, id: id, group: group, inline: inline, author: author)
-        case .friendship(let operation, let a, let b, let status):
+        case .friendship(_, let a, let b, _):
             relationships.invalidate(a, b)
             await refreshBlocks { try await self.blocks.refresh([a, b]) }
-            if operation != .delete, status == .blocked { hub.hidePresence(between: a, and: b) }
             await activity.friendshipChanged(a, b)
         case .user(_, let user, _):
             relationships.invalidate(user)
