@@ -26,7 +26,8 @@ final class ReservedEventTests: XCTestCase {
         let bob = try await harness.connect(as: DemoData.bob)
         try await alice.assertJoins(group)
         try await bob.assertJoins(group)
-        for event in ["message_deleted", "message_updated", "replay_done", "Message_Deleted", "presence_diff"] {
+        let forged = ["message_deleted", "message_updated", "replay_done", "Message_Deleted", "MESSAGE", "presence_diff"]
+        for event in forged {
             try await assertRefused(bob, group, event)
         }
         try await bob.connection.broadcast(topic: group, event: "typing", payload: object("marker", "1"))
