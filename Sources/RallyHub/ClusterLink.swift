@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import RallyBus
 import RallyProtocol
@@ -23,6 +24,9 @@ final class ClusterLink: BusReceiver, @unchecked Sendable {
     var shardForTopic: (String) -> TopicShard = { _ in preconditionFailure("no shards") }
 
     private let sequence = Atomic<UInt64>(0)
+    /// Who may see what another node's user sent on a topic here (blocks in groups and plans); set once by
+    /// `HubServices`, which knows the node's feeds.
+    private let remoteAudience = NIOLockedValueBox<(@Sendable (_ sender: String?, _ topic: String) -> Audience?)?>(nil)
     /// Random per process: a heartbeat naming this node's id but another incarnation means two nodes were given
     /// the same `RALLY_NODE_ID`.
     let incarnation = String(UInt64.random(in: 1...UInt64.max), radix: 16)
@@ -66,6 +70,16 @@ final class ClusterLink: BusReceiver, @unchecked Sendable {
             publish(BusMessage(kind: .nodeLeaving, topic: ""), to: .control)
             return broker.shutdown()
         }
+    }
+
+    func setRemoteAudience(_ audience: @escaping @Sendable (_ sender: String?, _ topic: String) -> Audience?) {
+        remoteAudience.withLockedValue { $0 = audience }
+    }
+
+    /// The audience of what a sender of another node sends on `topic` (nil: everyone).
+    func audience(for topic: String) -> (String?) -> Audience? {
+        let decide = remoteAudience.withLockedValue { $0 }
+        return { sender in decide?(sender, topic) }
     }
 
     // MARK: publishing

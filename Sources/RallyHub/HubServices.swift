@@ -32,6 +32,7 @@ public final class HubServices: Sendable {
         self.verifier = verifier
         self.authorizer = authorizer
         self.feeds = feeds
+        hub.cluster?.setRemoteAudience { sender, topic in feeds.audience(ofRemoteSender: sender, topic: topic) }
         self.limits = limits
         self.metrics = metrics
         self.connections = ConnectionTracker(loops: hub.loops)
