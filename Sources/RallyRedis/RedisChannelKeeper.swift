@@ -64,7 +64,8 @@ final class RedisChannelKeeper {
         }
     }
 
-    /// Closes the channel (if any), stops reconnecting; succeeds once the channel is closed.
+    /// Closes the channel (if any), stops reconnecting; succeeds once the channel is closed (after
+    /// `onDisconnected` if it was connected).
     func shutdown() -> EventLoopFuture<Void> {
         eventLoop.assertInEventLoop()
         let previous = state
@@ -72,7 +73,7 @@ final class RedisChannelKeeper {
         failConnectedWaiters()
         switch previous {
         case .connected(let channel):
-            return channel.close().recover { _ in }
+            return channel.close().recover { _ in }.map { self.onDisconnected() }
         case .waiting(let scheduled):
             scheduled.cancel()
         default:
