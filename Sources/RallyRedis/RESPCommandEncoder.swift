@@ -29,7 +29,8 @@ public enum RESPCommandEncoder {
     }
 
     /// The formatted command in a new buffer.
-    public static func encode(_ arguments: [ByteBuffer], allocator: ByteBufferAllocator = .init()) throws -> ByteBuffer {
+    public static func encode(_ arguments: [ByteBuffer],
+                              allocator: ByteBufferAllocator = .init()) throws -> ByteBuffer {
         var buffer = allocator.buffer(capacity: 0)
         try encode(arguments, into: &buffer)
         return buffer

@@ -24,10 +24,13 @@ struct RedisConnector: Sendable {
                 let timeout = channel.eventLoop.scheduleTask(in: configuration.connectTimeout) {
                     channel.close(promise: nil)
                 }
-                return handshake(channel).map { channel }.always { _ in timeout.cancel() }.flatMapErrorThrowing { error in
-                    channel.close(promise: nil)
-                    throw error
-                }
+                return handshake(channel)
+                    .always { _ in timeout.cancel() }
+                    .map { channel }
+                    .flatMapErrorThrowing { error in
+                        channel.close(promise: nil)
+                        throw error
+                    }
             }
     }
 
@@ -82,6 +85,29 @@ struct RedisConnector: Sendable {
                     throw RedisError.handshakeFailed("\(command): \(message)")
                 }
             }
+        }
+    }
+}
+
+extension RedisConnector {
+    /// Connects, sends one command, returns its reply and closes (used to read a cluster's topology).
+    static func oneShot(configuration: RedisConfiguration, on eventLoop: any EventLoop,
+                        _ arguments: [String]) -> EventLoopFuture<RESPValue> {
+        let connector: RedisConnector
+        do {
+            connector = try RedisConnector(configuration: configuration)
+        } catch {
+            return eventLoop.makeFailedFuture(error)
+        }
+        return connector.connect(on: eventLoop).flatMap { channel in
+            let promise = eventLoop.makePromise(of: RESPValue.self)
+            do {
+                let bytes = try RESPCommandEncoder.encode(arguments, allocator: channel.allocator)
+                channel.writeAndFlush(RedisCommand(bytes: bytes, reply: promise), promise: nil)
+            } catch {
+                promise.fail(error)
+            }
+            return promise.futureResult.always { _ in channel.close(promise: nil) }
         }
     }
 }

@@ -145,7 +145,8 @@ public final class RedisSubscriber: @unchecked Sendable {
 
     /// Batches of at most `batchLimit`; in sharded mode each batch holds channels of one cluster slot.
     private func batches(_ channels: [String]) -> [[String]] {
-        let groups = options.sharded ? Dictionary(grouping: channels, by: RedisKeySlot.slot(of:)).sorted { $0.key < $1.key }.map(\.value)
+        let groups = options.sharded
+            ? Dictionary(grouping: channels, by: RedisKeySlot.slot(of:)).sorted { $0.key < $1.key }.map(\.value)
             : [channels]
         return groups.flatMap { group in
             stride(from: 0, to: group.count, by: options.batchLimit).map {

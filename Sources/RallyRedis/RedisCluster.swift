@@ -1,0 +1,144 @@
+import Logging
+import NIOCore
+
+/// Commands routed to the primary of their key's slot in a Redis Cluster: one `RedisConnection` per primary,
+/// built from `CLUSTER SHARDS`. A `-MOVED` reply (the command was not executed) refreshes the topology and the
+/// command is retried once on the new owner; any other outcome is returned as is. `-ASK` (a slot mid-migration)
+/// is returned to the caller unchanged.
+///
+/// Thread safety: all mutable state is confined to `eventLoop`, as for `RedisConnection`; every node connection
+/// runs on the same loop.
+public final class RedisCluster: @unchecked Sendable {
+    public let eventLoop: any EventLoop
+    private let configuration: RedisConfiguration
+    private let logger: Logger
+    private var topology: RedisClusterTopology?
+    private var connections: [String: RedisConnection] = [:]  // by node address
+    private var refreshing: EventLoopFuture<RedisClusterTopology>?
+    private var isShutDown = false
+
+    /// `configuration.url` names any node of the cluster (the seed); its credentials and TLS apply to all nodes.
+    public init(configuration: RedisConfiguration, eventLoop: any EventLoop,
+                logger: Logger = Logger(label: "rally.redis.cluster")) {
+        var configuration = configuration
+        configuration.url.database = 0  // a cluster has database 0 only
+        self.configuration = configuration
+        self.eventLoop = eventLoop
+        self.logger = logger
+    }
+
+    /// Reads the topology through the seed and connects to every primary.
+    public func start() -> EventLoopFuture<RedisClusterTopology> {
+        onLoop { $0.refreshTopology() }
+    }
+
+    /// The topology last read.
+    public func currentTopology() -> EventLoopFuture<RedisClusterTopology?> {
+        onLoop { $0.eventLoop.makeSucceededFuture($0.topology) }
+    }
+
+    /// Sends a command to the primary of `key`'s slot; follows one `-MOVED`.
+    public func send(_ arguments: [ByteBuffer], key: String) -> EventLoopFuture<RESPValue> {
+        onLoop { $0.route(arguments, slot: RedisKeySlot.slot(of: key), retries: 1) }
+    }
+
+    public func send(_ arguments: [String], key: String) -> EventLoopFuture<RESPValue> {
+        send(arguments.map { ByteBuffer(string: $0) }, key: key)
+    }
+
+    /// Re-reads `CLUSTER SHARDS` (from a known primary, else the seed); opens connections to new primaries and
+    /// closes those to nodes that no longer are. Concurrent calls share one refresh.
+    public func refreshTopology() -> EventLoopFuture<RedisClusterTopology> {
+        onLoop { $0.refreshOnLoop() }
+    }
+
+    /// The topology last read (event loop only).
+    var topologyOnLoop: RedisClusterTopology? {
+        eventLoop.assertInEventLoop()
+        return topology
+    }
+
+    /// The shared configuration with `node` as host (event loop only).
+    func configuration(for node: RedisClusterNode) -> RedisConfiguration {
+        var nodeConfiguration = configuration
+        nodeConfiguration.url.host = node.host
+        nodeConfiguration.url.port = node.port
+        return nodeConfiguration
+    }
+
+    public func shutdown() -> EventLoopFuture<Void> {
+        onLoop { cluster in
+            cluster.isShutDown = true
+            let all = cluster.connections.values.map { $0.shutdown() }
+            cluster.connections.removeAll()
+            return EventLoopFuture.andAllComplete(all, on: cluster.eventLoop)
+        }
+    }
+
+    private func route(_ arguments: [ByteBuffer], slot: Int, retries: Int) -> EventLoopFuture<RESPValue> {
+        guard let node = topology?.primary(forSlot: slot), let connection = connections[node.address] else {
+            return eventLoop.makeFailedFuture(RedisError.notConnected)
+        }
+        return connection.send(arguments).flatMap { reply in
+            guard retries > 0, let message = reply.errorMessage, let moved = RedisMovedRedirect(errorMessage: message)
+            else { return self.eventLoop.makeSucceededFuture(reply) }
+            self.logger.debug("redis cluster: MOVED", metadata: ["slot": "\(moved.slot)",
+                                                                "to": "\(moved.host):\(moved.port)"])
+            return self.refreshOnLoop().flatMap { _ in self.route(arguments, slot: slot, retries: retries - 1) }
+        }
+    }
+
+    private func refreshOnLoop() -> EventLoopFuture<RedisClusterTopology> {
+        if let refreshing { return refreshing }
+        guard !isShutDown else { return eventLoop.makeFailedFuture(RedisError.shutDown) }
+        let future = readShards().flatMapThrowing { reply -> RedisClusterTopology in
+            if let message = reply.errorMessage { throw RedisError.errorReply(message) }
+            return try RedisClusterTopology(shards: reply, tls: self.configuration.url.tls)
+        }.flatMap { topology in
+            self.apply(topology).map { topology }
+        }
+        refreshing = future
+        future.whenComplete { _ in self.refreshing = nil }
+        return future
+    }
+
+    /// `CLUSTER SHARDS` through a connected primary, or through a short-lived connection to the seed.
+    private func readShards() -> EventLoopFuture<RESPValue> {
+        if let connection = connections.values.first {
+            return connection.send(["CLUSTER", "SHARDS"]).flatMapError { _ in self.readShardsFromSeed() }
+        }
+        return readShardsFromSeed()
+    }
+
+    private func readShardsFromSeed() -> EventLoopFuture<RESPValue> {
+        RedisConnector.oneShot(configuration: configuration, on: eventLoop, ["CLUSTER", "SHARDS"])
+    }
+
+    /// Connections to exactly the topology's primaries; succeeds when every new one is set up.
+    private func apply(_ topology: RedisClusterTopology) -> EventLoopFuture<Void> {
+        self.topology = topology
+        let wanted = Set(topology.primaries.map(\.address))
+        for (address, connection) in connections where !wanted.contains(address) {
+            connection.shutdown().whenComplete { _ in }
+            connections[address] = nil
+        }
+        var fresh: [EventLoopFuture<Void>] = []
+        for node in topology.primaries where connections[node.address] == nil {
+            do {
+                let connection = try RedisConnection(configuration: configuration(for: node), eventLoop: eventLoop,
+                                                     logger: logger)
+                connections[node.address] = connection
+                connection.start()
+                fresh.append(connection.whenConnected())
+            } catch {
+                fresh.append(eventLoop.makeFailedFuture(error))
+            }
+        }
+        return EventLoopFuture.andAllSucceed(fresh, on: eventLoop)
+    }
+
+    private func onLoop<T>(_ body: @escaping (RedisCluster) -> EventLoopFuture<T>) -> EventLoopFuture<T> {
+        if eventLoop.inEventLoop { return body(self) }
+        return eventLoop.flatSubmit { body(self) }
+    }
+}
