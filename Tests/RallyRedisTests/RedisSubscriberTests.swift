@@ -146,16 +146,17 @@ final class RedisSubscriberTests: XCTestCase {
 
     func testAnUnansweredPingClosesAndReconnects() throws {
         let events = Recorder<RedisSubscriberEvent>()
-        let options = RedisSubscriberOptions(pingInterval: .milliseconds(100), pingTimeout: .milliseconds(300))
+        let options = RedisSubscriberOptions(pingInterval: .milliseconds(100), pingTimeout: .milliseconds(500))
         let subscriber = try makeSubscriber(options: options, events: events)
         try subscriber.whenConnected().wait(timeout: .seconds(10))
         let name = channel("ping")
         try subscriber.subscribe([name]).wait(timeout: .seconds(10))
-        try events.wait("resubscribed") { $0 == [.resubscribed] }
+        try events.wait("resubscribed") { $0.contains(.resubscribed) }
+        events.removeAll()
         // A paused server answers nobody: the PING times out, the subscriber reconnects once the pause ends.
-        XCTAssertEqual(try publisher.send(["CLIENT", "PAUSE", "1000", "ALL"]).wait(timeout: .seconds(5)),
+        XCTAssertEqual(try publisher.send(["CLIENT", "PAUSE", "1500", "ALL"]).wait(timeout: .seconds(5)),
                        .simpleString("OK"))
-        try events.wait(timeout: 15, "lost then resubscribed") { $0 == [.resubscribed, .connectionLost, .resubscribed] }
+        try events.wait(timeout: 15, "lost then resubscribed") { $0.first == .connectionLost && $0.last == .resubscribed }
         XCTAssertEqual(try publish(name, ByteBuffer(string: "alive")), 1)
         try events.wait("the message") { self.messages($0).count == 1 }
     }
