@@ -121,6 +121,7 @@ public final class RedisSubscriber: @unchecked Sendable {
         guard !removed.isEmpty, let channel = keeper.channel, channel.isActive else {
             return eventLoop.makeSucceededVoidFuture()
         }
+        book.checkAllConfirmed().map { deliver([$0], on: channel) }  // the last unconfirmed may have left
         let promise = eventLoop.makePromise(of: Void.self)
         book.waitForUnsubscribe(removed, promise: promise)
         send(.unsubscribe, removed, on: channel)

@@ -156,8 +156,9 @@ final class RedisSubscriptionBook {
         guard advanceHead(.subscribe, channel: channel) else {
             return [.protocolViolation("unexpected subscribe confirmation for \(channel)")]
         }
-        guard desired.contains(channel) else { return [] }  // unsubscribed meanwhile: its unsubscribe follows
-        confirmed.insert(channel)
+        // A channel unsubscribed meanwhile is not confirmed (its unsubscribe reply follows), but its waiters
+        // are answered: the subscribe they asked for did happen.
+        if desired.contains(channel) { confirmed.insert(channel) }
         answer(&subscribeWaiters, channel: channel)
         return checkAllConfirmed().map { [$0] } ?? []
     }

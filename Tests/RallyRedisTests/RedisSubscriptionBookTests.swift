@@ -97,3 +97,31 @@ final class RedisSubscriptionBookTests: XCTestCase {
         XCTAssertEqual(payload, ByteBuffer(bytes: [0, 1]))
     }
 }
+
+extension RedisSubscriptionBookTests {
+    func testUnsubscribingBeforeTheConfirmationStillAnswersTheSubscriber() throws {
+        let book = RedisSubscriptionBook()
+        book.connectionOpened()
+        _ = subscribe(book, ["a"])
+        _ = book.handle(push("subscribe", "a", 1))
+        _ = book.checkAllConfirmed()
+        let pending = subscribe(book, ["b"])
+        let removed = book.removeDesired(["b"])
+        book.didSend(.unsubscribe, channels: removed)
+        _ = book.handle(push("subscribe", "b", 2))
+        XCTAssertNoThrow(try pending.wait())
+        XCTAssertTrue(book.handle(push("unsubscribe", "b", 1)).isEmpty)
+        XCTAssertEqual(book.confirmed, ["a"])
+    }
+
+    func testAllConfirmedWhenTheLastPendingChannelIsUnsubscribed() {
+        let book = RedisSubscriptionBook()
+        _ = book.addDesired(["a", "b"])
+        book.connectionOpened()
+        book.didSend(.subscribe, channels: ["a", "b"])
+        XCTAssertTrue(book.handle(push("subscribe", "a", 1)).isEmpty)
+        XCTAssertEqual(book.removeDesired(["b"]), ["b"])
+        guard case .allConfirmed? = book.checkAllConfirmed() else { return XCTFail() }
+        XCTAssertNil(book.checkAllConfirmed())
+    }
+}
