@@ -145,6 +145,7 @@ let package = Package(
         .testTarget(name: "RallyPrivacyTests", dependencies: ["RallyPrivacy"]),
         .testTarget(name: "RallyRedisTests", dependencies: [
             "RallyRedis", "CHiredis", .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
         .testTarget(name: "RallyDirectoryTests", dependencies: [
             "RallyDirectory", "RallyPrivacy", "RallyTestSupport",

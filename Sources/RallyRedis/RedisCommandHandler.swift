@@ -19,6 +19,8 @@ final class RedisCommandHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var pending = CircularBuffer<EventLoopPromise<RESPValue>>(initialCapacity: 64)
     private var closeError: RedisError?
     private var isClosed = false
+    /// The first error seen in the pipeline (a TLS failure, a protocol error), for connection setup to report.
+    private(set) var closeCause: (any Error)?
 
     /// Commands written and not yet answered.
     var pendingCount: Int { pending.count }
@@ -46,6 +48,7 @@ final class RedisCommandHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if closeError == nil, let error = error as? RedisError { closeError = error }
+        if closeCause == nil { closeCause = error }
         context.fireErrorCaught(error)
         context.close(promise: nil)
     }

@@ -24,12 +24,13 @@ struct RedisConnector: Sendable {
                 let timeout = channel.eventLoop.scheduleTask(in: configuration.connectTimeout) {
                     channel.close(promise: nil)
                 }
+                let handler = try? channel.pipeline.syncOperations.handler(type: RedisCommandHandler.self)
                 return handshake(channel)
                     .always { _ in timeout.cancel() }
                     .map { channel }
                     .flatMapErrorThrowing { error in
                         channel.close(promise: nil)
-                        throw error
+                        throw handler?.closeCause ?? error  // e.g. the TLS error rather than connectionLost
                     }
             }
     }

@@ -85,7 +85,7 @@ final class TestRedisCluster {
         }
     }
 
-    private static func serverBinary() throws -> URL {
+    static func serverBinary() throws -> URL {
         let candidates = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":")
             .map { URL(fileURLWithPath: String($0)).appendingPathComponent("redis-server") }
         guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
@@ -96,7 +96,7 @@ final class TestRedisCluster {
     }
 
     /// A port that is free, and whose cluster bus port (+10000) is free and valid too.
-    private static func freePort(group: EventLoopGroup) throws -> Int {
+    static func freePort(group: EventLoopGroup) throws -> Int {
         for _ in 0..<100 {
             let port = Int.random(in: 20_000...45_000)
             let bound = [port, port + 10_000].compactMap {
