@@ -14,7 +14,7 @@ public enum RedisConnectionState: Sendable, Equatable {
 final class RedisChannelKeeper {
     private enum State {
         case idle
-        case connecting
+        case connecting(EventLoopFuture<Channel>)
         case connected(Channel)
         case waiting(Scheduled<Void>)
         case shutDown
@@ -76,6 +76,8 @@ final class RedisChannelKeeper {
             return channel.close().recover { _ in }.map { self.onDisconnected() }
         case .waiting(let scheduled):
             scheduled.cancel()
+        case .connecting(let attempt):  // wait for the attempt, and close what it opened
+            return attempt.flatMap { $0.close() }.recover { _ in }
         default:
             break
         }
@@ -83,8 +85,9 @@ final class RedisChannelKeeper {
     }
 
     private func attempt() {
-        state = .connecting
-        connector.connect(on: eventLoop).whenComplete { result in
+        let attempt = connector.connect(on: eventLoop)
+        state = .connecting(attempt)
+        attempt.whenComplete { result in
             switch result {
             case .success(let channel): self.didConnect(channel)
             case .failure(let error): self.didFail(error)
