@@ -115,8 +115,9 @@ public struct RedisClusterTopology: Sendable, Equatable {
         for node in nodes {
             let fields = try Self.fields(of: node)
             guard fields["role"]?.string == "master", fields["health"]?.string ?? "online" == "online" else { continue }
+            let hosts = [fields["endpoint"], fields["ip"]].compactMap { $0?.string }
             guard let id = fields["id"]?.string,
-                  let host = [fields["endpoint"], fields["ip"]].compactMap({ $0?.string }).first(where: { $0 != "?" && !$0.isEmpty }),
+                  let host = hosts.first(where: { $0 != "?" && !$0.isEmpty }),  // "?": endpoint unknown
                   let port = (tls ? fields["tls-port"]?.int : nil) ?? fields["port"]?.int else {
                 throw ParseError.malformed("node \(node)")
             }

@@ -17,8 +17,6 @@ public enum RedisError: Error, Equatable, Sendable, CustomStringConvertible {
     case commandFormatFailed
     /// Redis refused a (un)subscribe command (ACL, CROSSSLOT, MOVED): the message of its error reply.
     case errorReply(String)
-    /// The subscriber's PING got no reply in time; the connection is closed and re-established.
-    case pingTimeout
     /// `shutdown()` was called.
     case shutDown
 
@@ -32,7 +30,6 @@ public enum RedisError: Error, Equatable, Sendable, CustomStringConvertible {
         case .handshakeFailed(let message): return "Redis: connection setup refused: \(message)"
         case .commandFormatFailed: return "Redis: command could not be formatted"
         case .errorReply(let message): return "Redis: \(message)"
-        case .pingTimeout: return "Redis: PING timed out"
         case .shutDown: return "Redis: client shut down"
         }
     }

@@ -74,7 +74,9 @@ final class RedisConnectionTests: XCTestCase {
         // All in one event-loop tick, so no reply can arrive in between.
         let futures = try connection.eventLoop.submit { (0..<12).map { _ in connection.send(["PING"]) } }
             .wait(timeout: .seconds(5))
-        for future in futures.prefix(10) { XCTAssertEqual(try future.wait(timeout: .seconds(5)), .simpleString("PONG")) }
+        for future in futures.prefix(10) {
+            XCTAssertEqual(try future.wait(timeout: .seconds(5)), .simpleString("PONG"))
+        }
         for future in futures.suffix(2) {
             XCTAssertThrowsError(try future.wait(timeout: .seconds(5))) {
                 XCTAssertEqual($0 as? RedisError, .tooManyInFlightCommands(limit: 10))
@@ -122,7 +124,8 @@ final class RedisConnectionTests: XCTestCase {
                 return c.isLetter || c.isNumber || c == "_" ? String(c) : String(format: "%%%02X", byte)
             }.joined()
         }
-        return "redis://\(encode(url.username ?? "")):\(encode(url.password ?? ""))@\(url.host):\(url.port)/\(url.database)"
+        let userInfo = "\(encode(url.username ?? "")):\(encode(url.password ?? ""))"
+        return "redis://\(userInfo)@\(url.host):\(url.port)/\(url.database)"
     }
 
     func testAWrongPasswordFailsTheHandshake() throws {
@@ -131,7 +134,9 @@ final class RedisConnectionTests: XCTestCase {
         configuration.url.password = "wrong"
         let connector = try RedisConnector(configuration: configuration)
         XCTAssertThrowsError(try connector.connect(on: group.next()).wait(timeout: .seconds(10))) { error in
-            guard case RedisError.handshakeFailed(let message)? = error as? RedisError else { return XCTFail("\(error)") }
+            guard case RedisError.handshakeFailed(let message)? = error as? RedisError else {
+                return XCTFail("\(error)")
+            }
             XCTAssertTrue(message.contains("WRONGPASS"), message)
             XCTAssertFalse(message.contains("wrong"), "the password must not appear: \(message)")
         }

@@ -26,8 +26,9 @@ final class RedisSubscriberTests: XCTestCase {
     private func makeSubscriber(options: RedisSubscriberOptions = RedisSubscriberOptions(),
                                 configuration: RedisConfiguration? = nil,
                                 events: Recorder<RedisSubscriberEvent>) throws -> RedisSubscriber {
-        let subscriber = try RedisSubscriber(configuration: configuration ?? TestRedis.configuration(clientName: "rally-test-sub"),
-                                             options: options, eventLoop: group.next()) { events.append($0) }
+        let configuration = try configuration ?? TestRedis.configuration(clientName: "rally-test-sub")
+        let subscriber = try RedisSubscriber(configuration: configuration, options: options,
+                                             eventLoop: group.next()) { events.append($0) }
         subscribers.append(subscriber)
         subscriber.start()
         return subscriber
@@ -156,7 +157,9 @@ final class RedisSubscriberTests: XCTestCase {
         // A paused server answers nobody: the PING times out, the subscriber reconnects once the pause ends.
         XCTAssertEqual(try publisher.send(["CLIENT", "PAUSE", "1500", "ALL"]).wait(timeout: .seconds(5)),
                        .simpleString("OK"))
-        try events.wait(timeout: 15, "lost then resubscribed") { $0.first == .connectionLost && $0.last == .resubscribed }
+        try events.wait(timeout: 15, "lost then resubscribed") {
+            $0.first == .connectionLost && $0.last == .resubscribed
+        }
         XCTAssertEqual(try publish(name, ByteBuffer(string: "alive")), 1)
         try events.wait("the message") { self.messages($0).count == 1 }
     }

@@ -69,7 +69,9 @@ final class RedisURLTests: XCTestCase {
             ("redis://u:%ff@h", .invalidPercentEncoding("%ff")),
         ]
         for (text, expected) in cases {
-            XCTAssertThrowsError(try RedisURL(text), text) { XCTAssertEqual($0 as? RedisURL.ParseError, expected, text) }
+            XCTAssertThrowsError(try RedisURL(text), text) {
+                XCTAssertEqual($0 as? RedisURL.ParseError, expected, text)
+            }
         }
     }
 
