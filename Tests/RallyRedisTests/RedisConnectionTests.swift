@@ -208,3 +208,49 @@ func waitUntil(_ what: String, timeout: Double = 10, _ condition: () throws -> B
         usleep(5_000)
     }
 }
+
+/// Reconnect pacing against a local TCP server that accepts and closes at once (no Redis needed).
+final class RedisReconnectBackoffTests: XCTestCase {
+    /// Records when each connection arrives, then closes it.
+    private final class AcceptAndClose: ChannelInboundHandler, Sendable {
+        typealias InboundIn = ByteBuffer
+        let accepted: Recorder<NIODeadline>
+        init(accepted: Recorder<NIODeadline>) { self.accepted = accepted }
+        func channelActive(context: ChannelHandlerContext) {
+            accepted.append(.now())
+            context.close(promise: nil)
+        }
+    }
+
+    func testFailedSetupsBackOffExponentiallyInsteadOfSpinning() throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        defer { try? group.syncShutdownGracefully() }
+        let accepted = Recorder<NIODeadline>()
+        let server = try ServerBootstrap(group: group)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(AcceptAndClose(accepted: accepted))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).wait()
+        defer { try? server.close().wait() }
+        // A client name makes every setup fail (the server hangs up before CLIENT SETNAME is answered).
+        var configuration = RedisConfiguration(url: RedisURL(host: "127.0.0.1", port: server.localAddress!.port!),
+                                               clientName: "rally-test")
+        configuration.reconnectBackoff = RedisBackoff(initial: .milliseconds(20), maximum: .milliseconds(160))
+        let connection = try RedisConnection(configuration: configuration, eventLoop: group.next())
+        connection.start()
+        defer { try? connection.shutdown().wait(timeout: .seconds(5)) }
+
+        let times = try accepted.wait("6 attempts") { $0.count >= 6 }
+        // Attempt n+1 waits at least half of min(20 ms × 2^n, 160 ms) after attempt n failed.
+        for index in 1..<6 {
+            let gap = times[index].uptimeNanoseconds - times[index - 1].uptimeNanoseconds
+            let ceiling = min(20_000_000 << (index - 1), 160_000_000)
+            XCTAssertGreaterThanOrEqual(gap, UInt64(ceiling / 2), "gap before attempt \(index + 1)")
+        }
+        XCTAssertThrowsError(try connection.send(["PING"]).wait(timeout: .seconds(5))) {
+            XCTAssertEqual($0 as? RedisError, .notConnected)
+        }
+    }
+}
