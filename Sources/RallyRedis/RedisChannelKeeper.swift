@@ -136,3 +136,14 @@ final class RedisChannelKeeper {
         waiters.forEach { $0.fail(RedisError.shutDown) }
     }
 }
+
+extension EventLoopFuture where Value == Void {
+    /// This future, or a failure with `RedisError.notConnected` once `timeout` has passed.
+    func failing(after timeout: TimeAmount) -> EventLoopFuture<Void> {
+        let promise = eventLoop.makePromise(of: Void.self)
+        cascade(to: promise)
+        let timer = eventLoop.scheduleTask(in: timeout) { promise.fail(RedisError.notConnected) }
+        promise.futureResult.whenComplete { _ in timer.cancel() }
+        return promise.futureResult
+    }
+}

@@ -114,7 +114,8 @@ public final class RedisCluster: @unchecked Sendable {
         RedisConnector.oneShot(configuration: configuration, on: eventLoop, ["CLUSTER", "SHARDS"])
     }
 
-    /// Connections to exactly the topology's primaries; succeeds when every new one is set up.
+    /// Connections to exactly the topology's primaries; succeeds when every new one is set up, or after the
+    /// connect timeout (a primary that is down then fails its commands with `notConnected` until it is back).
     private func apply(_ topology: RedisClusterTopology) -> EventLoopFuture<Void> {
         self.topology = topology
         let wanted = Set(topology.primaries.map(\.address))
@@ -135,6 +136,8 @@ public final class RedisCluster: @unchecked Sendable {
             }
         }
         return EventLoopFuture.andAllSucceed(fresh, on: eventLoop)
+            .failing(after: configuration.connectTimeout)
+            .recover { _ in }
     }
 
     private func onLoop<T>(_ body: @escaping (RedisCluster) -> EventLoopFuture<T>) -> EventLoopFuture<T> {

@@ -78,19 +78,23 @@ public final class RedisClusterSubscriber: @unchecked Sendable {
         return EventLoopFuture.andAllSucceed(all, on: eventLoop)
     }
 
-    /// The node's subscriber, started and connected.
+    /// The node's subscriber, started, once connected (or after the connect timeout: its `subscribe` then fails
+    /// with `notConnected` and the channels are subscribed when it connects).
     private func subscriber(for node: RedisClusterNode) -> EventLoopFuture<RedisSubscriber> {
+        let configuration = cluster.configuration(for: node)
         if let existing = subscribers[node.address] {
-            return existing.whenConnected().map { existing }
+            return existing.whenConnected().failing(after: configuration.connectTimeout).recover { _ in }
+                .map { existing }
         }
         do {
-            let subscriber = try RedisSubscriber(configuration: cluster.configuration(for: node), options: options,
+            let subscriber = try RedisSubscriber(configuration: configuration, options: options,
                                                  eventLoop: eventLoop, logger: logger) { [weak self] event in
                 self?.handle(event)
             }
             subscribers[node.address] = subscriber
             subscriber.start()
-            return subscriber.whenConnected().map { subscriber }
+            return subscriber.whenConnected().failing(after: configuration.connectTimeout).recover { _ in }
+                .map { subscriber }
         } catch {
             return eventLoop.makeFailedFuture(error)
         }

@@ -91,7 +91,8 @@ struct RedisConnector: Sendable {
 }
 
 extension RedisConnector {
-    /// Connects, sends one command, returns its reply and closes (used to read a cluster's topology).
+    /// Connects, sends one command, returns its reply and closes (used to read a cluster's topology). The reply
+    /// must come within the connect timeout, else the command fails with `connectionLost`.
     static func oneShot(configuration: RedisConfiguration, on eventLoop: any EventLoop,
                         _ arguments: [String]) -> EventLoopFuture<RESPValue> {
         let connector: RedisConnector
@@ -108,7 +109,11 @@ extension RedisConnector {
             } catch {
                 promise.fail(error)
             }
-            return promise.futureResult.always { _ in channel.close(promise: nil) }
+            let timeout = eventLoop.scheduleTask(in: configuration.connectTimeout) { channel.close(promise: nil) }
+            return promise.futureResult.always { _ in
+                timeout.cancel()
+                channel.close(promise: nil)
+            }
         }
     }
 }
