@@ -85,6 +85,26 @@ final class RedisConnectionTests: XCTestCase {
         XCTAssertEqual(try connection.send(["PING"]).wait(timeout: .seconds(5)), .simpleString("PONG"))
     }
 
+    func testAReplyOverThePendingBytesCapClosesTheConnectionWhichComesBack() throws {
+        let k = key("big")
+        let writer = try connect(try TestRedis.configuration())
+        let big = ByteBuffer(repeating: UInt8(ascii: "x"), count: 200_000)
+        let set = writer.send([ByteBuffer(string: "SET"), ByteBuffer(string: k), big])
+        XCTAssertEqual(try set.wait(timeout: .seconds(5)), .simpleString("OK"))
+        defer { _ = try? writer.send(["DEL", k]).wait(timeout: .seconds(5)) }
+
+        var configuration = try TestRedis.configuration()
+        configuration.maxPendingBytes = 4096
+        let states = Recorder<RedisConnectionState>()
+        let reader = try connect(configuration, states: states)
+        // Reads arrive in chunks of at most 64 KiB, so the 200 kB reply is incomplete past 4 KiB at some point.
+        XCTAssertThrowsError(try reader.send(["GET", k]).wait(timeout: .seconds(10))) {
+            XCTAssertEqual($0 as? RedisError, .connectionLost)
+        }
+        try states.wait("closed, then connected again") { $0 == [.connected, .disconnected, .connected] }
+        XCTAssertEqual(try reader.send(["STRLEN", k]).wait(timeout: .seconds(5)), .integer(200_000))
+    }
+
     func testBinaryValuesRoundTrip() throws {
         let connection = try connect(try TestRedis.configuration())
         let k = key("binary")
