@@ -164,6 +164,20 @@ final class RedisSubscriberTests: XCTestCase {
         try events.wait("the message") { self.messages($0).count == 1 }
     }
 
+    func testSetupCommandsRunBeforeSubscribing() throws {
+        let name = "rally-test-noevict-\(UInt32.random(in: 0...UInt32.max))"
+        var configuration = try TestRedis.configuration(clientName: name)
+        configuration.setupCommands = [["CLIENT", "NO-EVICT", "on"]]
+        let events = Recorder<RedisSubscriberEvent>()
+        let subscriber = try makeSubscriber(configuration: configuration, events: events)
+        try subscriber.whenConnected().wait(timeout: .seconds(10))
+        try subscriber.subscribe([channel("e")]).wait(timeout: .seconds(10))
+        let list = try publisher.send(["CLIENT", "LIST"]).wait(timeout: .seconds(5)).string ?? ""
+        let line = try XCTUnwrap(list.split(separator: "\n").first { $0.contains("name=\(name) ") })
+        let flags = try XCTUnwrap(line.split(separator: " ").first { $0.hasPrefix("flags=") })
+        XCTAssertTrue(flags.contains("e") && flags.contains("P"), String(line))
+    }
+
     func testARefusedSubscribeFailsAndLeavesTheDesiredSet() throws {
         let user = "rally_test_sub_\(UInt32.random(in: 0...UInt32.max))"
         XCTAssertEqual(try publisher.send(["ACL", "SETUSER", user, "on", ">pw", "resetchannels", "&allowed:*", "+@all"])
