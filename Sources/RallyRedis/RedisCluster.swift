@@ -3,7 +3,8 @@ import NIOCore
 
 /// Commands routed to the primary of their key's slot in a Redis Cluster: one `RedisConnection` per primary,
 /// built from `CLUSTER SHARDS`. A `-MOVED` reply (the command was not executed) refreshes the topology and the
-/// command is retried once on the new owner; any other outcome is returned as is. `-ASK` (a slot mid-migration)
+/// command is retried once on the owner the redirect names; any other outcome is returned as is. The topology
+/// is only re-read on MOVED or when asked (`refreshTopology()`, e.g. every 30 s by the owner). `-ASK` (a slot mid-migration)
 /// is returned to the caller unchanged.
 ///
 /// Thread safety: all mutable state is confined to `eventLoop`, as for `RedisConnection`; every node connection
@@ -84,7 +85,11 @@ public final class RedisCluster: @unchecked Sendable {
             else { return self.eventLoop.makeSucceededFuture(reply) }
             self.logger.debug("redis cluster: MOVED", metadata: ["slot": "\(moved.slot)",
                                                                 "to": "\(moved.host):\(moved.port)"])
-            return self.refreshOnLoop().flatMap { _ in self.route(arguments, slot: slot, retries: retries - 1) }
+            // The redirect names the owner; the refreshed topology may lag behind it (gossip), so prefer it.
+            return self.refreshOnLoop().map { _ in }.recover { _ in }.flatMap {
+                if let owner = self.connections[moved.address] { return owner.send(arguments) }
+                return self.route(arguments, slot: slot, retries: retries - 1)
+            }
         }
     }
 

@@ -144,6 +144,9 @@ public struct RedisMovedRedirect: Sendable, Equatable {
         self.host = String(parts[2][..<colon]).trimmingBrackets()
         self.port = port
     }
+
+    /// `host:port`, written as `RedisClusterNode.address`.
+    public var address: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }
 
 extension String {

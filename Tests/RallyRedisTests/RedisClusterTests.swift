@@ -43,6 +43,8 @@ final class RedisClusterTests: XCTestCase {
     func testMovedRedirects() {
         XCTAssertEqual(RedisMovedRedirect(errorMessage: "MOVED 3999 127.0.0.1:6381")?.port, 6381)
         XCTAssertEqual(RedisMovedRedirect(errorMessage: "MOVED 1 [::1]:7000")?.host, "::1")
+        XCTAssertEqual(RedisMovedRedirect(errorMessage: "MOVED 1 [::1]:7000")?.address, "[::1]:7000")
+        XCTAssertEqual(RedisMovedRedirect(errorMessage: "MOVED 3999 127.0.0.1:6381")?.address, "127.0.0.1:6381")
         XCTAssertNil(RedisMovedRedirect(errorMessage: "ASK 3999 127.0.0.1:6381"))
         XCTAssertNil(RedisMovedRedirect(errorMessage: "ERR wrong"))
     }
