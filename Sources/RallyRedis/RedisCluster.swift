@@ -3,9 +3,8 @@ import NIOCore
 
 /// Commands routed to the primary of their key's slot in a Redis Cluster: one `RedisConnection` per primary,
 /// built from `CLUSTER SHARDS`. A `-MOVED` reply (the command was not executed) refreshes the topology and the
-/// command is retried once on the owner the redirect names; any other outcome is returned as is. The topology
-/// is only re-read on MOVED or when asked (`refreshTopology()`, e.g. every 30 s by the owner). `-ASK` (a slot mid-migration)
-/// is returned to the caller unchanged.
+/// command is retried once on the owner the redirect names; any other outcome is returned as is. `-ASK` (a slot
+/// mid-migration) is returned to the caller unchanged. The topology is also re-read every `refreshInterval`.
 ///
 /// Thread safety: all mutable state is confined to `eventLoop`, as for `RedisConnection`; every node connection
 /// runs on the same loop.
@@ -16,21 +15,38 @@ public final class RedisCluster: @unchecked Sendable {
     private var topology: RedisClusterTopology?
     private var connections: [String: RedisConnection] = [:]  // by node address
     private var refreshing: EventLoopFuture<RedisClusterTopology>?
+    private let refreshInterval: TimeAmount?
+    private var periodicRefresh: RepeatedTask?
     private var isShutDown = false
 
     /// `configuration.url` names any node of the cluster (the seed); its credentials and TLS apply to all nodes.
+    /// `refreshInterval` nil re-reads the topology only on MOVED and `refreshTopology()`.
     public init(configuration: RedisConfiguration, eventLoop: any EventLoop,
+                refreshInterval: TimeAmount? = .seconds(30),
                 logger: Logger = Logger(label: "rally.redis.cluster")) {
         var configuration = configuration
         configuration.url.database = 0  // a cluster has database 0 only
         self.configuration = configuration
         self.eventLoop = eventLoop
+        self.refreshInterval = refreshInterval
         self.logger = logger
     }
 
-    /// Reads the topology through the seed and connects to every primary.
+    /// Reads the topology through the seed, connects to every primary, and starts the periodic refresh.
     public func start() -> EventLoopFuture<RedisClusterTopology> {
-        onLoop { $0.refreshTopology() }
+        onLoop { cluster in
+            cluster.startPeriodicRefresh()
+            return cluster.refreshOnLoop()
+        }
+    }
+
+    private func startPeriodicRefresh() {
+        guard periodicRefresh == nil, !isShutDown, let interval = refreshInterval else { return }
+        periodicRefresh = eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [weak self] _ in
+            self?.refreshOnLoop().whenFailure { error in
+                self?.logger.warning("redis cluster: topology refresh failed", metadata: ["error": "\(error)"])
+            }
+        }
     }
 
     /// The topology last read.
@@ -70,6 +86,8 @@ public final class RedisCluster: @unchecked Sendable {
     public func shutdown() -> EventLoopFuture<Void> {
         onLoop { cluster in
             cluster.isShutDown = true
+            cluster.periodicRefresh?.cancel()
+            cluster.periodicRefresh = nil
             let all = cluster.connections.values.map { $0.shutdown() }
             cluster.connections.removeAll()
             return EventLoopFuture.andAllComplete(all, on: cluster.eventLoop)

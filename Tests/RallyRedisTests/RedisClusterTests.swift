@@ -107,6 +107,20 @@ final class RedisClusterTests: XCTestCase {
         XCTAssertEqual(refreshed.primary(forKey: moved)?.port, cluster.ports[1])
     }
 
+    func testThePeriodicRefreshSeesASlotMove() throws {
+        let cluster = try TestRedisCluster.start(size: 2, group: group)
+        self.cluster = cluster
+        let client = RedisCluster(configuration: RedisConfiguration(url: cluster.url(0)), eventLoop: group.next(),
+                                  refreshInterval: .milliseconds(50))
+        defer { try? client.shutdown().wait(timeout: .seconds(5)) }
+        _ = try client.start().wait(timeout: .seconds(10), "cluster start")
+        let moving = key(onNode: 0, of: 2, "periodic")
+        try moveSlot(of: moving, to: 1, from: 0, in: cluster)
+        try waitUntil("the refreshed topology") {
+            try client.currentTopology().wait(timeout: .seconds(5))?.primary(forKey: moving)?.port == cluster.ports[1]
+        }
+    }
+
     func testShardedChannelsFollowTheirSlot() throws {
         let cluster = try TestRedisCluster.start(size: 2, group: group)
         self.cluster = cluster
