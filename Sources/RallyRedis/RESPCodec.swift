@@ -46,7 +46,7 @@ public final class RESPReplyDecoder: ChannelInboundHandler, RemovableChannelHand
     }
 
     private static func unparsedBytes(_ reader: UnsafeMutablePointer<redisReader>) -> Int {
-        reader.pointee.len - reader.pointee.pos
+        rally_redisReaderPendingBytes(reader)
     }
 
     private func feed(_ bytes: ByteBuffer, to reader: UnsafeMutablePointer<redisReader>) {
