@@ -161,6 +161,10 @@ let package = Package(
             .product(name: "PostgresNIO", package: "postgres-nio"),
         ]),
         .testTarget(name: "RallyPrivacyTests", dependencies: ["RallyPrivacy"]),
+        .testTarget(name: "RallyRedisTests", dependencies: [
+            "RallyRedis", "CHiredis", .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
         .testTarget(name: "RallyDirectoryTests", dependencies: [
             "RallyDirectory", "RallyPrivacy", "RallyTestSupport",
             .product(name: "PostgresNIO", package: "postgres-nio"),

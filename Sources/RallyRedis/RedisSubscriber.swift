@@ -121,6 +121,7 @@ public final class RedisSubscriber: @unchecked Sendable {
         guard !removed.isEmpty, let channel = keeper.channel, channel.isActive else {
             return eventLoop.makeSucceededVoidFuture()
         }
+        book.checkAllConfirmed().map { deliver([$0], on: channel) }  // the last unconfirmed may have left
         let promise = eventLoop.makePromise(of: Void.self)
         book.waitForUnsubscribe(removed, promise: promise)
         send(.unsubscribe, removed, on: channel)
@@ -145,7 +146,8 @@ public final class RedisSubscriber: @unchecked Sendable {
 
     /// Batches of at most `batchLimit`; in sharded mode each batch holds channels of one cluster slot.
     private func batches(_ channels: [String]) -> [[String]] {
-        let groups = options.sharded ? Dictionary(grouping: channels, by: RedisKeySlot.slot(of:)).sorted { $0.key < $1.key }.map(\.value)
+        let groups = options.sharded
+            ? Dictionary(grouping: channels, by: RedisKeySlot.slot(of:)).sorted { $0.key < $1.key }.map(\.value)
             : [channels]
         return groups.flatMap { group in
             stride(from: 0, to: group.count, by: options.batchLimit).map {
