@@ -17,6 +17,9 @@ public protocol Broker: AnyObject, Sendable {
     /// Succeeds once the bus confirmed the subscription: everything published to `channel` afterwards arrives.
     func subscribe(_ channel: BusChannel) -> EventLoopFuture<Void>
     func unsubscribe(_ channel: BusChannel)
+    /// Drops the subscriptions' connection and makes it anew (the hub asks when its own heartbeats stop coming
+    /// back: a connection that looks open but delivers nothing).
+    func reconnect()
     func shutdown() -> EventLoopFuture<Void>
 }
 

@@ -85,6 +85,11 @@ public final class RedisBroker: Broker {
         _ = subscriber.unsubscribe([channel.name])
     }
 
+    public func reconnect() {
+        logger.warning("Redis subscriber connection stalled: reconnecting")
+        subscriber.reconnect()
+    }
+
     /// Waits for what was published so far to be answered (a PING queued behind it), then closes both.
     public func shutdown() -> EventLoopFuture<Void> {
         state.withLockedValue { $0.receiver = nil }

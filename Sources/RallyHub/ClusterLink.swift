@@ -31,6 +31,9 @@ final class ClusterLink: BusReceiver, @unchecked Sendable {
     /// the same `RALLY_NODE_ID`.
     let incarnation = String(UInt64.random(in: 1...UInt64.max), radix: 16)
     private var lastConflictLog = NIODeadline.uptimeNanoseconds(0)
+    /// When this node's own heartbeat last came back from the bus (uptime nanoseconds): the probe that the
+    /// subscriber connection still delivers.
+    let lastOwnEcho = Atomic<UInt64>(NIODeadline.now().uptimeNanoseconds)
     /// Uptime nanoseconds since the bus has been down (from the start until first connected); 0 while it is up.
     private let downSince = Atomic<UInt64>(NIODeadline.now().uptimeNanoseconds)
     // MARK: on `loop` only
@@ -58,6 +61,7 @@ final class ClusterLink: BusReceiver, @unchecked Sendable {
                                                   delay: settings.heartbeatInterval) { [self] _ in
                 sendHeartbeat()
                 expireSilentNodes()
+                reconnectIfStalled()
             }
         }
     }
@@ -112,7 +116,13 @@ final class ClusterLink: BusReceiver, @unchecked Sendable {
         guard let message = decode(bytes, on: channel) else { return }
         if message.origin == nodeID {
             metrics.dropped("echo").increment()
-            if message.kind == .heartbeat && message.event != incarnation { reportIDConflict() }
+            if message.kind == .heartbeat {
+                if message.event == incarnation {
+                    lastOwnEcho.store(NIODeadline.now().uptimeNanoseconds, ordering: .relaxed)
+                } else {
+                    reportIDConflict()
+                }
+            }
             return
         }
         if message.sentAtMicros > 0 { recordLag(since: message.sentAtMicros) }
@@ -165,6 +175,16 @@ final class ClusterLink: BusReceiver, @unchecked Sendable {
             logger.warning("malformed bus message", metadata: ["error": "\(error)"])
             return nil
         }
+    }
+
+    /// The node's own heartbeats stopped coming back although the connection looks up: replace the connection.
+    private func reconnectIfStalled() {
+        let silent = NIODeadline.now().uptimeNanoseconds &- lastOwnEcho.load(ordering: .relaxed)
+        guard broker.isConnected, Int64(silent) > settings.stallTimeout.nanoseconds else { return }
+        metrics.stalls.increment()
+        logger.warning("own heartbeats stopped coming back from the bus: reconnecting")
+        lastOwnEcho.store(NIODeadline.now().uptimeNanoseconds, ordering: .relaxed)
+        broker.reconnect()
     }
 
     private func reportIDConflict() {

@@ -99,6 +99,12 @@ public final class RedisSubscriber: @unchecked Sendable {
         onLoop { $0.eventLoop.makeSucceededFuture($0.book.desired) }
     }
 
+    /// Closes the current connection (one that looks open but delivers nothing, as after a failover): it is
+    /// re-established with backoff and every desired channel subscribed again, announced by `.resubscribed`.
+    public func reconnect() {
+        onLoop { $0.keeper.channel?.close(promise: nil) }
+    }
+
     /// Stops reconnecting and closes the connection.
     public func shutdown() -> EventLoopFuture<Void> {
         onLoop { $0.keeper.shutdown() }

@@ -114,6 +114,19 @@ final class MultiNodeHubTests: XCTestCase {
         try await cluster.shutdown()
     }
 
+    func testANodeWhoseConnectionStallsReconnectsAndTellsTheGap() async throws {
+        let cluster = try await TestCluster(nodes: 2)
+        let client = try await cluster.node(1).connect()
+        client.join("realtime:quiet")
+        cluster.bus.mute(cluster.node(1).services.hub.nodeID)  // looks connected, delivers nothing
+        XCTAssertNotNil(client.transport.waitForEvent("system"))
+        let sender = try await cluster.node(0).connect(subject: "s")
+        sender.join("realtime:quiet")
+        sender.broadcast("realtime:quiet", event: "n", payload: .object(["i": .int(1)]), ref: "b")
+        XCTAssertNotNil(client.transport.waitForEvent("broadcast") { $0["event"] == .string("n") })
+        try await cluster.shutdown()
+    }
+
     func testABackendServicePublishesToEveryNode() async throws {
         let cluster = try await TestCluster(nodes: 2)
         let service = MemoryBroker(bus: cluster.bus, nodeID: 7, eventLoop: cluster.node(0).group.next())
@@ -140,6 +153,7 @@ struct TestCluster {
         var settings = ClusterSettings()
         settings.heartbeatInterval = .milliseconds(50)
         settings.nodeTimeout = .milliseconds(400)
+        settings.stallTimeout = .milliseconds(300)
         var nodes: [HubHarness] = []
         for _ in 0..<count { nodes.append(try await HubHarness(bus: bus, cluster: settings)) }
         self.nodes = nodes
