@@ -9,6 +9,7 @@ import asyncio
 import json
 import signal
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -245,3 +246,84 @@ def test_the_per_user_limit_holds_across_two_nodes(redis, tmp_path_factory):
     finally:
         for node in limited:
             node.terminate()
+
+
+def test_redis_unreachable_at_start_then_up(tmp_path_factory):
+    """The node starts without Redis, refuses joins that need the bus with a retryable error, says so in /readyz
+    after the grace, and works once Redis is there."""
+    redis = RedisServer(tmp_path_factory.mktemp("late-redis"))
+    node = start_nodes_unready(redis, tmp_path_factory.mktemp("late"))
+
+    async def body():
+        deadline = time.monotonic() + 10
+        while readyz(node)[1].get("redis") is not False:
+            assert time.monotonic() < deadline, f"/readyz never reported redis false: {readyz(node)}"
+            await asyncio.sleep(0.05)
+        assert readyz(node)[0] == 503
+        socket = await RawSocket.open(node, make_token())
+        await socket.send({"topic": "realtime:late", "event": "phx_join", "ref": "1", "join_ref": "1",
+                           "payload": {"config": {}}})
+        reply, _ = await socket.reply_to("1", "realtime:late")
+        assert reply["payload"]["status"] == "error"
+        assert reply["payload"]["response"]["reason"].startswith("BusUnavailable"), reply
+        redis.start()
+        deadline = time.monotonic() + 15
+        while readyz(node)[0] != 200:
+            assert time.monotonic() < deadline, f"never ready after Redis came: {readyz(node)}"
+            await asyncio.sleep(0.05)
+        await socket.join("realtime:late", ref="2")
+        await socket.close()
+
+    try:
+        run(body(), timeout=40)
+    finally:
+        node.terminate()
+        redis.stop()
+
+
+def test_a_subscriber_cut_by_redis_output_buffer_limit_recovers(nodes, redis):
+    async def body():
+        topic = unique_topic("obuf")
+        systems = Inbox("system messages")
+        receiver = client_for(nodes[1], make_token())
+        inbox = Inbox("broadcasts")
+
+        def configure(channel):
+            listen_broadcasts(channel, inbox)
+            channel.on_system(lambda payload: systems.put(payload))
+
+        await subscribe(receiver, topic, None, configure)
+        sender_client, sender, _ = await subscriber(nodes[0], topic)
+        redis.cli("CONFIG", "SET", "client-output-buffer-limit", "pubsub 1kb 1kb 0")
+        try:
+            await sender.send_broadcast("big", {"blob": "x" * 100_000})
+            await systems.wait_for(lambda p: "RALLY_BUS_GAP" in str(p), "the gap notice", timeout=15)
+        finally:
+            redis.cli("CONFIG", "SET", "client-output-buffer-limit", "pubsub 32mb 8mb 60")
+        deadline = time.monotonic() + 15
+        while not inbox.matching(lambda item: item["event"] == "after") and time.monotonic() < deadline:
+            await sender.send_broadcast("after", {})
+            try:
+                await inbox.wait_for(lambda item: item["event"] == "after", "a broadcast after the cut", 0.5)
+            except AssertionError:
+                pass
+        assert inbox.matching(lambda item: item["event"] == "after")
+        await receiver.close()
+        await sender_client.close()
+
+    run(body(), timeout=60)
+
+
+def readyz(node) -> tuple[int, dict]:
+    try:
+        with urllib.request.urlopen(f"{node.http_url}/readyz", timeout=5) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def start_nodes_unready(redis: RedisServer, log_dir) -> "RallyNode":
+    """One node pointed at a Redis that is not running yet (grace 300 ms), not waiting for /readyz."""
+    from conftest import RallyNode
+    env = {"RALLY_REDIS_URL": redis.url, "RALLY_NODE_ID": "30", "RALLY_REDIS_READY_GRACE_MS": "300"}
+    return RallyNode.start(env, log_dir)
