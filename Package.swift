@@ -134,7 +134,7 @@ let package = Package(
         ], path: "loadtest/Sources/RallyLoadTest"),
         // What the test targets share: a fresh PostgreSQL database per test on the server scripts/services.sh starts.
         .target(name: "RallyTestSupport", dependencies: [
-            "RallyDirectory",
+            "RallyDirectory", "RallyRedis",
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/RallyTestSupport"),
@@ -146,7 +146,9 @@ let package = Package(
             "RallyAuth",
             .product(name: "JWTKit", package: "jwt-kit"),
         ]),
-        .testTarget(name: "RallyBusTests", dependencies: nio + ["RallyBus", "RallyBusRedis", "RallyRedis", "RallyProtocol"]),
+        .testTarget(name: "RallyBusTests", dependencies: nio + [
+            "RallyBus", "RallyBusRedis", "RallyRedis", "RallyProtocol", "RallyTestSupport",
+        ]),
         .testTarget(name: "RallyHubTests", dependencies: [
             "RallyHub", "RallyBus", .product(name: "NIOEmbedded", package: "swift-nio"),
             "RallyAccess", "RallyDirectory", "RallyPrivacy", "RallyTestSupport",
@@ -162,7 +164,7 @@ let package = Package(
         ]),
         .testTarget(name: "RallyPrivacyTests", dependencies: ["RallyPrivacy"]),
         .testTarget(name: "RallyRedisTests", dependencies: [
-            "RallyRedis", "CHiredis", .product(name: "NIOEmbedded", package: "swift-nio"),
+            "RallyRedis", "CHiredis", "RallyTestSupport", .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
         .testTarget(name: "RallyDirectoryTests", dependencies: [

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import RallyTestSupport
 import XCTest
 
 @testable import RallyRedis

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import RallyTestSupport
 import XCTest
 
 @testable import RallyRedis

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import NIOSSL
+import RallyTestSupport
 import XCTest
 
 @testable import RallyRedis
