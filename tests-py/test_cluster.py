@@ -327,3 +327,21 @@ def start_nodes_unready(redis: RedisServer, log_dir) -> "RallyNode":
     from conftest import RallyNode
     env = {"RALLY_REDIS_URL": redis.url, "RALLY_NODE_ID": "30", "RALLY_REDIS_READY_GRACE_MS": "300"}
     return RallyNode.start(env, log_dir)
+
+
+def test_metrics_show_the_bus(nodes):
+    async def body():
+        topic = unique_topic("metrics")
+        clients = [await subscriber(node, topic) for node in nodes[:2]]
+        await clients[0][1].send_broadcast("m", {})
+        await clients[1][2].wait_for(lambda item: item["event"] == "m", "a broadcast across nodes")
+        for client, _, _ in clients:
+            await client.close()
+
+    run(body())
+    with urllib.request.urlopen(f"{nodes[1].http_url}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    assert "rally_bus_up 1" in text
+    for name in ("rally_bus_nodes", "rally_bus_received_total", "rally_bus_published_total", "rally_bus_lag_seconds_bucket",
+                 'rally_bus_dropped_total{reason="echo"}'):
+        assert name in text, f"{name} not in /metrics"
