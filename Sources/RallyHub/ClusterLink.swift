@@ -31,6 +31,9 @@ final class ClusterLink: BusReceiver, @unchecked Sendable {
     /// the same `RALLY_NODE_ID`.
     let incarnation = String(UInt64.random(in: 1...UInt64.max), radix: 16)
     private var lastConflictLog = NIODeadline.uptimeNanoseconds(0)
+    private var lastMalformedLog = NIODeadline.uptimeNanoseconds(0)
+    /// The largest payload a backend service may publish (the node's broadcast payload limit).
+    var maxServicePayloadBytes = HubLimits().maxBroadcastPayloadBytes
     /// When this node's own heartbeat last came back from the bus (uptime nanoseconds): the probe that the
     /// subscriber connection still delivers.
     let lastOwnEcho = Atomic<UInt64>(NIODeadline.now().uptimeNanoseconds)
@@ -161,20 +164,24 @@ final class ClusterLink: BusReceiver, @unchecked Sendable {
     }
 
     private func decode(_ bytes: ByteBuffer, on channel: BusChannel) -> BusMessage? {
-        if channel == .ingress || ServiceMessage.isJSONForm(bytes) {
-            do {
-                return try ServiceMessage.parse(bytes, maxPayloadBytes: BusMessage.maxWireBytes)
-            } catch {
-                metrics.dropped("malformed").increment()
-                logger.warning("malformed service message on the bus", metadata: ["error": "\(error)"])
-                return nil
+        do {
+            if channel == .ingress || ServiceMessage.isJSONForm(bytes) {
+                return try ServiceMessage.parse(bytes, maxPayloadBytes: maxServicePayloadBytes)
             }
-        }
-        do { return try BusMessage.decode(bytes) } catch {
+            return try BusMessage.decode(bytes)
+        } catch {
             metrics.dropped("malformed").increment()
-            logger.warning("malformed bus message", metadata: ["error": "\(error)"])
+            logMalformed(error, on: channel)
             return nil
         }
+    }
+
+    /// At most one log line a second for malformed messages (a flood must not become a log flood).
+    private func logMalformed(_ error: any Error, on channel: BusChannel) {
+        guard NIODeadline.now() - lastMalformedLog > .seconds(1) else { return }
+        lastMalformedLog = .now()
+        logger.warning("malformed message on the bus dropped",
+                       metadata: ["channel": "\(channel.name)", "error": "\(error)"])
     }
 
     /// The node's own heartbeats stopped coming back although the connection looks up: replace the connection.

@@ -58,6 +58,12 @@ public final class Hub: Sendable {
         cluster?.start() ?? loops[0].makeSucceededVoidFuture()
     }
 
+    /// The other nodes this node currently hears on the bus (empty for a node alone).
+    public func liveNodes() -> EventLoopFuture<Set<UInt64>> {
+        guard let cluster else { return loops[0].makeSucceededFuture([]) }
+        return cluster.loop.submit { cluster.membership.alive }
+    }
+
     /// Leaves the bus: the other nodes drop this node's presence at once.
     public func stopBus() -> EventLoopFuture<Void> {
         cluster?.shutdown() ?? loops[0].makeSucceededVoidFuture()

@@ -33,6 +33,7 @@ public final class HubServices: Sendable {
         self.authorizer = authorizer
         self.feeds = feeds
         hub.cluster?.setRemoteAudience { sender, topic in feeds.audience(ofRemoteSender: sender, topic: topic) }
+        hub.cluster?.maxServicePayloadBytes = limits.maxBroadcastPayloadBytes
         self.limits = limits
         self.metrics = metrics
         self.connections = ConnectionTracker(loops: hub.loops)
