@@ -30,8 +30,10 @@ public final class RedisClusterBroker: Broker {
         var receiver: (any BusReceiver)?
         var connected = false
         var wasLive = false
-        /// Subscriber connections lost and slot moves not yet subscribed again.
-        var pending = 0
+        /// The nodes whose subscriber connection was lost and has not subscribed everything again yet.
+        var lostNodes = Set<String>()
+        /// Channels whose slot moved, not yet confirmed on the new owner.
+        var moving = 0
         var firstLive: EventLoopPromise<Void>?
         var isShutDown = false
         /// The node's own channels were confirmed once (`start` got that far).
@@ -60,8 +62,8 @@ public final class RedisClusterBroker: Broker {
         subscriptions = RedisCluster(configuration: subscribing, eventLoop: eventLoop, logger: logger)
         let options = RedisSubscriberOptions(pingInterval: pingInterval, pingTimeout: pingInterval * 2)
         let relay = EventRelay()
-        subscriber = RedisClusterSubscriber(cluster: subscriptions, options: options, logger: logger) { event in
-            relay.broker?.handle(event)
+        subscriber = RedisClusterSubscriber(cluster: subscriptions, options: options, logger: logger) {
+            node, event in relay.broker?.handle(event, from: node)
         }
         relay.broker = self
     }
@@ -147,20 +149,20 @@ public final class RedisClusterBroker: Broker {
 
     // MARK: subscriber events (on `loop`)
 
-    private func handle(_ event: RedisSubscriberEvent) {
+    private func handle(_ event: RedisSubscriberEvent, from node: String) {
         switch event {
         case .message(let channel, let payload):
             guard let busChannel = names.channel(named: channel) else { unknownChannels.increment(); return }
             state.withLockedValue { $0.receiver }?.bus(received: payload, on: busChannel)
         case .connectionLost:
-            logger.warning("Redis Cluster subscriber connection lost")
-            becameDown()
+            logger.warning("Redis Cluster subscriber connection lost", metadata: ["node": "\(node)"])
+            becameDown { $0.lostNodes.insert(node) }
         case .resubscribed:
-            recovered()
+            recovered { $0.lostNodes.remove(node) }
         case .unsolicitedUnsubscribe(let channel):
             logger.notice("a Redis Cluster slot moved; subscribing again", metadata: ["channel": "\(channel)"])
             slotMoves.increment()
-            becameDown()
+            becameDown { $0.moving += 1 }
             follow(moved: channel)
         }
     }
@@ -169,7 +171,7 @@ public final class RedisClusterBroker: Broker {
     private func follow(moved channel: String) {
         subscriber.subscribe([channel]).whenComplete { [self] result in
             switch result {
-            case .success: recovered()
+            case .success: recovered { $0.moving -= 1 }
             case .failure(let error):
                 guard !state.withLockedValue({ $0.isShutDown }) else { return }
                 logger.warning("could not subscribe a moved channel yet", metadata: ["error": "\(error)"])
@@ -178,9 +180,9 @@ public final class RedisClusterBroker: Broker {
         }
     }
 
-    private func becameDown() {
+    private func becameDown(_ change: (inout State) -> Void) {
         let receiver = state.withLockedValue { state -> (any BusReceiver)? in
-            state.pending += 1
+            change(&state)
             defer { state.connected = false }
             return state.connected ? state.receiver : nil
         }
@@ -188,19 +190,15 @@ public final class RedisClusterBroker: Broker {
     }
 
     /// A dropped connection has its channels back (or a moved channel is confirmed on its new owner).
-    private func recovered() {
-        let allBack = state.withLockedValue { state -> Bool in
-            guard state.pending > 0 else { return false }
-            state.pending -= 1
-            return state.pending == 0 && state.started
-        }
-        if allBack { becameLive() }
+    private func recovered(_ change: (inout State) -> Void) {
+        state.withLockedValue { change(&$0) }
+        becameLive()
     }
 
     /// Every wanted channel is confirmed: the first time completes `start`, later times are reconnects.
     private func becameLive() {
         let (receiver, reconnect, first) = state.withLockedValue { state in
-            guard state.started, !state.connected, state.pending == 0 else {
+            guard state.started, !state.connected, state.lostNodes.isEmpty, state.moving == 0 else {
                 return ((any BusReceiver)?.none, false, EventLoopPromise<Void>?.none)
             }
             state.connected = true

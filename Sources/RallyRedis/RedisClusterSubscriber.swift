@@ -9,7 +9,7 @@ import NIOCore
 /// - When a slot moves, its primary pushes `sunsubscribe`: the channel is reported as
 ///   `.unsolicitedUnsubscribe(channel)` (messages may have been lost) and re-subscribed on its new owner after a
 ///   topology refresh; it stays in the desired set.
-/// - `.connectionLost` and `.resubscribed` are reported per node connection.
+/// - `.connectionLost` and `.resubscribed` are reported per node connection (`onNodeEvent` names the node).
 ///
 /// Thread safety: confined to the cluster's event loop; node subscribers run on it too.
 public final class RedisClusterSubscriber: @unchecked Sendable {
@@ -17,21 +17,28 @@ public final class RedisClusterSubscriber: @unchecked Sendable {
     private let cluster: RedisCluster
     private let options: RedisSubscriberOptions
     private let logger: Logger
-    private let onEvent: @Sendable (RedisSubscriberEvent) -> Void
+    private let onEvent: @Sendable (_ node: String, RedisSubscriberEvent) -> Void
     private var desired = Set<String>()
     private var subscribers: [String: RedisSubscriber] = [:]  // by node address
 
     /// `cluster` must have been started; `options.sharded` is forced on.
+    public convenience init(cluster: RedisCluster, options: RedisSubscriberOptions = RedisSubscriberOptions(),
+                            logger: Logger = Logger(label: "rally.redis.cluster.subscriber"),
+                            onEvent: @escaping @Sendable (RedisSubscriberEvent) -> Void) {
+        self.init(cluster: cluster, options: options, logger: logger, onNodeEvent: { _, event in onEvent(event) })
+    }
+
+    /// As `init(cluster:options:logger:onEvent:)`, each event with the address of the node connection it is from.
     public init(cluster: RedisCluster, options: RedisSubscriberOptions = RedisSubscriberOptions(),
                 logger: Logger = Logger(label: "rally.redis.cluster.subscriber"),
-                onEvent: @escaping @Sendable (RedisSubscriberEvent) -> Void) {
+                onNodeEvent: @escaping @Sendable (_ node: String, RedisSubscriberEvent) -> Void) {
         self.cluster = cluster
         self.eventLoop = cluster.eventLoop
         var options = options
         options.sharded = true
         self.options = options
         self.logger = logger
-        self.onEvent = onEvent
+        self.onEvent = onNodeEvent
     }
 
     public func subscribe(_ channels: [String]) -> EventLoopFuture<Void> {
@@ -89,7 +96,7 @@ public final class RedisClusterSubscriber: @unchecked Sendable {
         do {
             let subscriber = try RedisSubscriber(configuration: configuration, options: options,
                                                  eventLoop: eventLoop, logger: logger) { [weak self] event in
-                self?.handle(event)
+                self?.handle(event, from: node.address)
             }
             subscribers[node.address] = subscriber
             subscriber.start()
@@ -100,8 +107,8 @@ public final class RedisClusterSubscriber: @unchecked Sendable {
         }
     }
 
-    private func handle(_ event: RedisSubscriberEvent) {
-        onEvent(event)
+    private func handle(_ event: RedisSubscriberEvent, from node: String) {
+        onEvent(node, event)
         guard case .unsolicitedUnsubscribe(let channel) = event, desired.contains(channel) else { return }
         cluster.refreshTopology().flatMap { _ in self.place([channel], retries: 1) }.whenFailure { error in
             self.logger.error("redis cluster: could not re-subscribe \(channel): \(error)")

@@ -52,6 +52,85 @@ final class RedisClusterBrokerContractTests: XCTestCase {
         try await group.shutdownGracefully()
     }
 
+    /// A topic's slot moves to another primary: the old owner drops the subscription, the hub is told of the gap,
+    /// and the subscription follows (a publisher with the old topology follows MOVED). The slot moves back after.
+    func testASlotMoveIsAGapAndTheSubscriptionFollows() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let configuration = try RedisConfiguration(url: try TestRedisCluster.url())
+        let admin = RedisCluster(configuration: configuration, eventLoop: group.next(), refreshInterval: nil)
+        let topology = try await admin.start().get()
+        let fixture = RealCluster(configuration: configuration, admin: admin)
+        let a = try await fixture.makeBroker(on: group.next())
+        let made = try await fixture.makeBroker(on: group.next())
+        let b = try XCTUnwrap(made as? RedisClusterBroker)
+        let inbox = Inbox()
+        try await a.start(receiver: Inbox()).get()
+        try await b.start(receiver: inbox).get()
+        let topic = BusChannel.topic("realtime:moving")
+        try await b.subscribe(topic).get()
+        let slot = RedisKeySlot.slot(of: b.names.name(of: topic))
+        let source = try XCTUnwrap(topology.primary(forSlot: slot))
+        let target = try XCTUnwrap(topology.primaries.first { $0 != source })
+        try await assign(slot, to: target, on: [target, source], configuration)
+        try inbox.wait { $0.disconnects == 1 }
+        try inbox.wait { $0.reconnects == 1 }
+        a.publish(ByteBuffer(string: "after the move"), to: topic)
+        try inbox.wait { $0.count(on: topic) == 1 }
+        try await a.shutdown().get()
+        try await b.shutdown().get()
+        try await assign(slot, to: source, on: [source, target], configuration)
+        try await waitUntilEveryNode(of: topology, agrees: slot, isOn: source, configuration)
+        try await admin.shutdown().get()
+        try await group.shutdownGracefully()
+    }
+
+    /// `CLUSTER SETSLOT <slot> NODE <owner>` on each of `nodes` (an empty slot moves at once).
+    private func assign(_ slot: Int, to owner: RedisClusterNode, on nodes: [RedisClusterNode],
+                        _ configuration: RedisConfiguration) async throws {
+        for node in nodes {
+            let setSlot = ["CLUSTER", "SETSLOT", String(slot), "NODE", owner.id]
+            let reply = try await command(setSlot, on: node, configuration)
+            XCTAssertNil(reply.errorMessage)
+        }
+    }
+
+    /// Leaves the shared cluster as it was: every primary routes `slot` to `owner` (gossip reaches the others).
+    private func waitUntilEveryNode(of topology: RedisClusterTopology, agrees slot: Int, isOn owner: RedisClusterNode,
+                                    _ configuration: RedisConfiguration) async throws {
+        let deadline = Date().addingTimeInterval(10)
+        for node in topology.primaries {
+            while true {
+                let reply = try await command(["CLUSTER", "NODES"], on: node, configuration)
+                if Self.owner(of: slot, in: reply.string ?? "") == owner.id { break }
+                guard Date() < deadline else { return XCTFail("\(node) does not route slot \(slot) back yet") }
+                try await Task.sleep(nanoseconds: 20_000_000)
+            }
+        }
+    }
+
+    /// The id of the node that `CLUSTER NODES` output says serves `slot`.
+    static func owner(of slot: Int, in nodes: String) -> String? {
+        for line in nodes.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            for range in fields.dropFirst(8) where !range.hasPrefix("[") {
+                let bounds = range.split(separator: "-").compactMap { Int($0) }
+                if let low = bounds.first, (low...(bounds.last ?? low)).contains(slot) { return String(fields[0]) }
+            }
+        }
+        return nil
+    }
+
+    private func command(_ arguments: [String], on node: RedisClusterNode,
+                         _ configuration: RedisConfiguration) async throws -> RESPValue {
+        var nodeConfiguration = configuration
+        nodeConfiguration.url = try RedisURL("redis://\(node.host):\(node.port)")
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        let connection = try await RedisConnection.connect(configuration: nodeConfiguration, eventLoop: loop).get()
+        let reply = try await connection.send(arguments).get()
+        try await connection.shutdown().get()
+        return reply
+    }
+
     /// The keys of one call land on different shards (one script over all would be CROSSSLOT).
     func testClusterRateCounterKeepsTheContractAcrossTwoClients() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
