@@ -11,7 +11,7 @@ import RallyRedis
 /// `rally:<id>:sub` connections), each following the topology by itself.
 ///
 /// The hub hears `busDisconnected` when any subscriber connection drops and `busReconnected` once every dropped
-/// one has subscribed its channels again. A slot that moves (the old owner pushes `sunsubscribe`) is a gap too:
+/// one has subscribed its channels again, or its channels moved to the replica that took over its slots. A slot that moves (the old owner pushes `sunsubscribe`) is a gap too:
 /// the channel is subscribed on its new owner, and the hub hears the pair once that is confirmed.
 public final class RedisClusterBroker: Broker {
     public let nodeID: UInt64
@@ -157,6 +157,7 @@ public final class RedisClusterBroker: Broker {
         case .connectionLost:
             logger.warning("Redis Cluster subscriber connection lost", metadata: ["node": "\(node)"])
             becameDown { $0.lostNodes.insert(node) }
+            watch(lost: node)
         case .resubscribed:
             recovered { $0.lostNodes.remove(node) }
         case .unsolicitedUnsubscribe(let channel):
@@ -177,6 +178,15 @@ public final class RedisClusterBroker: Broker {
                 logger.warning("could not subscribe a moved channel yet", metadata: ["error": "\(error)"])
                 loop.scheduleTask(in: retryDelay) { self.follow(moved: channel) }
             }
+        }
+    }
+
+    /// While `node`'s connection stays lost, re-reads the topology every few seconds: if a replica took over,
+    /// the node's channels move to it (and the node counts as recovered).
+    private func watch(lost node: String) {
+        loop.scheduleTask(in: retryDelay * 2) { [self] in
+            guard state.withLockedValue({ !$0.isShutDown && $0.lostNodes.contains(node) }) else { return }
+            subscriber.followTopology().whenComplete { _ in self.watch(lost: node) }
         }
     }
 

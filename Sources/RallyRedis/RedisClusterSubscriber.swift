@@ -20,6 +20,7 @@ public final class RedisClusterSubscriber: @unchecked Sendable {
     private let onEvent: @Sendable (_ node: String, RedisSubscriberEvent) -> Void
     private var desired = Set<String>()
     private var subscribers: [String: RedisSubscriber] = [:]  // by node address
+    private var homeless: [String: Set<String>] = [:]  // channels of evicted nodes, by node address
 
     /// `cluster` must have been started; `options.sharded` is forced on.
     public convenience init(cluster: RedisCluster, options: RedisSubscriberOptions = RedisSubscriberOptions(),
@@ -62,6 +63,47 @@ public final class RedisClusterSubscriber: @unchecked Sendable {
             subscriber.subscribers.removeAll()
             return EventLoopFuture.andAllComplete(all, on: subscriber.eventLoop)
         }
+    }
+
+    /// Re-reads the topology; the channels of a node that is no longer a primary (its replica took over under
+    /// another address) are subscribed on their new owners and its connection is closed; once they are
+    /// confirmed, `.resubscribed` is reported for that node (its `.connectionLost` is over). A node whose slots
+    /// have no owner yet (a failover under way) is left alone; call again later.
+    public func followTopology() -> EventLoopFuture<Void> {
+        onLoop { subscriber in
+            subscriber.cluster.refreshTopology().flatMap { topology in
+                let primaries = Set(topology.primaries.map(\.address))
+                let gone = subscriber.subscribers.filter { !primaries.contains($0.key) }
+                let moves = gone.map { address, old in subscriber.evict(old, from: address, in: topology) }
+                return EventLoopFuture.andAllSucceed(moves, on: subscriber.eventLoop)
+            }.flatMap { subscriber.placeHomeless() }
+        }
+    }
+
+    /// Closes the connection to a former primary once every one of its channels has a new owner.
+    private func evict(_ old: RedisSubscriber, from address: String, in topology: RedisClusterTopology)
+        -> EventLoopFuture<Void> {
+        old.desiredChannels().flatMap { channels in
+            guard channels.allSatisfy({ topology.primary(forKey: $0) != nil }) else {
+                return self.eventLoop.makeSucceededVoidFuture()
+            }
+            self.logger.notice("redis cluster: \(address) is no longer a primary; moving its channels")
+            self.subscribers[address] = nil
+            self.homeless[address, default: []].formUnion(channels)
+            return old.shutdown().recover { _ in }
+        }
+    }
+
+    /// Subscribes the channels of evicted nodes on their owners; a node whose channels are all confirmed is
+    /// reported `.resubscribed`.
+    private func placeHomeless() -> EventLoopFuture<Void> {
+        let all = homeless.map { address, channels in
+            place(Array(channels), retries: 1).map {
+                self.homeless[address] = nil
+                self.onEvent(address, .resubscribed)
+            }
+        }
+        return EventLoopFuture.andAllSucceed(all, on: eventLoop)
     }
 
     /// Subscribes each channel on the current owner of its slot.
