@@ -1,6 +1,7 @@
 """Three `rally` processes on a real Redis Cluster (3 primaries, `scripts/services.sh start`), sharded pub/sub,
 seen through the official Supabase client (realtime-py): broadcasts cross nodes exactly once and in order,
-presence is one view, and a backend publishes with SPUBLISH (README "Redis Cluster")."""
+presence is one view, a backend publishes with SPUBLISH (on the ingress and on a topic's documented channel), and
+the per-user limit holds across nodes with its counters spread over the shards (README "Redis Cluster")."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ import json
 import os
 import subprocess
 import time
+import uuid
 
 import pytest
 
 from cluster_helpers import start_nodes
 from cluster_names import INGRESS, partition_tags, topic_channel
 from conftest import make_token
-from helpers import Inbox, channel_params, client_for, listen_broadcasts, run, subscribe, unique_topic
+from helpers import Inbox, RawSocket, channel_params, client_for, listen_broadcasts, run, subscribe, unique_topic
 
 MESSAGES = 50
 PARTITIONS = 32
@@ -37,6 +39,10 @@ class RedisCluster:
     def primaries(self) -> list[str]:
         lines = self.cli("CLUSTER", "NODES").splitlines()
         return [line.split()[1].split("@")[0].rsplit(":", 1)[1] for line in lines if "master" in line.split()[2]]
+
+    def on_each_primary(self, *arguments: str) -> list[tuple[str, str]]:
+        return [(port, subprocess.run(["redis-cli", "-p", port, *arguments], capture_output=True, text=True,
+                                      timeout=DEADLINE_S).stdout) for port in self.primaries()]
 
     def shard_channels(self) -> set[str]:
         found = set()
@@ -155,3 +161,60 @@ def test_a_backend_spublish_reaches_every_node(nodes, cluster):
             await client.close()
 
     run(body())
+
+
+def test_the_per_user_limit_holds_across_two_nodes(cluster, tmp_path_factory):
+    limited = start_nodes(cluster, 2, tmp_path_factory.mktemp("limit"), first_id=0x50,
+                          extra={"RALLY_REDIS_CLUSTER": "true", "RALLY_REDIS_PARTITIONS": str(PARTITIONS),
+                                 "RALLY_USER_MESSAGES_PER_MINUTE": "20"})
+    user_id = str(uuid.uuid4())  # the shared cluster outlives one run: a fresh user, so fresh counters
+    user = make_token(sub=user_id)
+
+    def redis_total() -> int:
+        total = 0
+        for port, keys in cluster.on_each_primary("--scan", "--pattern", f"rally:rl:*{user_id}*"):
+            for key in keys.split():
+                result = subprocess.run(["redis-cli", "-p", port, "GET", key], capture_output=True, text=True,
+                                        timeout=DEADLINE_S)
+                total += int(result.stdout.strip() or 0)
+        return total
+
+    async def wait_total(expected: int) -> None:
+        deadline = time.monotonic() + DEADLINE_S
+        while redis_total() != expected:
+            assert time.monotonic() < deadline, f"Redis total never reached {expected}: {redis_total()}"
+            await asyncio.sleep(0.02)
+
+    async def acked_sends(socket: RawSocket, topic: str, count: int) -> list[str]:
+        outcomes = []
+        for index in range(count):
+            ref = f"b{index}-{time.monotonic_ns()}"
+            await socket.send({"topic": topic, "event": "broadcast", "ref": ref, "join_ref": "1",
+                               "payload": {"type": "broadcast", "event": "n", "payload": {"i": index}}})
+            reply, _ = await socket.reply_to(ref, topic)
+            status = reply["payload"]["status"]
+            outcomes.append(status if status == "ok" else reply["payload"]["response"].get("reason", "?"))
+        return outcomes
+
+    async def body():
+        topic = "realtime:" + unique_topic("limit")
+        config = {"broadcast": {"ack": True, "self": False}, "presence": {"key": "", "enabled": False},
+                  "private": False}
+        sockets = [await RawSocket.open(node, user) for node in limited]
+        for socket in sockets:
+            await socket.join(topic, config=config)
+        assert await acked_sends(sockets[0], topic, 15) == ["ok"] * 15
+        await wait_total(15)
+        assert await acked_sends(sockets[1], topic, 1) == ["ok"]  # nothing known on node 2 yet: admitted
+        await wait_total(16)
+        second = await acked_sends(sockets[1], topic, 10)
+        assert second.count("ok") == 4, second
+        assert all("Too many messages per minute" in outcome for outcome in second if outcome != "ok"), second
+        for socket in sockets:
+            await socket.close()
+
+    try:
+        run(body())
+    finally:
+        for node in limited:
+            node.terminate()
