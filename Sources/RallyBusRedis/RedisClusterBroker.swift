@@ -74,8 +74,7 @@ public final class RedisClusterBroker: Broker {
     public var rateCounter: any SharedRateCounter { RedisClusterRateCounter(cluster: commands) }
 
     /// Reads the topology (for both clusters) and subscribes the node's own channels, trying again every second
-    /// until that works.
-    /// Succeeds when they are first confirmed (the node serves what it can meanwhile).
+    /// until that works. Succeeds when they are first confirmed (the node serves what it can meanwhile).
     public func start(receiver: any BusReceiver) -> EventLoopFuture<Void> {
         let promise = loop.makePromise(of: Void.self)
         state.withLockedValue { $0.receiver = receiver; $0.firstLive = promise }
