@@ -218,6 +218,8 @@ public final class RedisClusterBroker: Broker {
         if reconnect { receiver?.busReconnected() }
     }
 
+    /// At most once a second: logs, and re-reads the topology (a primary that crashed and was replaced is found
+    /// before the periodic refresh; a `-MOVED` reply is followed by the client itself).
     private func failedPublish(_ reason: String) {
         publishFailures.increment()
         let now = NIODeadline.now()
@@ -226,7 +228,9 @@ public final class RedisClusterBroker: Broker {
             state.lastFailureLog = now
             return true
         }
-        if shouldLog { logger.warning("publish to Redis Cluster failed", metadata: ["reason": "\(reason)"]) }
+        guard shouldLog else { return }
+        logger.warning("publish to Redis Cluster failed", metadata: ["reason": "\(reason)"])
+        _ = commands.refreshTopology()
     }
 }
 
