@@ -11,8 +11,10 @@ import RallyRedis
 /// `rally:<id>:sub` connections), each following the topology by itself.
 ///
 /// The hub hears `busDisconnected` when any subscriber connection drops and `busReconnected` once every dropped
-/// one has subscribed its channels again, or its channels moved to the replica that took over its slots. A slot that moves (the old owner pushes `sunsubscribe`) is a gap too:
-/// the channel is subscribed on its new owner, and the hub hears the pair once that is confirmed.
+/// one has subscribed its channels again, or its channels moved to the replica that took over its slots (the
+/// topology is re-read every 2 s while a connection stays lost). A slot that moves (the old owner pushes
+/// `sunsubscribe`) is a gap too: the channel is subscribed on its new owner, and the hub hears the pair once
+/// that is confirmed.
 public final class RedisClusterBroker: Broker {
     public let nodeID: UInt64
     public let names: ClusterChannelNames

@@ -10,6 +10,8 @@ import NIOCore
 ///   `.unsolicitedUnsubscribe(channel)` (messages may have been lost) and re-subscribed on its new owner after a
 ///   topology refresh; it stays in the desired set.
 /// - `.connectionLost` and `.resubscribed` are reported per node connection (`onNodeEvent` names the node).
+/// - A primary that crashed is not replaced by itself: `followTopology()` (called while a connection stays lost)
+///   moves the channels of a node that is no longer a primary to the owners of their slots.
 ///
 /// Thread safety: confined to the cluster's event loop; node subscribers run on it too.
 public final class RedisClusterSubscriber: @unchecked Sendable {
