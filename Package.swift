@@ -159,8 +159,9 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
         .testTarget(name: "RallyServerTests", dependencies: [
-            "RallyServer", "RallyClient", "RallyDirectory", "RallyPrivacy", "RallyTestSupport",
+            "RallyServer", "RallyClient", "RallyDirectory", "RallyPrivacy", "RallyTestSupport", "RallyBusRedis",
             .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "RallyPrivacyTests", dependencies: ["RallyPrivacy"]),
         .testTarget(name: "RallyRedisTests", dependencies: [

@@ -10,7 +10,7 @@ skip=" ${RALLY_TEST_SKIP:-} "
 stage() { echo; echo "=== $1 ==="; }
 started=$(date +%s)
 
-stage "services (PostgreSQL, Redis on loopback)"
+stage "services (PostgreSQL, Redis, a Redis Cluster on loopback)"
 eval "$(scripts/services.sh start)"
 trap 'scripts/services.sh stop >/dev/null 2>&1 || true' EXIT
 

@@ -125,12 +125,17 @@ public final class RedisCluster: @unchecked Sendable {
         return future
     }
 
-    /// `CLUSTER SHARDS` through a connected primary, or through a short-lived connection to the seed.
+    /// `CLUSTER SHARDS` through the first known primary that answers (one that crashed fails at once), else
+    /// through a short-lived connection to the seed.
     private func readShards() -> EventLoopFuture<RESPValue> {
-        if let connection = connections.values.first {
-            return connection.send(["CLUSTER", "SHARDS"]).flatMapError { _ in self.readShardsFromSeed() }
+        readShards(from: Array(connections.values))
+    }
+
+    private func readShards(from candidates: [RedisConnection]) -> EventLoopFuture<RESPValue> {
+        guard let first = candidates.first else { return readShardsFromSeed() }
+        return first.send(["CLUSTER", "SHARDS"]).flatMapError { _ in
+            self.readShards(from: Array(candidates.dropFirst()))
         }
-        return readShardsFromSeed()
     }
 
     private func readShardsFromSeed() -> EventLoopFuture<RESPValue> {

@@ -9,7 +9,9 @@ import NIOCore
 /// - When a slot moves, its primary pushes `sunsubscribe`: the channel is reported as
 ///   `.unsolicitedUnsubscribe(channel)` (messages may have been lost) and re-subscribed on its new owner after a
 ///   topology refresh; it stays in the desired set.
-/// - `.connectionLost` and `.resubscribed` are reported per node connection.
+/// - `.connectionLost` and `.resubscribed` are reported per node connection (`onNodeEvent` names the node).
+/// - A primary that crashed is not replaced by itself: `followTopology()` (called while a connection stays lost)
+///   moves the channels of a node that is no longer a primary to the owners of their slots.
 ///
 /// Thread safety: confined to the cluster's event loop; node subscribers run on it too.
 public final class RedisClusterSubscriber: @unchecked Sendable {
@@ -17,21 +19,29 @@ public final class RedisClusterSubscriber: @unchecked Sendable {
     private let cluster: RedisCluster
     private let options: RedisSubscriberOptions
     private let logger: Logger
-    private let onEvent: @Sendable (RedisSubscriberEvent) -> Void
+    private let onEvent: @Sendable (_ node: String, RedisSubscriberEvent) -> Void
     private var desired = Set<String>()
     private var subscribers: [String: RedisSubscriber] = [:]  // by node address
+    private var homeless: [String: Set<String>] = [:]  // channels of evicted nodes, by node address
 
     /// `cluster` must have been started; `options.sharded` is forced on.
+    public convenience init(cluster: RedisCluster, options: RedisSubscriberOptions = RedisSubscriberOptions(),
+                            logger: Logger = Logger(label: "rally.redis.cluster.subscriber"),
+                            onEvent: @escaping @Sendable (RedisSubscriberEvent) -> Void) {
+        self.init(cluster: cluster, options: options, logger: logger, onNodeEvent: { _, event in onEvent(event) })
+    }
+
+    /// As `init(cluster:options:logger:onEvent:)`, each event with the address of the node connection it is from.
     public init(cluster: RedisCluster, options: RedisSubscriberOptions = RedisSubscriberOptions(),
                 logger: Logger = Logger(label: "rally.redis.cluster.subscriber"),
-                onEvent: @escaping @Sendable (RedisSubscriberEvent) -> Void) {
+                onNodeEvent: @escaping @Sendable (_ node: String, RedisSubscriberEvent) -> Void) {
         self.cluster = cluster
         self.eventLoop = cluster.eventLoop
         var options = options
         options.sharded = true
         self.options = options
         self.logger = logger
-        self.onEvent = onEvent
+        self.onEvent = onNodeEvent
     }
 
     public func subscribe(_ channels: [String]) -> EventLoopFuture<Void> {
@@ -55,6 +65,47 @@ public final class RedisClusterSubscriber: @unchecked Sendable {
             subscriber.subscribers.removeAll()
             return EventLoopFuture.andAllComplete(all, on: subscriber.eventLoop)
         }
+    }
+
+    /// Re-reads the topology; the channels of a node that is no longer a primary (its replica took over under
+    /// another address) are subscribed on their new owners and its connection is closed; once they are
+    /// confirmed, `.resubscribed` is reported for that node (its `.connectionLost` is over). A node whose slots
+    /// have no owner yet (a failover under way) is left alone; call again later.
+    public func followTopology() -> EventLoopFuture<Void> {
+        onLoop { subscriber in
+            subscriber.cluster.refreshTopology().flatMap { topology in
+                let primaries = Set(topology.primaries.map(\.address))
+                let gone = subscriber.subscribers.filter { !primaries.contains($0.key) }
+                let moves = gone.map { address, old in subscriber.evict(old, from: address, in: topology) }
+                return EventLoopFuture.andAllSucceed(moves, on: subscriber.eventLoop)
+            }.flatMap { subscriber.placeHomeless() }
+        }
+    }
+
+    /// Closes the connection to a former primary once every one of its channels has a new owner.
+    private func evict(_ old: RedisSubscriber, from address: String, in topology: RedisClusterTopology)
+        -> EventLoopFuture<Void> {
+        old.desiredChannels().flatMap { channels in
+            guard channels.allSatisfy({ topology.primary(forKey: $0) != nil }) else {
+                return self.eventLoop.makeSucceededVoidFuture()
+            }
+            self.logger.notice("redis cluster: \(address) is no longer a primary; moving its channels")
+            self.subscribers[address] = nil
+            self.homeless[address, default: []].formUnion(channels)
+            return old.shutdown().recover { _ in }
+        }
+    }
+
+    /// Subscribes the channels of evicted nodes on their owners; a node whose channels are all confirmed is
+    /// reported `.resubscribed`.
+    private func placeHomeless() -> EventLoopFuture<Void> {
+        let all = homeless.map { address, channels in
+            place(Array(channels), retries: 1).map {
+                self.homeless[address] = nil
+                self.onEvent(address, .resubscribed)
+            }
+        }
+        return EventLoopFuture.andAllSucceed(all, on: eventLoop)
     }
 
     /// Subscribes each channel on the current owner of its slot.
@@ -89,7 +140,7 @@ public final class RedisClusterSubscriber: @unchecked Sendable {
         do {
             let subscriber = try RedisSubscriber(configuration: configuration, options: options,
                                                  eventLoop: eventLoop, logger: logger) { [weak self] event in
-                self?.handle(event)
+                self?.handle(event, from: node.address)
             }
             subscribers[node.address] = subscriber
             subscriber.start()
@@ -100,8 +151,8 @@ public final class RedisClusterSubscriber: @unchecked Sendable {
         }
     }
 
-    private func handle(_ event: RedisSubscriberEvent) {
-        onEvent(event)
+    private func handle(_ event: RedisSubscriberEvent, from node: String) {
+        onEvent(node, event)
         guard case .unsolicitedUnsubscribe(let channel) = event, desired.contains(channel) else { return }
         cluster.refreshTopology().flatMap { _ in self.place([channel], retries: 1) }.whenFailure { error in
             self.logger.error("redis cluster: could not re-subscribe \(channel): \(error)")

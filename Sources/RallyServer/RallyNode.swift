@@ -60,7 +60,7 @@ public final class RallyNode: Sendable {
                              settings: configuration.live, changeFeeds: access.changeFeedCount, logger: logger)
         let services = HubServices(hub: hub, verifier: verifier, authorizer: access.authorizer, feeds: live,
                                    limits: configuration.limits, logger: logger,
-                                   rateCounter: (broker as? RedisBroker)?.rateCounter ?? LocalRateCounter())
+                                   rateCounter: BusConfiguration.rateCounter(of: broker))
         let minter = mintsDemoTokens
             ? DemoTokenMinter(tokens: DemoTokens(verifier: verifier, lifetime: 24 * 3600)) : nil
         let delegate = RallyHTTPDelegate(

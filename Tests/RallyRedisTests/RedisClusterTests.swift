@@ -152,4 +152,34 @@ final class RedisClusterTests: XCTestCase {
             $0.contains(.message(channel: onFirst, payload: ByteBuffer(string: "3")))
         }
     }
+
+    /// A primary crashes and its replica takes over under another address: `followTopology` moves the channels
+    /// there and reports the lost node as resubscribed.
+    func testChannelsOfACrashedPrimaryMoveToTheReplicaThatTookOver() throws {
+        let cluster = try TestRedisCluster.start(size: 3, replicas: 1, group: group)  // node 3 replicates node 0
+        self.cluster = cluster
+        let client = RedisCluster(configuration: RedisConfiguration(url: cluster.url(1)), eventLoop: group.next())
+        defer { try? client.shutdown().wait(timeout: .seconds(5)) }
+        _ = try client.start().wait(timeout: .seconds(10), "cluster start")
+        let events = Recorder<RedisSubscriberEvent>()
+        let subscriber = RedisClusterSubscriber(cluster: client) { events.append($0) }
+        defer { try? subscriber.shutdown().wait(timeout: .seconds(5)) }
+        let channel = key(onNode: 0, of: 3, "failover")
+        try subscriber.subscribe([channel]).wait(timeout: .seconds(10), "subscribe")
+        events.removeAll()
+
+        cluster.kill(0)
+        try events.wait("the lost connection") { $0.contains(.connectionLost) }
+        try waitUntil("the replica took over and the channel moved to it", timeout: 30) {
+            _ = try? subscriber.followTopology().wait(timeout: .seconds(10), "follow the topology")  // fails mid-way
+            return events.all.contains(.resubscribed)
+        }
+        XCTAssertEqual(try client.currentTopology().wait(timeout: .seconds(5))?.primary(forKey: channel)?.port,
+                       cluster.ports[3])
+        XCTAssertEqual(try client.send(["SPUBLISH", channel, "after"], key: channel).wait(timeout: .seconds(10)),
+                       .integer(1))
+        try events.wait("the message through the new primary") {
+            $0.contains(.message(channel: channel, payload: ByteBuffer(string: "after")))
+        }
+    }
 }
