@@ -123,6 +123,11 @@ public final class RedisClusterBroker: Broker {
     }
 
     /// Waits for what was published so far to be answered (a PING behind it on each connection), then closes.
+    public func reconnect() {
+        logger.warning("Redis Cluster subscriber connections stalled: reconnecting")
+        subscriber.reconnect()
+    }
+
     public func shutdown() -> EventLoopFuture<Void> {
         state.withLockedValue { $0.receiver = nil; $0.isShutDown = true }
         let drained = commands.currentTopology().flatMap { [self] topology in

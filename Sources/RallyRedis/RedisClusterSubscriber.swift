@@ -59,6 +59,15 @@ public final class RedisClusterSubscriber: @unchecked Sendable {
         }
     }
 
+    /// Closes every node's connection (they look open but deliver nothing): each is re-established and its
+    /// channels subscribed again, announced per node by `.resubscribed`.
+    public func reconnect() {
+        _ = onLoop { subscriber in
+            for node in subscriber.subscribers.values { node.reconnect() }
+            return subscriber.eventLoop.makeSucceededVoidFuture()
+        }
+    }
+
     public func shutdown() -> EventLoopFuture<Void> {
         onLoop { subscriber in
             let all = subscriber.subscribers.values.map { $0.shutdown() }
