@@ -184,6 +184,17 @@ struct RevocationResults: Codable, Sendable {
     /// RSVP commit acknowledged → a subscriber of the event saw a `going` count including it (every subscriber).
     var rsvpToCapacityUpdate: LatencySummary
     var setupCatchUpSeconds: Double
+
+    var summaryLines: [String] {
+        func line(_ summary: LatencySummary) -> String {
+            "p50 \(summary.p50Ms) ms, p90 \(summary.p90Ms), p99 \(summary.p99Ms), max \(summary.maxMs) (n=\(summary.count))"
+        }
+        return [
+            "burst        \(friendshipChanges) friendship changes and \(rsvps) RSVPs in \(String(format: "%.2f", burstSeconds)) s",
+            "revoked      \(revoked)/\(unfriends) viewers; unfriend → closed " + line(unfriendToClosed),
+            "capacity     RSVP → update at \(subscribers) subscribers " + line(rsvpToCapacityUpdate),
+        ]
+    }
 }
 
 extension LoadDatabase {
