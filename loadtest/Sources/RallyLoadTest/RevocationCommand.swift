@@ -4,9 +4,9 @@ import NIOCore
 import PostgresNIO
 
 /// A busy node losing a right: N subscribers of one public `event:`, V viewers each on the friends-only profile of a
-/// friend. The writer commits a burst of unrelated friend requests (RSVPs to the event interleaved), then unfriends
-/// every viewer; measured: unfriend commit → the viewer's channel closed, and RSVP commit → capacity update during
-/// the burst.
+/// friend. The writer commits a burst of unrelated friend requests, then unfriends every viewer; meanwhile a second
+/// connection commits RSVPs to the event at a steady rate until every viewer was revoked. Measured: unfriend commit
+/// → the viewer's channel closed, and RSVP commit → capacity update while the node works through the burst.
 struct RevocationCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "revocation",
@@ -23,36 +23,49 @@ struct RevocationCommand: AsyncParsableCommand {
     var viewers = 20
     @Option(help: "Friend requests between other users committed back to back before the unfriends.")
     var burst = 50
-    @Option(help: "RSVPs to the event committed during the burst (their capacity updates are timed).")
-    var rsvps = 10
+    @Option(help: "At most this many RSVPs to the event, committed from the burst's start until every viewer was revoked (their capacity updates are timed).")
+    var rsvps = 200
+    @Option(help: "RSVPs committed per second (a second connection, beside the burst and the unfriends).")
+    var rsvpRate: Double = 10
+    @Option(help: "Seconds the RSVPs go on at least (from the burst's start), however soon the viewers are revoked.")
+    var rsvpSeconds: Double = 3
     @Option(help: "Seconds to wait for the last revocation and capacity update after the last commit.")
     var drain: Double = 30
 
     func validate() throws {
-        guard subscribers >= 1, viewers >= 1, burst >= 0, rsvps >= 0 else {
-            throw ValidationError("need --subscribers ≥ 1, --viewers ≥ 1, --burst ≥ 0, --rsvps ≥ 0")
+        guard subscribers >= 1, viewers >= 1, burst >= 0, rsvps >= 0, rsvpRate > 0 else {
+            throw ValidationError("need --subscribers ≥ 1, --viewers ≥ 1, --burst ≥ 0, --rsvps ≥ 0, --rsvp-rate > 0")
         }
         guard run.processes == 1 else { throw ValidationError("revocation runs in one process (--processes 1)") }
     }
 
     var parameters: [String: String] {
-        ["subscribers": String(subscribers), "viewers": String(viewers), "burst": String(burst), "rsvps": String(rsvps)]
+        ["subscribers": String(subscribers), "viewers": String(viewers), "burst": String(burst), "rsvps": String(rsvps),
+         "rsvp_rate": String(rsvpRate), "rsvp_seconds": String(rsvpSeconds)]
     }
 
     func run() async throws {
         let context = try RunContext(connection: connection, run: run)
         let (url, minter) = try live.resolved()
         let database = try await LoadDatabase.connect(url: url, on: context.group.next())
+        let rsvpDatabase: LoadDatabase
+        do { rsvpDatabase = try await LoadDatabase.connect(url: url, on: context.group.next()) } catch {
+            await database.close()
+            throw error
+        }
         let event = UUID()
         let people = People(viewers: viewers, burst: burst, rsvps: rsvps)
         let barrier = ChangeFeedBarrier()
         do {
             try await barrier.prepare(in: database)
-            try await measure(context, database: database, event: event, people: people, minter: minter, barrier: barrier)
+            try await measure(context, database: database, rsvpDatabase: rsvpDatabase, event: event, people: people,
+                              minter: minter, barrier: barrier)
         } catch {
+            await rsvpDatabase.close()
             await finish(database, context, users: people.all + [barrier.user], event: event)
             throw error
         }
+        await rsvpDatabase.close()
         await finish(database, context, users: people.all + [barrier.user], event: event)
     }
 
@@ -75,8 +88,8 @@ struct RevocationCommand: AsyncParsableCommand {
     private static let revokedKey = Array("no longer have permission".utf8)
 
     private func measure(
-        _ context: RunContext, database: LoadDatabase, event: UUID, people: People, minter: TokenMinter,
-        barrier: ChangeFeedBarrier
+        _ context: RunContext, database: LoadDatabase, rsvpDatabase: LoadDatabase, event: UUID, people: People,
+        minter: TokenMinter, barrier: ChangeFeedBarrier
     ) async throws {
         try SystemLimits.checkSocketBudget(needed: subscribers + viewers, processes: 1)
         try await database.createUsers(people.owners, privacy: "friends_only")
@@ -103,24 +116,24 @@ struct RevocationCommand: AsyncParsableCommand {
         let catchUp = try await barrier.pass(
             database: database, target: target, minter: minter, on: context.group.next(), timeout: live.catchUpTimeout)
 
-        // The writer: the burst with the RSVPs spread through it, then the unfriends, each its own transaction.
-        var rsvpCommits: [UInt64] = []
+        // The RSVPs at a steady rate on their own connection, from the burst's start until every viewer was revoked.
+        let stopRSVPs = Locked(false)
+        let rsvpWriter = Task { [rsvps, rsvpRate, attendees = people.attendees] () -> [UInt64] in
+            var commits: [UInt64] = []
+            let start = MonotonicClock.now()
+            for index in 0..<rsvps {
+                try? await MonotonicClock.sleep(until: start + UInt64(Double(index) / rsvpRate * 1e9))
+                if stopRSVPs.withValue({ $0 }) { break }
+                do { try await rsvpDatabase.commitRSVP(user: attendees[index], event: event) } catch { break }
+                commits.append(MonotonicClock.now())
+            }
+            return commits
+        }
+        // The writer: the burst, then the unfriends, each its own transaction.
         var unfriendCommits: [UInt64] = []
         let start = MonotonicClock.now()
-        let every = rsvps > 0 ? max(1, burst / rsvps) : Int.max
-        var nextRSVP = 0
         for index in 0..<burst {
             try await database.commitFriendRequest(from: people.requesters[index], to: people.requested[index])
-            if (index + 1) % every == 0, nextRSVP < rsvps {
-                try await database.commitRSVP(user: people.attendees[nextRSVP], event: event)
-                rsvpCommits.append(MonotonicClock.now())
-                nextRSVP += 1
-            }
-        }
-        while nextRSVP < rsvps {
-            try await database.commitRSVP(user: people.attendees[nextRSVP], event: event)
-            rsvpCommits.append(MonotonicClock.now())
-            nextRSVP += 1
         }
         let burstSeconds = MonotonicClock.seconds(since: start)
         for (viewer, owner) in zip(people.viewers, people.owners) {
@@ -128,11 +141,16 @@ struct RevocationCommand: AsyncParsableCommand {
             unfriendCommits.append(MonotonicClock.now())
         }
         let drainDeadline = RunContext.deadline(in: drain)
+        let rsvpsUntil = start + UInt64(rsvpSeconds * 1e9)
+        while MonotonicClock.now() < drainDeadline,
+              await watchers.count(withLatest: 1) < viewers || MonotonicClock.now() < rsvpsUntil {
+            try? await Task.sleep(nanoseconds: 10_000_000)
+        }
+        stopRSVPs.withValue { $0 = true }
+        let rsvpCommits = await rsvpWriter.value
         let online = audience.connected.count
-        while MonotonicClock.now() < drainDeadline {
-            let revoked = await watchers.count(withLatest: 1)
-            let current = await audience.count(withLatest: Int64(rsvps))
-            if revoked == viewers, rsvps == 0 || current == online { break }
+        let countDeadline = RunContext.deadline(in: 10)
+        while MonotonicClock.now() < countDeadline, await audience.count(withLatest: Int64(rsvpCommits.count)) < online {
             try? await Task.sleep(nanoseconds: 10_000_000)
         }
 
@@ -190,7 +208,7 @@ struct RevocationResults: Codable, Sendable {
             "p50 \(summary.p50Ms) ms, p90 \(summary.p90Ms), p99 \(summary.p99Ms), max \(summary.maxMs) (n=\(summary.count))"
         }
         return [
-            "burst        \(friendshipChanges) friendship changes and \(rsvps) RSVPs in \(String(format: "%.2f", burstSeconds)) s",
+            "burst        \(friendshipChanges) friendship changes in \(String(format: "%.2f", burstSeconds)) s; \(rsvps) RSVPs beside them",
             "revoked      \(revoked)/\(unfriends) viewers; unfriend → closed " + line(unfriendToClosed),
             "capacity     RSVP → update at \(subscribers) subscribers " + line(rsvpToCapacityUpdate),
         ]
