@@ -99,10 +99,10 @@ live_activity() {  # the setup's 10,000 friendships take the node a while (setup
 
 # "Revocation on a busy node" in BENCHMARKS.md: unfriend → channel closed behind a burst of friendship changes.
 live_revocation() {
-  run revocation-1k-b50 revocation --mode rally-v2 --url "$ws" --subscribers 1000 --viewers 20 --burst 50 --rsvps 10 \
+  run revocation-1k-b50 revocation --mode rally-v2 --url "$ws" --subscribers 1000 --viewers 20 --burst 50 --drain 90 \
     --server-pid "$live_pid"
   run revocation-10k-b1000 revocation --mode rally-v2 --url "$ws" --subscribers 10000 --viewers 100 --burst 1000 \
-    --rsvps 20 --server-pid "$live_pid"
+    --drain 90 --server-pid "$live_pid"
 }
 
 case $what in
