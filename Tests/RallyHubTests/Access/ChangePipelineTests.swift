@@ -84,6 +84,17 @@ final class ChangePipelineTests: XCTestCase {
         await pipeline.stop()
     }
 
+    func testAChangeSourceReadsAsAnAsyncSequence() async {
+        let (source, input) = InMemoryChangeSource.makeSource()
+        let sent: [DirectoryChange] = [.resync, .groupMember(.insert, group: group, user: a),
+                                       .friendship(.delete, a: a, b: b, status: .accepted)]
+        for change in sent { input.yield(change) }
+        input.finish()
+        var received: [DirectoryChange] = []
+        for await change in source.changes() { received.append(change) }
+        XCTAssertEqual(received, sent)
+    }
+
     /// Two re-checks of one channel in flight: the older one answers last, with more access than the newer one
     /// found. The newer answer stands.
     func testAnOlderAllowNeverWinsOverANewerDecision() async throws {
