@@ -20,7 +20,12 @@ public final class ClientConnection: WebSocketSessionHandler {
     /// Called once when the socket opens / is gone (the server counts sockets per address with these).
     public var onAttach: (() -> Void)?
     public var onDetach: (() -> Void)?
-    var registry = ChannelRegistry()
+    var registry = ChannelRegistry() {
+        didSet { if registry.indexVersion != indexedVersion { refileChannels() } }
+    }
+    /// What `ChannelIndex` has this socket filed under, as of registry `indexVersion` `indexedVersion`.
+    var indexedFiling = ChannelIndex.Filing()
+    var indexedVersion: UInt64 = 0
     var joinBucket: TokenBucket
     var messageBucket: TokenBucket
     var presenceCalls: SlidingWindowCounter

@@ -17,6 +17,7 @@ struct RallyLoadTest: AsyncParsableCommand {
             """,
         subcommands: [
             StormCommand.self, FanoutCommand.self, ChatCommand.self, CapacityCommand.self, ActivityCommand.self,
+            RevocationCommand.self,
             CheckCommand.self,
         ]
     )

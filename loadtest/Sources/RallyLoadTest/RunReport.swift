@@ -94,6 +94,8 @@ struct RunReport: Codable, Sendable {
     var cpu: CPU?
     /// Live scenarios (capacity, activity, chat --durable): the Postgres writer and what it caused.
     var live: LiveResults?
+    /// The revocation scenario.
+    var revocation: RevocationResults?
     var notes: [String] = []
 }
 
