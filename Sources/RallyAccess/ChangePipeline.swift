@@ -15,7 +15,9 @@ public protocol LiveChangeHandler: Sendable {
 /// The node's directory changes, from their sources to the two things they drive:
 ///
 /// - **live feeds** (capacity, chat, notifications, activity) get every change of a source in the source's
-///   order, as soon as it is read: nothing waits for revocation;
+///   order, as soon as it is read; the one wait: content for a group, plan or event waits for revocations of
+///   that same topic started by earlier changes (`RevocationOrder`), so a removed member never gets what
+///   follows the removal — bursts of friendship changes hold nothing up;
 /// - **revocation** (`LiveRevocation`) runs beside them, from its own queue: the changes that may take a right
 ///   away (`DirectoryChange.mayRevoke`) are decided concurrently, at most `maxConcurrentRevocations` at a time,
 ///   so one change never waits for unrelated ones. That is safe because every re-check asks the directory for the
@@ -34,6 +36,7 @@ public final class ChangePipeline: Sendable {
     private let revocations: AsyncStream<DirectoryChange>
     private let revocationQueue: AsyncStream<DirectoryChange>.Continuation
     private let pending = NIOLockedValueBox(0)
+    private let order = RevocationOrder()
     private let tasks = NIOLockedValueBox<[Task<Void, Never>]>([])
 
     /// `revoke` decides one change again (its channels re-checked, the denied closed) and returns when done.
@@ -71,8 +74,10 @@ public final class ChangePipeline: Sendable {
     /// One change from a source: queued for revocation (which never holds up what follows), then handed to the
     /// live feeds; returns when they have it.
     public func deliver(_ change: DirectoryChange) async {
+        if let topic = RevocationOrder.contentTopic(of: change) { await order.waitForRevocations(of: topic) }
         if change.mayRevoke {
             pending.withLockedValue { $0 += 1 }
+            if let topic = RevocationOrder.revokedTopic(of: change) { order.started(topic) }
             revocationQueue.yield(change)
         }
         await live.handle(change)
@@ -102,8 +107,9 @@ public final class ChangePipeline: Sendable {
                     await group.next()
                     inFlight -= 1
                 }
-                group.addTask { [revoke, pending] in
+                group.addTask { [revoke, pending, order] in
                     await revoke(change)
+                    if let topic = RevocationOrder.revokedTopic(of: change) { order.finished(topic) }
                     pending.withLockedValue { $0 -= 1 }
                 }
                 inFlight += 1

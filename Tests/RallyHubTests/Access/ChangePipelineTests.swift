@@ -84,6 +84,32 @@ final class ChangePipelineTests: XCTestCase {
         await pipeline.stop()
     }
 
+    func testContentForATopicWaitsForThatTopicsEarlierRevocationOnly() async throws {
+        let live = RecordingLive()
+        let removal = DirectoryChange.groupMember(.delete, group: group, user: b)
+        let gate = RevocationGate(holding: { $0 == removal })
+        let pipeline = ChangePipeline(live: live, revoke: gate.revoke)
+        let (source, input) = InMemoryChangeSource.makeSource()
+        pipeline.start([source])
+        let message = DirectoryChange.groupMessage(.insert, id: 1, group: group)
+        let unrelated = DirectoryChange.friendship(.insert, a: a, b: b, status: .pending)
+        input.yield(removal)
+        input.yield(message)
+        let started = await gate.waitForStarted(count: 1)
+        XCTAssertTrue(started)
+        let removalSeen = await live.waitFor(count: 1)
+        XCTAssertTrue(removalSeen)
+        XCTAssertEqual(live.received, [removal], "the message waits for the removal's revocation")
+        gate.releaseAll()
+        let all = await live.waitFor(count: 2)
+        XCTAssertTrue(all)
+        XCTAssertEqual(live.received, [removal, message])
+        input.yield(unrelated)
+        let three = await live.waitFor(count: 3)
+        XCTAssertTrue(three, "a friendship change waits for nothing")
+        await pipeline.stop()
+    }
+
     func testAChangeSourceReadsAsAnAsyncSequence() async {
         let (source, input) = InMemoryChangeSource.makeSource()
         let sent: [DirectoryChange] = [.resync, .groupMember(.insert, group: group, user: a),
