@@ -25,6 +25,14 @@ max_len() {
   esac
 }
 
+# libFuzzer's runtime comes with the Swift toolchain on Linux (not with Xcode's): without it, say so and stop.
+runtime_dir="$(dirname "$(readlink -f "$(command -v swiftc)")")/../lib/swift/clang/lib"
+if ! compgen -G "$runtime_dir/*/libclang_rt.fuzzer*" >/dev/null; then
+  echo "fuzz: SKIPPED: this Swift toolchain has no libFuzzer runtime (libclang_rt.fuzzer under $runtime_dir);" \
+    "use a swift.org Linux toolchain" >&2
+  exit 0
+fi
+
 # Debug: the library targets' internals are reachable (@testable) and Swift's own assertions stay on.
 build_path=.build-fuzz
 flags=(--package-path Fuzz -c debug --build-path "$build_path")
