@@ -22,7 +22,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
-        .target(name: "FuzzSupport", dependencies: [.product(name: "NIOCore", package: "swift-nio")], path: "Support"),
+        .target(name: "CFuzzerDriver", path: "CFuzzerDriver"),
+        .target(name: "FuzzSupport", dependencies: [
+            "CFuzzerDriver", .product(name: "NIOCore", package: "swift-nio"),
+        ], path: "Support"),
     ] + targets.map { target in
         .executableTarget(
             name: "Fuzz\(target.name)",
@@ -32,6 +35,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 "FuzzSupport",
             ],

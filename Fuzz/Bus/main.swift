@@ -10,8 +10,7 @@ import RallyProtocol
 /// What ClusterLink passes.
 let maxPayloadBytes = BusMessage.maxWireBytes
 
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = ByteBuffer(bytes: UnsafeBufferPointer(start: data, count: size))
     if ServiceMessage.isJSONForm(bytes) {
         if let message = try? ServiceMessage.parse(bytes, maxPayloadBytes: maxPayloadBytes) {
@@ -25,4 +24,14 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
     _ = try? ServiceMessage.parse(bytes, maxPayloadBytes: maxPayloadBytes)
     return 0
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1) { fuzz(data ?? UnsafePointer($0.baseAddress!), size) }
+}
+
+@_cdecl("FuzzBus_main")
+public func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
+    runFuzzer(argc, argv, testOneInput)
 }

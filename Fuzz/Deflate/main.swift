@@ -25,8 +25,7 @@ func inflate(_ reads: [ByteBuffer], windowBits: Int, limit: Int) -> Result<ByteB
     return .success(output)
 }
 
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard size >= 2 else { return 0 }
     let windowBits = 8 + Int(data[0] % 8)
     let limit = data[0] & 0x80 == 0 ? 1 << 20 : 64
@@ -56,4 +55,14 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let restored = inflate([deflated], windowBits: windowBits, limit: 1 << 20)
     invariant(restored == .success(original), "deflate then inflate changed \(original.readableBytes) bytes")
     return 0
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1) { fuzz(data ?? UnsafePointer($0.baseAddress!), size) }
+}
+
+@_cdecl("FuzzDeflate_main")
+public func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
+    runFuzzer(argc, argv, testOneInput)
 }

@@ -10,6 +10,7 @@ import Logging
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
+import NIOWebSocket
 @testable import RallyWebSocket
 
 final class Echo: WebSocketSessionHandler {
@@ -42,8 +43,7 @@ let configuration: WebSocketServerConfiguration = {
     return configuration
 }()
 
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard size >= 1 else { return 0 }
     let loop = EmbeddedEventLoop()
     let channel = EmbeddedChannel(loop: loop)
@@ -70,4 +70,14 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     _ = try? channel.finish()
     try? loop.syncShutdownGracefully()
     return 0
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1) { fuzz(data ?? UnsafePointer($0.baseAddress!), size) }
+}
+
+@_cdecl("FuzzHTTPRequest_main")
+public func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
+    runFuzzer(argc, argv, testOneInput)
 }

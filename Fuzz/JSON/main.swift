@@ -5,8 +5,7 @@ import FuzzSupport
 import NIOCore
 import RallyProtocol
 
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = UnsafeBufferPointer(start: data, count: size)
     let buffer = ByteBuffer(bytes: bytes)
     let parsed = Result { () throws(JSONParseError) in try JSON(parsing: buffer) }
@@ -24,4 +23,14 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     invariant(reparsed == .success(value), "re-parse differs: \(value) vs \(reparsed)")
     invariant(value.serializedString() == String(buffer: serialized), "serializedString differs from serializedBuffer")
     return 0
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1) { fuzz(data ?? UnsafePointer($0.baseAddress!), size) }
+}
+
+@_cdecl("FuzzJSON_main")
+public func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
+    runFuzzer(argc, argv, testOneInput)
 }
