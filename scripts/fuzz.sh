@@ -44,6 +44,8 @@ bin="$(swift build "${flags[@]}" --show-bin-path)"
 
 mkdir -p "$build_path/artifacts"
 # Leak checks stay on: a harness must not leak per input (a leak per message would be a memory DoS).
+# Swift's crash backtracer would read the stack after a failure, which AddressSanitizer reports on its own.
+export SWIFT_BACKTRACE=enable=no
 export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=0:detect_stack_use_after_return=1}"
 for name in "${targets[@]}"; do
   work="$build_path/corpus/$name"
@@ -55,7 +57,7 @@ for name in "${targets[@]}"; do
   "$bin/Fuzz$name" "$work" "Fuzz/Corpus/$name" \
     -max_total_time="$seconds" -max_len="$(max_len "$name")" -timeout=10 -rss_limit_mb=2048 \
     -artifact_prefix="$build_path/artifacts/$name-" -print_final_stats=1 >"$log" 2>&1 || status=$?
-  grep -E '^#[0-9]+ +(INITED|DONE)|^stat::(number_of_executed_units|average_exec_per_sec|new_units_added)' "$log" || true
+  grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)|^stat::(number_of_executed_units|average_exec_per_sec|new_units_added)' "$log" || true
   if ((status != 0)); then
     tail -n 60 "$log" >&2
     echo "fuzz: $name FAILED (exit $status); the input is in $build_path/artifacts/, the log in $log" >&2

@@ -23,6 +23,12 @@ func events(_ reads: [ByteBuffer], deflate: DeflateParameters?) -> [InboundEvent
     return found
 }
 
+/// An event, with every failure the same.
+func outcome(_ event: InboundEvent) -> InboundEvent {
+    if case .failure = event { return .failure(InboundViolation(code: 0, reason: "")) }
+    return event
+}
+
 func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard size >= 2 else { return 0 }
     let session = data[0]
@@ -32,7 +38,10 @@ func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let stream = UnsafeRawBufferPointer(start: data + 2, count: size - 2)
     let split = events(chunks(of: stream, seed: data[1]), deflate: deflate)
     let whole = events(chunks(of: stream, seed: 0), deflate: deflate)
-    invariant(split == whole, "events depend on the split: \(split) vs \(whole)")
+    // Which violation is reported can depend on where a read ended (inflated bytes that are not UTF-8 are
+    // seen before the corrupt deflate data after them only if a read ended in between); whether, and after
+    // which events, the connection fails cannot.
+    invariant(split.map(outcome) == whole.map(outcome), "events depend on the split: \(split) vs \(whole)")
     var failed = false
     for event in whole {
         switch event {
