@@ -15,6 +15,11 @@ let package = Package(
         .executable(name: "rally", targets: ["rally"]),
         .executable(name: "rally-loadtest", targets: ["RallyLoadTest"]),
         .library(name: "RallyClient", targets: ["RallyClient"]),
+        // For the fuzz harnesses in Fuzz/ (a separate package that depends on this one by path).
+        .library(name: "RallyProtocol", targets: ["RallyProtocol"]),
+        .library(name: "RallyWebSocket", targets: ["RallyWebSocket"]),
+        .library(name: "RallyAuth", targets: ["RallyAuth"]),
+        .library(name: "RallyBus", targets: ["RallyBus"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
