@@ -18,6 +18,7 @@ struct RallyLoadTest: AsyncParsableCommand {
         subcommands: [
             StormCommand.self, FanoutCommand.self, ChatCommand.self, CapacityCommand.self, ActivityCommand.self,
             CheckCommand.self,
+            SoakCommand.self,
         ]
     )
 }
