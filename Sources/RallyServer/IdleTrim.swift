@@ -89,12 +89,25 @@ final class IdleTrimmer: Sendable {
         return trimmer
     }
 
-    /// `malloc_trim(0)` where glibc has it; nothing elsewhere.
+    /// `malloc_trim(0)` where the C library has it (glibc); nothing elsewhere. Looked up once with `dlsym`: Swift's
+    /// Glibc module does not export `<malloc.h>`.
     @Sendable static func mallocTrim() {
-        #if canImport(Glibc)
-        _ = malloc_trim(0)
-        #endif
+        _ = mallocTrimFunction?(0)
     }
+
+    private typealias MallocTrim = @convention(c) (Int) -> Int32
+
+    private static let mallocTrimFunction: MallocTrim? = {
+        #if canImport(Glibc)
+        guard let symbol = dlsym(nil, "malloc_trim") else { return nil }
+        return unsafeBitCast(symbol, to: MallocTrim.self)
+        #else
+        return nil
+        #endif
+    }()
+
+    /// Whether this process can trim (glibc).
+    static var canTrim: Bool { mallocTrimFunction != nil }
 
     func stop() {
         task.withLockedValue { $0?.cancel(); $0 = nil }

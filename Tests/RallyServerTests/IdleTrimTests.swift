@@ -58,6 +58,14 @@ final class IdleTrimTests: XCTestCase {
         XCTAssertEqual(configuration.mallocTrimIdle, .milliseconds(250))
     }
 
+    /// On Linux the node's default trim is glibc's `malloc_trim`, found at run time (not a silent no-op).
+    func testTheDefaultTrimIsGlibcsMallocTrim() {
+        #if os(Linux)
+        XCTAssertTrue(IdleTrimmer.canTrim)
+        IdleTrimmer.mallocTrim()
+        #endif
+    }
+
     /// The trimmer on a real event loop: a drop of 2,000 sockets that lasts makes exactly one trim; with the setting
     /// off, none.
     func testTheTrimmerTrimsAfterADropOnItsLoop() async throws {

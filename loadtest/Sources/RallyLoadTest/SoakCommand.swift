@@ -133,7 +133,8 @@ struct SoakCommand: AsyncParsableCommand {
             results.rounds.append(SoakResults.Round(
                 round: round, connected: connected.connected, openAtEnd: openAtEnd, rssStart: roundStart.bytes,
                 rssPeak: curve.peak(from: roundStart.seconds, to: afterIdle.seconds)?.bytes, rssEndOfLoad: end.bytes,
-                rssAfterClose: closed.bytes, rssAfterIdle: afterIdle.bytes))
+                rssAfterClose: closed.bytes, rssAfterIdle: afterIdle.bytes, anonStart: roundStart.anonBytes,
+                anonEndOfLoad: end.anonBytes, anonAfterIdle: afterIdle.anonBytes))
         }
         curve.stop()
         var counts = SoakCounts()

@@ -17,6 +17,11 @@ struct SoakResults: Codable, Sendable {
         var retainedAfterIdle: Int?
         /// (peak − afterIdle) / (peak − start): the share of the growth given back.
         var returnedFraction: Double?
+        /// The same moments in RssAnon (the heap, without the code pages the node touched on the way).
+        var anonStart: Int?
+        var anonPeak: Int?
+        var anonEndOfLoad: Int?
+        var anonAfterIdle: Int?
     }
 
     struct Round: Codable, Sendable {
@@ -28,12 +33,15 @@ struct SoakResults: Codable, Sendable {
         var rssEndOfLoad: Int?
         var rssAfterClose: Int?
         var rssAfterIdle: Int?
+        var anonStart: Int?
+        var anonEndOfLoad: Int?
+        var anonAfterIdle: Int?
     }
 
     var rss = RSS()
     var rounds: [Round] = []
     var sampleIntervalSeconds: Double
-    /// [seconds since start, MiB] every sample interval.
+    /// [seconds since start, VmRSS MiB, RssAnon MiB] every sample interval.
     var rssCurve: [[Double]] = []
     var marks: [RSSCurve.Mark] = []
     var actions = SoakCounts()
@@ -59,7 +67,13 @@ struct SoakResults: Codable, Sendable {
                 rss.returnedFraction = (Double(peak - idle) / Double(peak - start) * 1000).rounded() / 1000
             }
         }
-        rssCurve = curve.samples.map { [($0.seconds * 10).rounded() / 10, (Double($0.bytes) / 1_048_576 * 10).rounded() / 10] }
+        func mib(_ bytes: Int) -> Double { (Double(bytes) / 1_048_576 * 10).rounded() / 10 }
+        rssCurve = curve.samples.map { [($0.seconds * 10).rounded() / 10, mib($0.bytes), mib($0.anonBytes ?? 0)] }
+        let anonPeak = (curve.samples.compactMap(\.anonBytes) + curve.marks.compactMap(\.anonBytes)).max()
+        rss.anonStart = rounds.first?.anonStart
+        rss.anonPeak = anonPeak
+        rss.anonEndOfLoad = last?.anonEndOfLoad
+        rss.anonAfterIdle = last?.anonAfterIdle
         marks = curve.marks
         actions = counts
         errorCount = counts.errorCount
@@ -125,11 +139,17 @@ struct SoakOutput: Encodable {
             line += ")"
         }
         lines.append(line)
+        if rss.anonStart != nil {
+            lines.append(
+                "  heap       RssAnon start \(mib(rss.anonStart)), peak \(mib(rss.anonPeak)), end of load \(mib(rss.anonEndOfLoad)), "
+                    + "after idle \(mib(rss.anonAfterIdle)) MiB (the rest of RSS is mostly code pages)")
+        }
         if soak.rounds.count > 1 {
             for round in soak.rounds {
                 lines.append(
                     "  round \(round.round)    start \(mib(round.rssStart)), peak \(mib(round.rssPeak)), end of load "
-                        + "\(mib(round.rssEndOfLoad)), after idle \(mib(round.rssAfterIdle)) MiB; \(round.connected) connected, "
+                        + "\(mib(round.rssEndOfLoad)), after idle \(mib(round.rssAfterIdle)) MiB (heap \(mib(round.anonAfterIdle))); "
+                        + "\(round.connected) connected, "
                         + "\(round.openAtEnd) open at the end")
             }
         }
