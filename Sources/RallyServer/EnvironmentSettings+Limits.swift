@@ -76,7 +76,7 @@ extension EnvironmentSetting {
             let idle = try Parse.milliseconds($1)
             $0.mallocTrimIdle = idle.nanoseconds > 0 ? idle : nil
         },
-        .init("RALLY_MALLOC_TRIM_MIN_DROP", "1000", "fall in open sockets that makes a node trim after RALLY_MALLOC_TRIM_IDLE_MS") {
+        .init("RALLY_MALLOC_TRIM_MIN_DROP", "1000", "fall in open sockets (or half their high, if less) that makes a node trim after RALLY_MALLOC_TRIM_IDLE_MS") {
             $0.mallocTrimMinimumDrop = max(1, try Parse.int($1))
         },
         .init("RALLY_LOG_LEVEL", "warning", "trace, debug, info, notice, warning, error, critical") {

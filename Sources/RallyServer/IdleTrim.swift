@@ -8,15 +8,17 @@ import Metrics
 import NIOConcurrencyHelpers
 import NIOCore
 
-/// When to hand freed heap back to the kernel. glibc's malloc keeps the memory of closed sockets in its arenas
-/// (one per thread that allocated, up to 8 per core) and returns only what sits at the top of the main heap;
-/// `malloc_trim(0)` also releases the free pages inside every arena. Rally calls it once the connection count has
-/// stayed at least `minimumDrop` below its high since the last trim for `idle`, i.e. after a flood of sockets
-/// is gone, not on every close. A pure state machine: the caller observes the count, this says when to trim.
+/// When to hand freed heap back to the kernel. glibc's malloc keeps the memory of closed sockets and of their
+/// drained queues in its arenas (one per thread that allocated, up to 8 per core) and returns only what sits at the
+/// top of a heap; `malloc_trim(0)` also releases the free pages inside every arena. Rally calls it once the
+/// connection count has stayed far enough below its high since the last trim for `idle`: `minimumDrop` sockets, or
+/// half the high on a node that never had twice that many. That is after a flood of sockets is gone, not on every
+/// close. A pure state machine: the caller observes the count, this says when to trim.
 struct IdleTrimTrigger: Sendable, Equatable {
     /// How long the drop must last before the trim (nanoseconds).
     let idle: Int64
-    /// Fewer connections than this below the high since the last trim is no reason to trim.
+    /// Fewer connections than this (or than half the high, if that is less) below the high since the last trim is no
+    /// reason to trim.
     let minimumDrop: Int
     /// Highest connection count seen since the last trim (or the start).
     private(set) var high: Int
@@ -33,7 +35,7 @@ struct IdleTrimTrigger: Sendable, Equatable {
     /// trims and then calls `trimmed(connections:)`.
     mutating func observe(connections: Int, now: Int64) -> Bool {
         if connections > high { high = connections }
-        guard high - connections >= minimumDrop else {
+        guard high > 0, high - connections >= min(minimumDrop, max(1, high / 2)) else {
             droppedSince = nil
             return false
         }

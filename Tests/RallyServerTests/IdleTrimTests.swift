@@ -47,6 +47,19 @@ final class IdleTrimTests: XCTestCase {
         XCTAssertTrue(trigger.observe(connections: 8_000, now: 9 * second))
     }
 
+    /// A node that never had 2,000 sockets trims after losing half of its high (a fanout to 500 subscribers leaves
+    /// ~95 MiB of free heap behind too).
+    func testASmallNodeTrimsAfterLosingHalfItsSockets() {
+        var trigger = IdleTrimTrigger(idle: 5 * second, minimumDrop: 1_000, connections: 0)
+        XCTAssertFalse(trigger.observe(connections: 400, now: 0))
+        XCTAssertFalse(trigger.observe(connections: 201, now: 1 * second))   // 199 below: less than half
+        XCTAssertFalse(trigger.observe(connections: 201, now: 20 * second))
+        XCTAssertFalse(trigger.observe(connections: 200, now: 21 * second))  // half gone
+        XCTAssertTrue(trigger.observe(connections: 0, now: 26 * second))
+        trigger.trimmed(connections: 0)
+        for step in 27..<40 { XCTAssertFalse(trigger.observe(connections: 0, now: Int64(step) * second)) }
+    }
+
     func testTheSettingsTurnItOffAndTuneIt() throws {
         XCTAssertEqual(RallyConfiguration().mallocTrimIdle, .seconds(5))
         XCTAssertEqual(RallyConfiguration().mallocTrimMinimumDrop, 1_000)
