@@ -83,7 +83,6 @@ final class IdleTrimTests: XCTestCase {
     /// off, none.
     func testTheTrimmerTrimsAfterADropOnItsLoop() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        defer { try? group.syncShutdownGracefully() }
         let open = NIOLockedValueBox(2_000)
         let trims = NIOLockedValueBox(0)
         let trimmer = IdleTrimmer.start(
@@ -94,7 +93,6 @@ final class IdleTrimTests: XCTestCase {
             idle: nil, minimumDrop: 1_000, on: group.next(), interval: .milliseconds(10),
             connections: { open.withLockedValue { $0 } }, logger: Logger(label: "test"),
             trim: { XCTFail("trimmed while off") })
-        defer { trimmer.stop(); off.stop() }
         try await Task.sleep(nanoseconds: 300_000_000)
         XCTAssertEqual(trims.withLockedValue { $0 }, 0, "no drop, no trim")
         open.withLockedValue { $0 = 10 }
@@ -103,5 +101,8 @@ final class IdleTrimTests: XCTestCase {
         XCTAssertEqual(trims.withLockedValue { $0 }, 1)
         try await Task.sleep(nanoseconds: 400_000_000)
         XCTAssertEqual(trims.withLockedValue { $0 }, 1, "one trim per drop")
+        trimmer.stop()
+        off.stop()
+        try await group.shutdownGracefully()
     }
 }
