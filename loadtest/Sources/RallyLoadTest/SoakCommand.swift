@@ -115,12 +115,14 @@ struct SoakCommand: AsyncParsableCommand {
             ) { index in loops[index % loops.count].open(index / loops.count) }
             stats.merge(connected)
             curve.mark("round \(round) connected")
+            progress("round \(round): \(connected.connected)/\(sockets) connected in \(SummaryText.fixed(connected.seconds)) s; load for \(duration) s")
             let deadline = RunContext.deadline(in: duration)
             await withTaskGroup(of: Void.self) { group in
                 for loop in loops { group.addTask { await loop.act(until: deadline) } }
             }
             await Self.waitUntilIdle(loops, deadline: RunContext.deadline(in: 15))
             let end = curve.mark("round \(round) end of load")
+            progress("round \(round): load over, closing")
             if round == rounds { endOfLoad = MemorySample.take(serverPid: run.serverPid) }
             openAtEnd = 0
             for loop in loops { openAtEnd += await loop.openCount() }
@@ -128,6 +130,7 @@ struct SoakCommand: AsyncParsableCommand {
                 for loop in loops { group.addTask { await loop.closeAll() } }
             }
             let closed = curve.mark("round \(round) closed")
+            progress("round \(round): closed; idle for \(idle) s")
             try? await Task.sleep(nanoseconds: UInt64(idle * 1e9))
             let afterIdle = curve.mark("round \(round) after idle")
             results.rounds.append(SoakResults.Round(
@@ -158,6 +161,10 @@ struct SoakCommand: AsyncParsableCommand {
         report.notes = notes
         report.seconds = context.elapsed
         try SoakOutput(report: report, soak: results).emit(options: run, latency: latency)
+    }
+
+    private func progress(_ text: String) {
+        if !run.quiet { Console.err("soak: " + text) }
     }
 
     /// Waits (bounded) until no socket has an action in progress, so the end-of-load reading is not mid-request.

@@ -72,6 +72,24 @@ final class SoakLoop: @unchecked Sendable {
         }
     }
 
+    /// `future`, or a failure after `seconds` if it has not completed by then (nothing here waits unbounded).
+    private func bounded<T: Sendable>(_ future: EventLoopFuture<T>, seconds: Int64, what: String) -> EventLoopFuture<T> {
+        let promise = eventLoop.makePromise(of: T.self)
+        var finished = false
+        let timer = eventLoop.scheduleTask(in: .seconds(seconds)) {
+            guard !finished else { return }
+            finished = true
+            promise.fail(LoadTestError("timeout: \(what)"))
+        }
+        future.hop(to: eventLoop).whenComplete { result in
+            guard !finished else { return }
+            finished = true
+            timer.cancel()
+            promise.completeWith(result)
+        }
+        return promise.futureResult
+    }
+
     private func connect(_ local: Int) -> EventLoopFuture<LoadClient> {
         eventLoop.preconditionInEventLoop()
         slots[local].generation += 1
@@ -85,7 +103,7 @@ final class SoakLoop: @unchecked Sendable {
         let url: WebSocketURL
         do { url = try target.url(topic: "") } catch { return eventLoop.makeFailedFuture(error) }
         counts.framesSent += 1
-        return RealtimeConnection.connect(
+        let connected = RealtimeConnection.connect(
             to: url, version: version, apiKey: target.token, options: options,
             inbound: .callback({ [self] event in handle(event, local: local, generation: generation) }), on: eventLoop
         ).flatMap { [self] connection in
@@ -99,6 +117,7 @@ final class SoakLoop: @unchecked Sendable {
                 LoadClient(transport: .rally(connection, topic: self.topicName(self.slots[local].topic)))
             }
         }
+        return bounded(connected, seconds: 30, what: "connect and join")
     }
 
     private func join(_ local: Int, connection: RealtimeConnection, topic: Int) -> EventLoopFuture<Void> {
@@ -328,7 +347,8 @@ final class SoakLoop: @unchecked Sendable {
     /// Closes every socket politely (each cut after 3 s at the latest).
     func closeAll() async {
         let closing = try? await eventLoop.submit { [self] in
-            EventLoopFuture.andAllComplete(slots.indices.map { close($0, abort: false) }, on: eventLoop)
+            bounded(EventLoopFuture.andAllComplete(slots.indices.map { close($0, abort: false) }, on: eventLoop),
+                    seconds: 15, what: "closing")
         }.get()
         try? await closing?.get()
     }
