@@ -71,6 +71,14 @@ extension EnvironmentSetting {
         .init("RALLY_DRAIN_TIMEOUT_MS", "10000", "longest a drain may take before the rest is cut") {
             $0.drainTimeout = try Parse.milliseconds($1)
         },
+        .init("RALLY_MALLOC_TRIM_IDLE_MS", "5000",
+              "open sockets down by RALLY_MALLOC_TRIM_MIN_DROP from their high for this long → freed heap returned to the kernel (malloc_trim); 0: never") {
+            let idle = try Parse.milliseconds($1)
+            $0.mallocTrimIdle = idle.nanoseconds > 0 ? idle : nil
+        },
+        .init("RALLY_MALLOC_TRIM_MIN_DROP", "1000", "fall in open sockets (or half their high, if less) that makes a node trim after RALLY_MALLOC_TRIM_IDLE_MS") {
+            $0.mallocTrimMinimumDrop = max(1, try Parse.int($1))
+        },
         .init("RALLY_LOG_LEVEL", "warning", "trace, debug, info, notice, warning, error, critical") {
             $0.logLevel = try Parse.nonEmpty($1)
         },

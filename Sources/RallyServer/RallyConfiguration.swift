@@ -47,6 +47,10 @@ public struct RallyConfiguration: Sendable {
     public var connectErrorDelay: TimeAmount = .seconds(2)
     /// Longest a SIGTERM drain may take before the remaining sockets are cut.
     public var drainTimeout: TimeAmount = .seconds(10)
+    /// Return freed heap to the kernel (`malloc_trim`) once the open sockets fell by `mallocTrimMinimumDrop` from
+    /// their high and stayed down this long; nil: never (see `IdleTrimTrigger`).
+    public var mallocTrimIdle: TimeAmount? = .seconds(5)
+    public var mallocTrimMinimumDrop = 1_000
     public var threads = System.coreCount
     public var logLevel = "warning"
 

@@ -23,9 +23,11 @@ public final class RallyNode: Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let server: WebSocketServer
     private let logger: Logger
+    private let trimmer: IdleTrimmer
 
     private init(configuration: RallyConfiguration, services: HubServices, port: Int, demoTokens: DemoTokenMinter?,
-                 access: AccessRuntime, group: MultiThreadedEventLoopGroup, server: WebSocketServer, logger: Logger) {
+                 access: AccessRuntime, group: MultiThreadedEventLoopGroup, server: WebSocketServer, logger: Logger,
+                 trimmer: IdleTrimmer) {
         self.configuration = configuration
         self.services = services
         self.port = port
@@ -34,6 +36,7 @@ public final class RallyNode: Sendable {
         self.group = group
         self.server = server
         self.logger = logger
+        self.trimmer = trimmer
     }
 
     public static func start(_ configuration: RallyConfiguration, logger: Logger = Logger(label: "rally"))
@@ -79,8 +82,11 @@ public final class RallyNode: Sendable {
             try access.startChangeFeeds(services: services, live: live)
             let port = try await server.start()
             startBus(hub, logger: logger)
+            let trimmer = IdleTrimmer.start(
+                idle: configuration.mallocTrimIdle, minimumDrop: configuration.mallocTrimMinimumDrop, on: group.next(),
+                connections: { [connections = services.connections] in connections.count }, logger: logger)
             return RallyNode(configuration: configuration, services: services, port: port, demoTokens: minter,
-                             access: access, group: group, server: server, logger: logger)
+                             access: access, group: group, server: server, logger: logger, trimmer: trimmer)
         } catch {
             await access.stop()
             try? await group.shutdownGracefully()
@@ -103,6 +109,7 @@ public final class RallyNode: Sendable {
     /// the sockets to be gone (sockets still open after `drainTimeout` are cut), stop the change feeds and pools,
     /// and only then the event loops, so nothing is left to schedule work on a loop that has stopped.
     public func drainAndStop() async {
+        trimmer.stop()
         await server.stopAccepting()
         let deadline = NIODeadline.now() + configuration.drainTimeout
         await closeSockets(until: deadline)

@@ -19,6 +19,7 @@ struct RallyLoadTest: AsyncParsableCommand {
             StormCommand.self, FanoutCommand.self, ChatCommand.self, CapacityCommand.self, ActivityCommand.self,
             RevocationCommand.self,
             CheckCommand.self,
+            SoakCommand.self,
         ]
     )
 }
