@@ -15,6 +15,11 @@ let package = Package(
         .executable(name: "rally", targets: ["rally"]),
         .executable(name: "rally-loadtest", targets: ["RallyLoadTest"]),
         .library(name: "RallyClient", targets: ["RallyClient"]),
+        // For the fuzz harnesses in Fuzz/ (a separate package that depends on this one by path).
+        .library(name: "RallyProtocol", targets: ["RallyProtocol"]),
+        .library(name: "RallyWebSocket", targets: ["RallyWebSocket"]),
+        .library(name: "RallyAuth", targets: ["RallyAuth"]),
+        .library(name: "RallyBus", targets: ["RallyBus"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -134,7 +139,7 @@ let package = Package(
         ], path: "loadtest/Sources/RallyLoadTest"),
         // What the test targets share: a fresh PostgreSQL database per test on the server scripts/services.sh starts.
         .target(name: "RallyTestSupport", dependencies: [
-            "RallyDirectory",
+            "RallyDirectory", "RallyRedis",
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/RallyTestSupport"),
@@ -146,7 +151,9 @@ let package = Package(
             "RallyAuth",
             .product(name: "JWTKit", package: "jwt-kit"),
         ]),
-        .testTarget(name: "RallyBusTests", dependencies: nio + ["RallyBus", "RallyBusRedis", "RallyRedis", "RallyProtocol"]),
+        .testTarget(name: "RallyBusTests", dependencies: nio + [
+            "RallyBus", "RallyBusRedis", "RallyRedis", "RallyProtocol", "RallyTestSupport",
+        ]),
         .testTarget(name: "RallyHubTests", dependencies: [
             "RallyHub", "RallyBus", .product(name: "NIOEmbedded", package: "swift-nio"),
             "RallyAccess", "RallyDirectory", "RallyPrivacy", "RallyTestSupport",
@@ -157,10 +164,15 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
         .testTarget(name: "RallyServerTests", dependencies: [
-            "RallyServer", "RallyClient", "RallyDirectory", "RallyPrivacy", "RallyTestSupport",
+            "RallyServer", "RallyClient", "RallyDirectory", "RallyPrivacy", "RallyTestSupport", "RallyBusRedis",
             .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "RallyPrivacyTests", dependencies: ["RallyPrivacy"]),
+        .testTarget(name: "RallyRedisTests", dependencies: [
+            "RallyRedis", "CHiredis", "RallyTestSupport", .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
         .testTarget(name: "RallyDirectoryTests", dependencies: [
             "RallyDirectory", "RallyPrivacy", "RallyTestSupport",
             .product(name: "PostgresNIO", package: "postgres-nio"),

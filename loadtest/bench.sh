@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Rally next to nginx + Nchan, measured the same way in the same session (BENCHMARKS.md quotes this).
-# Usage: loadtest/bench.sh [fanout-1k|fanout-10k|latency-10k|idle|live|live-capacity|live-chat|live-activity|cluster|all]
+# Usage: loadtest/bench.sh [fanout-1k|fanout-10k|latency-10k|idle|live|live-capacity|live-chat|live-activity|
+#                           live-revocation|cluster|all]
 # `cluster` (several nodes on one Redis, loadtest/bench_cluster.sh) starts its own redis-server and four nodes.
 # `live` (Postgres commit → client: capacity, chat --durable, activity) needs a Postgres: RALLY_TEST_DATABASE_URL
 # (eval "$(scripts/services.sh start)"); it creates a fresh database, migrates it and starts a node on it.
@@ -99,6 +100,14 @@ live_activity() {  # the setup's 10,000 friendships take the node a while (setup
     --catch-up-timeout 200
 }
 
+# "Revocation on a busy node" in BENCHMARKS.md: unfriend → channel closed behind a burst of friendship changes.
+live_revocation() {
+  run revocation-1k-b50 revocation --mode rally-v2 --url "$ws" --subscribers 1000 --viewers 20 --burst 50 --drain 90 \
+    --server-pid "$live_pid"
+  run revocation-10k-b1000 revocation --mode rally-v2 --url "$ws" --subscribers 10000 --viewers 100 --burst 1000 \
+    --drain 90 --server-pid "$live_pid"
+}
+
 case $what in
   fanout-1k|all) fanout 1000 5000 --window 256 ;;&
   fanout-10k|all) fanout 10000 500 --window 32 --processes 2 --source-addresses 2 ;;&
@@ -108,9 +117,10 @@ case $what in
       --source-addresses 2 --topics 10 --settle 3 --server-pid "$rally_pid"
     run nchan-idle storm --mode raw --url "$nchan_sub" --connections 19500 --processes 2 --source-addresses 2 \
       --settle 3 --server-pid "$nchan_pid" ;;&
-  live|live-capacity|live-chat|live-activity|all) start_live_node; ws="ws://127.0.0.1:$live_port/socket/websocket" ;;&
+  live|live-capacity|live-chat|live-activity|live-revocation|all) start_live_node; ws="ws://127.0.0.1:$live_port/socket/websocket" ;;&
   live|live-capacity|all) live_capacity ;;&
   live|live-chat|all) live_chat ;;&
   live|live-activity|all) live_activity ;;&
+  live-revocation|all) live_revocation ;;&
   cluster|all) cluster_start; cluster_scenarios; cluster_stop ;;
 esac

@@ -93,6 +93,12 @@ for mode in rally-v1 rally-v2; do
     --publish http --publish-url "$http_url"
   run "chat-$mode" chat --mode $mode --url "$peer" --token "$user" --rooms 2 --members 3 --rate 20 --messages 5
 done
+# Three seconds of churn (joins, broadcasts, presence, leaves, reconnects) with the peer's RSS sampled: no errors.
+run soak soak --mode rally-v2 --url "$peer" --token "$user" --sockets 20 --topics 4 --duration 2 --idle 0.5 \
+  --broadcast-rate 40 --presence-rate 4 --rejoin-rate 4 --reconnect-rate 4 --server-pid "$peer_pid"
+python3 -c 'import json, sys; s = json.loads(open(sys.argv[1]).read().splitlines()[-1])["soak"]; a = s["actions"]
+sys.exit(0 if s["error_count"] == 0 and a["broadcasts_received"] > 0 and s["rss"]["after_idle"]
+         else "smoke: soak: errors %s, received %d" % (a["errors"], a["broadcasts_received"]))' "$work/soak.json"
 
 # Live data (Postgres commit → client) against a real node on a fresh database, when both are at hand.
 if [[ -n "${RALLY_BIN:-}" && -n "${RALLY_TEST_DATABASE_URL:-}" ]]; then

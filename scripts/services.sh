@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Starts the real services the tests use, on loopback, with their data under .build/services:
-#   PostgreSQL 15 (Debian package postgresql; initdb into .build/services/pg) and Redis.
-# Usage: scripts/services.sh start   start both (idempotent) and print the environment
+#   PostgreSQL 15 (Debian package postgresql; initdb into .build/services/pg), Redis, and a Redis Cluster of
+#   3 primaries (no replicas) under .build/services/redis-cluster.
+# Usage: scripts/services.sh start   start them (idempotent) and print the environment
 #        scripts/services.sh env     print the environment of the running services
-#        scripts/services.sh stop    stop both
-#        eval "$(scripts/services.sh start)"   to export RALLY_TEST_DATABASE_URL and RALLY_TEST_REDIS_URL
+#        scripts/services.sh stop    stop them
+#        eval "$(scripts/services.sh start)"   to export RALLY_TEST_DATABASE_URL, RALLY_TEST_REDIS_URL and
+#                                              RALLY_TEST_REDIS_CLUSTER_URL (any one node of the cluster)
 # As root (as CI runs) PostgreSQL runs as the `postgres` system user (initdb refuses root). Every message except
 # the export lines goes to stderr.
 set -euo pipefail
@@ -14,6 +16,7 @@ PG_BIN="${RALLY_PG_BIN:-/usr/lib/postgresql/15/bin}"
 STATE="$PWD/.build/services"
 PG_HOME="$STATE/pg"          # the cluster (data/) and its log; a link to /tmp when postgres cannot reach here
 REDIS_DIR="$STATE/redis"
+CLUSTER_DIR="$STATE/redis-cluster"  # one nodes-<port>.conf, .pid and .log per node; ports in cluster.ports
 ENV_FILE="$STATE/env"
 PG_USER=rally
 DEADLINE_SECONDS="${RALLY_SERVICES_DEADLINE:-30}"
@@ -45,6 +48,29 @@ pg_port() { cat "$STATE/pg.port" 2>/dev/null || true; }
 pg_running() { [[ -f "$(pg_data)/postmaster.pid" ]] && as_pg_owner "$PG_BIN/pg_ctl" -D "$(pg_data)" status >/dev/null 2>&1; }
 redis_port() { cat "$STATE/redis.port" 2>/dev/null || true; }
 redis_running() { [[ -n "$(redis_port)" ]] && [[ "$(redis-cli -h 127.0.0.1 -p "$(redis_port)" ping 2>/dev/null)" == PONG ]]; }
+
+cluster_ports() { cat "$CLUSTER_DIR/cluster.ports" 2>/dev/null || true; }
+cluster_ok() {
+  local ports; ports=$(cluster_ports)
+  [[ -n "$ports" ]] || return 1
+  for port in $ports; do
+    redis-cli -h 127.0.0.1 -p "$port" cluster info 2>/dev/null | grep -q '^cluster_state:ok' || return 1
+  done
+}
+
+# A port that is free and whose cluster bus port (+10000) is free too.
+free_cluster_port() {
+  python3 -c '
+import random, socket
+for _ in range(200):
+    port = random.randint(20000, 45000)
+    try:
+        for p in (port, port + 10000):
+            s = socket.socket(); s.bind(("127.0.0.1", p)); s.close()
+    except OSError:
+        continue
+    print(port); break'
+}
 
 # The postgres user must reach the cluster; if this checkout is not traversable for it (a home directory with
 # mode 700), the cluster lives in a temporary folder that .build/services/pg links to.
@@ -95,11 +121,47 @@ start_redis() {
   wait_until "redis" redis_running
 }
 
+start_redis_cluster() {
+  if cluster_ok; then return; fi
+  stop_redis_cluster
+  mkdir -p "$CLUSTER_DIR"
+  local ports=() port
+  for _ in 1 2 3; do
+    port=$(free_cluster_port); [[ -n "$port" ]] || fail "no free port for the Redis Cluster"
+    ports+=("$port")
+    redis-server --port "$port" --cluster-enabled yes --cluster-config-file "nodes-$port.conf" \
+      --cluster-node-timeout 2000 --save '' --appendonly no --bind 127.0.0.1 --daemonize yes \
+      --dir "$CLUSTER_DIR" --pidfile "$CLUSTER_DIR/$port.pid" --logfile "$CLUSTER_DIR/$port.log" >&2
+  done
+  echo "${ports[*]}" > "$CLUSTER_DIR/cluster.ports"
+  for port in "${ports[@]}"; do
+    wait_until "redis cluster node $port" bash -c "[[ \$(redis-cli -p $port ping) == PONG ]]"
+  done
+  redis-cli --cluster create "${ports[@]/#/127.0.0.1:}" --cluster-yes >"$CLUSTER_DIR/create.log" 2>&1 \
+    || fail "redis-cli --cluster create failed, see $CLUSTER_DIR/create.log"
+  wait_until "redis cluster state ok" cluster_ok
+}
+
+stop_redis_cluster() {
+  local pidfile pid
+  for pidfile in "$CLUSTER_DIR"/*.pid; do
+    [[ -f "$pidfile" ]] || continue
+    pid=$(cat "$pidfile")
+    if kill -0 "$pid" 2>/dev/null; then
+      kill "$pid"
+      wait_until "redis cluster node to stop" bash -c "! kill -0 $pid"
+    fi
+    rm -f "$pidfile"
+  done
+  rm -f "$CLUSTER_DIR"/nodes-*.conf "$CLUSTER_DIR/cluster.ports"
+}
+
 write_env() {
   local password; password=$(cat "$STATE/pg.password")
   {
     echo "export RALLY_TEST_DATABASE_URL=postgres://$PG_USER:$password@127.0.0.1:$(pg_port)/postgres?sslmode=disable"
     echo "export RALLY_TEST_REDIS_URL=redis://127.0.0.1:$(redis_port)"
+    echo "export RALLY_TEST_REDIS_CLUSTER_URL=redis://127.0.0.1:$(cluster_ports | cut -d' ' -f1)"
   } > "$ENV_FILE"
   cat "$ENV_FILE"
 }
@@ -116,13 +178,14 @@ stop_all() {
     fi
     rm -f "$REDIS_DIR/redis.pid"
   fi
+  stop_redis_cluster
   rm -f "$ENV_FILE"
   say "stopped"
 }
 
 case "${1:-}" in
-  start) start_pg; start_redis; write_env ;;
-  env) pg_running && redis_running || fail "not running; run scripts/services.sh start"; write_env ;;
+  start) start_pg; start_redis; start_redis_cluster; write_env ;;
+  env) pg_running && redis_running && cluster_ok || fail "not running; run scripts/services.sh start"; write_env ;;
   stop) stop_all ;;
   *) fail "usage: $0 start|env|stop" ;;
 esac

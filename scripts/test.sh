@@ -2,7 +2,7 @@
 # Runs every test: Swift unit and integration tests, the official Supabase Python client against a live node,
 # the Autobahn conformance suite against /echo, and a tiny load-generator run.
 # Usage: scripts/test.sh            (everything)
-#        RALLY_TEST_SKIP=autobahn scripts/test.sh   (skip named stages: swift, python, browser, autobahn, loadtest)
+#        RALLY_TEST_SKIP=autobahn scripts/test.sh   (skip named stages: swift, fuzz, python, browser, autobahn, loadtest)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -10,7 +10,7 @@ skip=" ${RALLY_TEST_SKIP:-} "
 stage() { echo; echo "=== $1 ==="; }
 started=$(date +%s)
 
-stage "services (PostgreSQL, Redis on loopback)"
+stage "services (PostgreSQL, Redis, a Redis Cluster on loopback)"
 eval "$(scripts/services.sh start)"
 trap 'scripts/services.sh stop >/dev/null 2>&1 || true' EXIT
 
@@ -18,6 +18,11 @@ if [[ "$skip" != *" swift "* ]]; then
   stage "swift test"
   swift build --build-tests
   swift test --skip-build --disable-swift-testing
+fi
+
+if [[ "$skip" != *" fuzz "* ]]; then
+  stage "fuzz (libFuzzer + AddressSanitizer, a few seconds per target)"
+  scripts/fuzz.sh all "${RALLY_FUZZ_SECONDS:-3}"
 fi
 
 stage "release build"

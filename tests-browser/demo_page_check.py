@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Opens the demo page of a running node in two headless Chromium tabs and checks that they join, see each
-other's presence, and that a message typed in one tab appears in the other.
+other's presence, and that a message typed in one tab appears in the other. With a second URL the second tab
+opens the page of another node of the same cluster (README "Running several nodes").
 
-    python3 tests-browser/demo_page_check.py http://127.0.0.1:4000/ [--screenshot out.png]
+    python3 tests-browser/demo_page_check.py http://127.0.0.1:4000/ [http://127.0.0.1:4001/] [--screenshot out.png]
 
 Drives Chromium through its DevTools protocol (Debian `chromium`; `websockets` from realtime's dependencies).
 Exits non-zero with the page state when a check fails within its deadline.
@@ -50,7 +51,7 @@ async def open_tab(devtools, url):
     return Tab(ws)
 
 
-async def check(page_url, screenshot):
+async def check(page_url, other_url, screenshot):
     port = free_port()
     profile = tempfile.mkdtemp(prefix="rally-chromium-")
     browser = subprocess.Popen(
@@ -68,7 +69,7 @@ async def check(page_url, screenshot):
                 if time.monotonic() > deadline:
                     sys.exit("demo page: chromium did not start")
                 await asyncio.sleep(0.1)
-        first, second = await open_tab(devtools, page_url), await open_tab(devtools, page_url)
+        first, second = await open_tab(devtools, page_url), await open_tab(devtools, other_url or page_url)
         for tab in (first, second):
             await tab.wait_for("document.getElementById('status').textContent.startsWith('joined as')", "join")
         for tab in (first, second):
@@ -81,7 +82,8 @@ async def check(page_url, screenshot):
             shot = await second.call("Page.captureScreenshot", format="png")
             with open(screenshot, "wb") as out:
                 out.write(base64.b64decode(shot["data"]))
-        print("demo page: two tabs joined, saw each other's presence and chatted")
+        where = f"on {page_url} and {other_url}" if other_url else f"on {page_url}"
+        print(f"demo page: two tabs {where} joined, saw each other's presence and chatted")
     finally:
         browser.terminate()
         browser.wait(timeout=10)
@@ -91,6 +93,7 @@ async def check(page_url, screenshot):
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("url")
+    parser.add_argument("other_url", nargs="?", help="the second tab's node (another node of the cluster)")
     parser.add_argument("--screenshot")
     args = parser.parse_args()
-    asyncio.run(check(args.url, args.screenshot))
+    asyncio.run(check(args.url, args.other_url, args.screenshot))

@@ -1,14 +1,38 @@
 #!/usr/bin/env bash
 # The demo page in a real browser: starts an embedded node ($RALLY_BIN, port chosen by the OS), opens the page in
-# two headless Chromium tabs (tests-browser/demo_page_check.py) and stops the node.
+# two headless Chromium tabs (tests-browser/demo_page_check.py) and stops the node. Then, with a Redis
+# (RALLY_TEST_REDIS_URL, as scripts/services.sh exports it), two nodes of one cluster: one tab on each.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rally=${RALLY_BIN:-$(swift build -c release --show-bin-path)/rally}
-log=$(mktemp /tmp/rally-demo.XXXXXX)
-"$rally" serve --port 0 > "$log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null || true; rm -f "$log"' EXIT
-for _ in $(seq 300); do grep -q "listening on" "$log" && break; sleep 0.05; done
-url=$(grep -o 'http://[0-9.:]*/' "$log" | head -1)
-[[ -n "$url" ]] || { cat "$log" >&2; echo "browser: node did not start" >&2; exit 1; }
+logs=()
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true; rm -f "${logs[@]}"' EXIT
+
+# Starts a node with the given environment (VAR=value …); prints its URL.
+start_node() {
+  local log; log=$(mktemp /tmp/rally-demo.XXXXXX)
+  logs+=("$log")
+  env "$@" "$rally" serve --port 0 > "$log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 300); do grep -q "listening on" "$log" && break; sleep 0.05; done
+  local url; url=$(grep -o 'http://[0-9.:]*/' "$log" | head -1)
+  [[ -n "$url" ]] || { cat "$log" >&2; echo "browser: node did not start" >&2; exit 1; }
+  echo "$url"
+}
+
+url=$(start_node)
 timeout 120 python3 tests-browser/demo_page_check.py "$url"
+
+if [[ -n "${RALLY_TEST_REDIS_URL:-}" ]]; then
+  secret=$(python3 -c 'import secrets; print(secrets.token_hex(24))')
+  cluster=(RALLY_REDIS_URL="$RALLY_TEST_REDIS_URL" RALLY_JWT_SECRET="$secret" RALLY_DEMO_TOKENS=true)
+  first=$(start_node "${cluster[@]}" RALLY_NODE_ID=b1)
+  second=$(start_node "${cluster[@]}" RALLY_NODE_ID=b2)
+  for node in "$first" "$second"; do
+    for _ in $(seq 300); do curl -fsS "${node}readyz" >/dev/null 2>&1 && break; sleep 0.05; done
+  done
+  timeout 120 python3 tests-browser/demo_page_check.py "$first" "$second"
+else
+  echo "browser: RALLY_TEST_REDIS_URL unset, the two-node demo check is skipped"
+fi

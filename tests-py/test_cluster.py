@@ -5,16 +5,18 @@ several nodes")."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import time
+import urllib.error
 import urllib.request
 
 import pytest
 
 from cluster_helpers import RedisServer, start_nodes
 from conftest import make_token
-from helpers import Inbox, channel_params, client_for, listen_broadcasts, run, subscribe, unique_topic
+from helpers import Inbox, RawSocket, channel_params, client_for, listen_broadcasts, run, subscribe, unique_topic
 
 MESSAGES = 50
 
@@ -193,3 +195,153 @@ def test_a_redis_restart_is_told_and_broadcasts_flow_again(nodes, redis):
             await client.close()
 
     run(body(), timeout=60)
+
+
+def test_the_per_user_limit_holds_across_two_nodes(redis, tmp_path_factory):
+    limited = start_nodes(redis, 2, tmp_path_factory.mktemp("limit"), first_id=0x20,
+                          extra={"RALLY_USER_MESSAGES_PER_MINUTE": "20"})
+    user = make_token(sub="00000000-0000-4000-8000-00000000a11c")
+
+    def redis_total() -> int:
+        keys = redis.cli("--scan", "--pattern", "rally:rl:*:00000000-0000-4000-8000-00000000a11c").split()
+        return sum(int(redis.cli("GET", key).strip() or 0) for key in keys)
+
+    async def wait_total(expected: int) -> None:
+        deadline = time.monotonic() + 10
+        while redis_total() != expected:
+            assert time.monotonic() < deadline, f"Redis total never reached {expected}: {redis_total()}"
+            await asyncio.sleep(0.02)
+
+    async def acked_sends(socket: RawSocket, topic: str, count: int) -> list[str]:
+        """Broadcasts with a ref, one at a time, each answered: "ok" or the error's reason."""
+        outcomes = []
+        for index in range(count):
+            ref = f"b{index}-{time.monotonic_ns()}"
+            await socket.send({"topic": topic, "event": "broadcast", "ref": ref, "join_ref": "1",
+                               "payload": {"type": "broadcast", "event": "n", "payload": {"i": index}}})
+            reply, _ = await socket.reply_to(ref, topic)
+            status = reply["payload"]["status"]
+            outcomes.append(status if status == "ok" else reply["payload"]["response"].get("reason", "?"))
+        return outcomes
+
+    async def body():
+        topic = "realtime:" + unique_topic("limit")
+        config = {"broadcast": {"ack": True, "self": False}, "presence": {"key": "", "enabled": False},
+                  "private": False}
+        sockets = [await RawSocket.open(node, user) for node in limited]
+        for socket in sockets:
+            await socket.join(topic, config=config)
+        assert await acked_sends(sockets[0], topic, 15) == ["ok"] * 15
+        await wait_total(15)
+        assert await acked_sends(sockets[1], topic, 1) == ["ok"]  # nothing known on node 2 yet: admitted
+        await wait_total(16)
+        second = await acked_sends(sockets[1], topic, 10)
+        assert second.count("ok") == 4, second
+        assert all("Too many messages per minute" in outcome for outcome in second if outcome != "ok"), second
+        for socket in sockets:
+            await socket.close()
+
+    try:
+        run(body())
+    finally:
+        for node in limited:
+            node.terminate()
+
+
+def test_redis_unreachable_at_start_then_up(tmp_path_factory):
+    """The node starts without Redis, refuses joins that need the bus with a retryable error, says so in /readyz
+    after the grace, and works once Redis is there."""
+    redis = RedisServer(tmp_path_factory.mktemp("late-redis"))
+    node = start_nodes_unready(redis, tmp_path_factory.mktemp("late"))
+
+    async def body():
+        deadline = time.monotonic() + 10
+        while readyz(node)[1].get("redis") is not False:
+            assert time.monotonic() < deadline, f"/readyz never reported redis false: {readyz(node)}"
+            await asyncio.sleep(0.05)
+        assert readyz(node)[0] == 503
+        socket = await RawSocket.open(node, make_token())
+        await socket.send({"topic": "realtime:late", "event": "phx_join", "ref": "1", "join_ref": "1",
+                           "payload": {"config": {}}})
+        reply, _ = await socket.reply_to("1", "realtime:late")
+        assert reply["payload"]["status"] == "error"
+        assert reply["payload"]["response"]["reason"].startswith("BusUnavailable"), reply
+        redis.start()
+        deadline = time.monotonic() + 15
+        while readyz(node)[0] != 200:
+            assert time.monotonic() < deadline, f"never ready after Redis came: {readyz(node)}"
+            await asyncio.sleep(0.05)
+        await socket.join("realtime:late", ref="2")
+        await socket.close()
+
+    try:
+        run(body(), timeout=40)
+    finally:
+        node.terminate()
+        redis.stop()
+
+
+def test_a_subscriber_cut_by_redis_output_buffer_limit_recovers(nodes, redis):
+    async def body():
+        topic = unique_topic("obuf")
+        systems = Inbox("system messages")
+        receiver = client_for(nodes[1], make_token())
+        inbox = Inbox("broadcasts")
+
+        def configure(channel):
+            listen_broadcasts(channel, inbox)
+            channel.on_system(lambda payload: systems.put(payload))
+
+        await subscribe(receiver, topic, None, configure)
+        sender_client, sender, _ = await subscriber(nodes[0], topic)
+        redis.cli("CONFIG", "SET", "client-output-buffer-limit", "pubsub 1kb 1kb 0")
+        try:
+            await sender.send_broadcast("big", {"blob": "x" * 100_000})
+            await systems.wait_for(lambda p: "RALLY_BUS_GAP" in str(p), "the gap notice", timeout=15)
+        finally:
+            redis.cli("CONFIG", "SET", "client-output-buffer-limit", "pubsub 32mb 8mb 60")
+        deadline = time.monotonic() + 15
+        while not inbox.matching(lambda item: item["event"] == "after") and time.monotonic() < deadline:
+            await sender.send_broadcast("after", {})
+            try:
+                await inbox.wait_for(lambda item: item["event"] == "after", "a broadcast after the cut", 0.5)
+            except AssertionError:
+                pass
+        assert inbox.matching(lambda item: item["event"] == "after")
+        await receiver.close()
+        await sender_client.close()
+
+    run(body(), timeout=60)
+
+
+def readyz(node) -> tuple[int, dict]:
+    try:
+        with urllib.request.urlopen(f"{node.http_url}/readyz", timeout=5) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def start_nodes_unready(redis: RedisServer, log_dir) -> "RallyNode":
+    """One node pointed at a Redis that is not running yet (grace 300 ms), not waiting for /readyz."""
+    from conftest import RallyNode
+    env = {"RALLY_REDIS_URL": redis.url, "RALLY_NODE_ID": "30", "RALLY_REDIS_READY_GRACE_MS": "300"}
+    return RallyNode.start(env, log_dir)
+
+
+def test_metrics_show_the_bus(nodes):
+    async def body():
+        topic = unique_topic("metrics")
+        clients = [await subscriber(node, topic) for node in nodes[:2]]
+        await clients[0][1].send_broadcast("m", {})
+        await clients[1][2].wait_for(lambda item: item["event"] == "m", "a broadcast across nodes")
+        for client, _, _ in clients:
+            await client.close()
+
+    run(body())
+    with urllib.request.urlopen(f"{nodes[1].http_url}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    assert "rally_bus_up 1" in text
+    for name in ("rally_bus_nodes", "rally_bus_received_total", "rally_bus_published_total", "rally_bus_lag_seconds_bucket",
+                 'rally_bus_dropped_total{reason="echo"}'):
+        assert name in text, f"{name} not in /metrics"

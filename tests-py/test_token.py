@@ -3,6 +3,7 @@
 
 import json
 import time
+import uuid
 
 from conftest import make_token
 from helpers import Inbox, client_for, frame_log, listen_broadcasts, run, subscribe, unique_topic
@@ -22,11 +23,13 @@ def is_state(state):
 def test_set_auth_keeps_channels_working(rally):
     async def body():
         topic = unique_topic("refresh")
-        a, b = client_for(rally, make_token()), client_for(rally, make_token())
+        user_a = str(uuid.uuid4())
+        a, b = client_for(rally, make_token(sub=user_a)), client_for(rally, make_token())
         try:
             a_channel, a_states, inbox_a = await subscribed_with_inbox(a, topic, "A")
             b_channel, _, inbox_b = await subscribed_with_inbox(b, topic, "B")
-            await a.set_auth(make_token(expires_in=7200))
+            # A refresh is a new token for the same user (another user's token closes the channel: test_live_privacy)
+            await a.set_auth(make_token(sub=user_a, expires_in=7200))
             await a_channel.send_broadcast("after-refresh", {"n": 1})
             await inbox_b.wait_for(lambda m: m["event"] == "after-refresh", "A's broadcast after set_auth")
             await b_channel.send_broadcast("reply", {"n": 2})
@@ -44,13 +47,14 @@ def test_refreshed_token_outlives_the_old_expiry(rally):
     async def body():
         topic = unique_topic("outlive")
         short_exp = int(time.time()) + 2
-        a = client_for(rally, make_token(exp=short_exp))
+        user_a = str(uuid.uuid4())
+        a = client_for(rally, make_token(sub=user_a, exp=short_exp))
         # C's token expires one second after A's old one: when C is closed, A's old expiry is well past.
         c = client_for(rally, make_token(exp=short_exp + 1))
         b = client_for(rally, make_token())
         try:
             a_channel, a_states, inbox_a = await subscribed_with_inbox(a, topic, "A")
-            await a.set_auth(make_token(expires_in=3600))
+            await a.set_auth(make_token(sub=user_a, expires_in=3600))
             b_channel, _, _ = await subscribed_with_inbox(b, topic, "B")
             _, c_states, _ = await subscribed_with_inbox(c, topic, "C")
             await c_states.wait_for(is_state(States.CLOSED), "C closed by its token expiry")

@@ -2,8 +2,8 @@ import RallyDirectory
 import RallyHub
 
 /// Applies directory changes to the live subscriptions of a node: every change that may take a right away
-/// (`DirectoryChange.mayRevoke`) re-decides the joined channels it touches (`RevocationScope`) on each
-/// connection's loop, and the ones no longer allowed are closed with a `system` error
+/// (`DirectoryChange.mayRevoke`) re-decides the joined channels it touches (`RevocationScope`, found through the
+/// node's `ChannelIndex`) on each connection's loop, and the ones no longer allowed are closed with a `system` error
 /// (`Unauthorized: You no longer have permission to read from this Channel topic: <subtopic>`) then `phx_close`.
 /// `.resync` (the change feed reconnected) re-decides every channel.
 public struct LiveRevocation: Sendable {
@@ -15,8 +15,10 @@ public struct LiveRevocation: Sendable {
 
     /// Handles one change; returns once every affected channel has been decided again (and closed if denied).
     public func handle(_ change: DirectoryChange) async {
-        guard change.mayRevoke else { return }
-        try? await services.revalidate(where: { RevocationScope.affects(change, subtopic: $0, subject: $1) }).get()
+        guard let scope = RevocationScope.channels(for: change) else { return }
+        try? await services.revalidate(scope: scope, where: {
+            RevocationScope.affects(change, subtopic: $0, subject: $1)
+        }).get()
     }
 
     /// Handles every change of `changes`, in order, until the stream ends or the task is cancelled.

@@ -1,23 +1,39 @@
 import Foundation
 import RallyDirectory
+import RallyHub
 import RallyPrivacy
 
-/// Which joined topics a directory change can take away: the channels whose join must be decided again.
-/// Deliberately generous where narrowing would need more facts (a friendship change re-checks every `event:`
-/// channel, as the event's creator might be one of the two); an attendance row only ever concerns its
-/// attendee's own `event:` channel, and only when it is removed (`DirectoryChange.mayRevoke`), so an RSVP burst
-/// re-authorizes nobody.
+/// Which joined topics a directory change can take away: the channels whose join must be decided again. This is
+/// the statement of the set (`affects`); `channels(for:)` is where on the node to look for it (`ChannelIndex`),
+/// and selects at least that set, so a change costs what it can concern, not the node's channel count.
+///
+/// - A friendship row (a, b) only changes how a and b see each other: it concerns `profile:a` held by b,
+///   `profile:b` held by a, and the `event:` channels held by a or b (the event's creator might be the other one;
+///   events created by neither keep their rule for both). A channel of anybody else is untouched.
+/// - A privacy level concerns the person's `profile:`, and (deliberately generous, as the change is rare) every
+///   `event:` channel.
+/// - An attendance row only ever concerns its attendee's own `event:` channel, and only when it is removed
+///   (`DirectoryChange.mayRevoke`), so an RSVP burst re-authorizes nobody.
+/// - Group, membership, plan, participant and event rows concern their own topic; `.resync` concerns everything.
+///
+/// The channel's user (`subject`: the `sub` of its token) matters for friendship and attendance rows: nil (a join
+/// still being authorized, user not known yet) counts as anyone; a `sub` that is not a uuid, or "" (no `sub`),
+/// counts as nobody's.
 public enum RevocationScope {
-    /// Whether `change` can alter the join decision on `subtopic` for the channel's user (`subject`: the `sub`
-    /// of its token; nil when unknown, which counts as anyone).
+    /// Whether `change` can alter the join decision on `subtopic` for the channel's user.
     public static func affects(_ change: DirectoryChange, subtopic: String, subject: String? = nil) -> Bool {
-        guard change.mayRevoke, mayTouch(change, Topic.kind(ofSubtopic: subtopic)),
-              case .success(let topic) = Topic.parse(subtopic) else { return false }
+        guard change.mayRevoke, mayTouch(change, RallyPrivacy.Topic.kind(ofSubtopic: subtopic)),
+              case .success(let topic) = RallyPrivacy.Topic.parse(subtopic) else { return false }
         switch change {
         case .resync:
             return true
         case .friendship(_, let a, let b, _):
-            return topic.kind == .event || topic == .profile(a) || topic == .profile(b)
+            switch topic {
+            case .event: return holder(subject, isOneOf: a, b)
+            case .profile(let owner) where owner == a: return holder(subject, isOneOf: b)
+            case .profile(let owner) where owner == b: return holder(subject, isOneOf: a)
+            default: return false
+            }
         case .user(_, let user, _):
             return topic.kind == .event || topic == .profile(user)
         case .group(_, let group, _), .groupMember(_, let group, _):
@@ -27,14 +43,47 @@ public enum RevocationScope {
         case .event(_, let event, _, _, _):
             return topic == .event(event)
         case .attendance(_, let event, let user, _, _):
-            return topic == .event(event) && (subject == nil || subject.flatMap(UUID.init(uuidString:)) == user)
+            return topic == .event(event) && holder(subject, isOneOf: user)
         case .notification, .groupMessage:
             return false
         }
     }
 
+    /// Where the channels `change` concerns are (`ChannelIndex`): nil when it concerns none. Every channel for
+    /// which `affects` holds is selected (a test compares the two on random channels).
+    public static func channels(for change: DirectoryChange) -> ChannelScope? {
+        guard change.mayRevoke else { return nil }
+        switch change {
+        case .resync:
+            return .every
+        case .friendship(_, let a, let b, _):
+            return ChannelScope(subjects: [id(a), id(b)])
+        case .user(_, let user, _):
+            return ChannelScope(subtopics: ["profile:\(id(user))"], kinds: [TopicKind.event.rawValue])
+        case .group(_, let group, _), .groupMember(_, let group, _):
+            return ChannelScope(subtopics: ["group:\(id(group))"])
+        case .plan(_, let plan, _), .planParticipant(_, let plan, _, _):
+            return ChannelScope(subtopics: ["plan:\(id(plan))"])
+        case .event(_, let event, _, _, _):
+            return ChannelScope(subtopics: ["event:\(id(event))"])
+        case .attendance(_, _, let user, _, _):
+            return ChannelScope(subjects: [id(user)])
+        case .notification, .groupMessage:
+            return nil
+        }
+    }
+
+    /// Nil (not known yet) is anyone; otherwise the subject must be one of `people`'s ids (in any letter case).
+    private static func holder(_ subject: String?, isOneOf people: UUID...) -> Bool {
+        guard let subject else { return true }
+        guard let user = UUID(uuidString: subject) else { return false }
+        return people.contains(user)
+    }
+
+    private static func id(_ uuid: UUID) -> String { uuid.uuidString.lowercased() }
+
     /// Whether `change` can concern a topic of `kind` at all: checked on the subtopic's prefix before anything is
-    /// parsed, since every open channel of the node is asked about every change.
+    /// parsed.
     static func mayTouch(_ change: DirectoryChange, _ kind: TopicKind) -> Bool {
         switch change {
         case .resync: return true

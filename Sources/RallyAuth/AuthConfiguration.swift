@@ -7,7 +7,11 @@ public struct AuthConfiguration: Sendable {
     public var jwtSecret: String?
     /// Path of a JWKS JSON file for RS*/ES* (and HS with kid) keys (RALLY_JWT_JWKS).
     public var jwksPath: String?
-    public init(jwtSecret: String?, jwksPath: String?) { self.jwtSecret = jwtSecret; self.jwksPath = jwksPath }
+    /// `aud` / `iss` every token must carry (RALLY_JWT_AUDIENCE, RALLY_JWT_ISSUER); unset: not checked.
+    public var claimRules: ClaimRules
+    public init(jwtSecret: String?, jwksPath: String?, claimRules: ClaimRules = ClaimRules()) {
+        self.jwtSecret = jwtSecret; self.jwksPath = jwksPath; self.claimRules = claimRules
+    }
 }
 
 /// A configuration problem found while building a `TokenVerifier`, or when signing without a secret.

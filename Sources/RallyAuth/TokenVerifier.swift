@@ -10,7 +10,8 @@ import JWTKit
 /// 3. pick the key from `alg`/`kid` (see `SigningKeys`) → `signerError`;
 /// 4. check the signature → `badSignature`;
 /// 5. check the claims against `now`: `exp` a number → `missingClaims`, in the future →
-///    `expired(secondsAgo:)`, `role` present → `missingClaims`.
+///    `expired(secondsAgo:)`, `role` present → `missingClaims`; then `nbf` not in the future →
+///    `notYetValid`, and `aud`/`iss` as configured → `wrongAudience`/`wrongIssuer`.
 /// Steps 2–4 are remembered per token in a bounded cache; step 5 runs on every call.
 public final class TokenVerifier: Sendable {
     /// How many verified tokens `init(configuration:)` keeps in its cache.
@@ -18,6 +19,7 @@ public final class TokenVerifier: Sendable {
 
     private let keys: SigningKeys
     private let cache: VerifiedTokenCache
+    private let rules: ClaimRules
     /// `kid (kty)` of every JWKS key in use, in file order (for the startup log).
     public let loadedKeys: [String]
     /// `kid: reason` for every JWKS key that was left out (for the startup log).
@@ -33,6 +35,7 @@ public final class TokenVerifier: Sendable {
         let (keys, report) = try await SigningKeys.load(configuration)
         self.keys = keys
         self.cache = VerifiedTokenCache(capacity: cacheCapacity)
+        self.rules = configuration.claimRules
         self.loadedKeys = report.loaded
         self.skippedKeys = report.skipped
     }
@@ -50,7 +53,7 @@ public final class TokenVerifier: Sendable {
     /// the only lock is the cache's, held for a dictionary lookup.
     public func verifySynchronously(_ token: String?, now: Date) -> Result<Identity, AuthFailure> {
         guard let cleaned = TokenText.clean(token) else { return .failure(.missingToken) }
-        return verifiedClaims(of: cleaned).flatMap { $0.identity(at: now) }
+        return verifiedClaims(of: cleaned).flatMap { $0.identity(at: now, rules: rules) }
     }
 
     /// Sign claims with the HS256 secret (demo tokens in embedded mode; tests).

@@ -38,11 +38,19 @@ struct TokenClaims: Decodable, Sendable, Equatable {
     var role: String?
     /// `sub`; an empty string reads as absent.
     var subject: String?
+    /// `nbf`, seconds since 1970 (RFC 7519 §4.1.5).
+    var notBefore: Double?
+    /// `aud`: one string or an array of strings.
+    var audience: [String]?
+    /// `iss`.
+    var issuer: String?
 
-    private enum CodingKeys: String, CodingKey { case exp, role, sub }
+    private enum CodingKeys: String, CodingKey { case exp, role, sub, nbf, aud, iss }
 
-    init(expiration: Double?, role: String?, subject: String?) {
+    init(expiration: Double?, role: String?, subject: String?, notBefore: Double? = nil, audience: [String]? = nil,
+         issuer: String? = nil) {
         self.expiration = expiration; self.role = role; self.subject = subject
+        self.notBefore = notBefore; self.audience = audience; self.issuer = issuer
     }
 
     /// Throws only when the payload is not a JSON object.
@@ -51,12 +59,16 @@ struct TokenClaims: Decodable, Sendable, Equatable {
         expiration = container.lenient(Double.self, forKey: .exp)
         role = container.lenient(String.self, forKey: .role)
         subject = container.lenient(String.self, forKey: .sub).flatMap { $0.isEmpty ? nil : $0 }
+        notBefore = container.lenient(Double.self, forKey: .nbf)
+        audience = container.lenient(String.self, forKey: .aud).map { [$0] }
+            ?? container.lenient([String].self, forKey: .aud)
+        issuer = container.lenient(String.self, forKey: .iss)
     }
 
     /// Applies Supabase's claim rules at `now`, in its order: `exp` must be a number, then in the
     /// future (an expired token is reported as expired even if `role` is also missing), then `role`
-    /// must be present.
-    func identity(at now: Date) -> Result<Identity, AuthFailure> {
+    /// must be present. Then `nbf` (no leeway, as for `exp`), and `aud`/`iss` when `rules` name them.
+    func identity(at now: Date, rules: ClaimRules = ClaimRules()) -> Result<Identity, AuthFailure> {
         guard let expiration, expiration.isFinite else { return .failure(.missingClaims) }
         // Joken compares against whole seconds: valid while `exp > floor(now)`.
         let nowSeconds = now.timeIntervalSince1970.rounded(.down)
@@ -64,6 +76,9 @@ struct TokenClaims: Decodable, Sendable, Equatable {
             return .failure(.expired(secondsAgo: Self.wholeSeconds(nowSeconds - expiration.rounded())))
         }
         guard let role else { return .failure(.missingClaims) }
+        if let notBefore, !(notBefore <= nowSeconds) { return .failure(.notYetValid) }
+        if let wanted = rules.audience, !(audience ?? []).contains(wanted) { return .failure(.wrongAudience) }
+        if let wanted = rules.issuer, issuer != wanted { return .failure(.wrongIssuer) }
         return .success(Identity(
             role: Identity.Role(claimedRole: role, subject: subject),
             rawRole: role,
@@ -76,6 +91,13 @@ struct TokenClaims: Decodable, Sendable, Equatable {
         let limit = 1e15
         return Int(min(max(interval, 0), limit))
     }
+}
+
+/// Claims checked only when configured: the audience a token must name and the issuer it must carry.
+public struct ClaimRules: Sendable, Equatable {
+    public var audience: String?
+    public var issuer: String?
+    public init(audience: String? = nil, issuer: String? = nil) { self.audience = audience; self.issuer = issuer }
 }
 
 extension KeyedDecodingContainer {
@@ -108,6 +130,12 @@ public enum AuthFailure: Error, Sendable, Equatable {
     /// No key can verify this token: unknown or refused `alg` (including `none`), unknown `kid`,
     /// or an HS* token while no secret is configured.
     case signerError
+    /// `nbf` is in the future.
+    case notYetValid
+    /// `aud` does not name the configured audience (RALLY_JWT_AUDIENCE).
+    case wrongAudience
+    /// `iss` is not the configured issuer (RALLY_JWT_ISSUER).
+    case wrongIssuer
 
     /// The HTTP status of a refused upgrade. Every token failure is 401 in Supabase.
     public var httpStatus: Int { 401 }
@@ -121,13 +149,17 @@ public enum AuthFailure: Error, Sendable, Equatable {
         case .malformed: return Self.malformedMessage
         case .badSignature: return Self.badSignatureMessage
         case .signerError: return Self.signerErrorMessage
+        case .notYetValid: return "Token is not valid yet"
+        case .wrongAudience: return "Token audience is not accepted"
+        case .wrongIssuer: return "Token issuer is not accepted"
         }
     }
 
     /// The code before the colon in `joinReason` (Supabase's join error codes).
     public var joinCode: String {
         switch self {
-        case .missingToken, .expired, .missingClaims: return "InvalidJWTToken"
+        case .missingToken, .expired, .missingClaims, .notYetValid, .wrongAudience, .wrongIssuer:
+            return "InvalidJWTToken"
         case .malformed: return "MalformedJWT"
         case .badSignature: return "JwtSignatureError"
         case .signerError: return "JwtSignerError"

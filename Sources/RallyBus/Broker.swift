@@ -1,9 +1,9 @@
 import NIOCore
 
 /// The node-to-node bus: publish bytes to a channel, subscribe to channels, get what others published. `MemoryBus`
-/// (one process, tests, the embedded default) and `RedisBroker` implement it; one contract suite runs against
-/// both. A broker moves bytes only: encoding, origin filtering, duplicate and gap detection are the hub's, the same
-/// whatever the broker.
+/// (one process, tests, the embedded default), `RedisBroker` and `RedisClusterBroker` implement it; one contract
+/// suite runs against all three. A broker moves bytes only: encoding, origin filtering, duplicate and gap
+/// detection are the hub's, the same whatever the broker.
 public protocol Broker: AnyObject, Sendable {
     /// This node's id on the bus (random per start unless configured).
     var nodeID: UInt64 { get }
@@ -17,6 +17,9 @@ public protocol Broker: AnyObject, Sendable {
     /// Succeeds once the bus confirmed the subscription: everything published to `channel` afterwards arrives.
     func subscribe(_ channel: BusChannel) -> EventLoopFuture<Void>
     func unsubscribe(_ channel: BusChannel)
+    /// Drops the subscriptions' connection and makes it anew (the hub asks when its own heartbeats stop coming
+    /// back: a connection that looks open but delivers nothing).
+    func reconnect()
     func shutdown() -> EventLoopFuture<Void>
 }
 

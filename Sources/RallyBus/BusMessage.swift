@@ -83,7 +83,8 @@ public enum BusChannel: Hashable, Sendable {
     /// Backend services publish here without knowing Rally's channel names (JSON form only).
     case ingress
 
-    /// The Redis channel name (documented in README "Running several nodes"; backend services depend on it).
+    /// The Redis channel name (documented in README "Running several nodes"; backend services depend on it). On a
+    /// Redis Cluster the names carry a hash tag instead (`ClusterChannelNames`, README "Redis Cluster").
     public var name: String {
         switch self {
         case .topic(let topic): return "rally:t:" + topic

@@ -53,6 +53,11 @@ public final class MemoryBroker: Broker {
         bus.remove(nodeID, from: channel)
     }
 
+    public func reconnect() {
+        bus.disconnect(nodeID)
+        bus.reconnect(nodeID)
+    }
+
     public func shutdown() -> EventLoopFuture<Void> {
         state.withLockedValue { $0.isShutDown = true; $0.receiver = nil }
         bus.unregister(nodeID)

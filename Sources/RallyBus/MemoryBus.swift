@@ -40,6 +40,13 @@ public final class MemoryBus: Sendable {
         broker?.lostConnection()
     }
 
+    /// `node` silently stops receiving (a connection that looks open but delivers nothing) until it reconnects.
+    public func mute(_ node: UInt64) {
+        state.withLockedValue { state in
+            for channel in state.subscribers.keys { state.subscribers[channel]?.remove(node) }
+        }
+    }
+
     /// `node` subscribes its channels again.
     public func reconnect(_ node: UInt64) {
         state.withLockedValue { $0.brokers[node] }?.regainConnection()

@@ -49,6 +49,9 @@ public final class RedisBroker: Broker {
 
     public var isConnected: Bool { state.withLockedValue { $0.connected } }
 
+    /// Per-user write counters shared by every node, on this broker's command connection.
+    public var rateCounter: any SharedRateCounter { RedisRateCounter(connection: commands) }
+
     /// Connects both connections and subscribes the node's own channels. Succeeds when they are first confirmed
     /// (which may be long after a start while Redis is unreachable: the node serves what it can meanwhile).
     public func start(receiver: any BusReceiver) -> EventLoopFuture<Void> {
@@ -80,6 +83,11 @@ public final class RedisBroker: Broker {
 
     public func unsubscribe(_ channel: BusChannel) {
         _ = subscriber.unsubscribe([channel.name])
+    }
+
+    public func reconnect() {
+        logger.warning("Redis subscriber connection stalled: reconnecting")
+        subscriber.reconnect()
     }
 
     /// Waits for what was published so far to be answered (a PING queued behind it), then closes both.

@@ -78,7 +78,8 @@ extension DirectoryChange {
             return .notification(op, id: id, user: user, inline: inlineNotification(p, id: id, user: user))
         case "group_message":
             guard let id = p.id.flatMap(Int64.init), let group = p.group else { return nil }
-            return .groupMessage(op, id: id, group: group, inline: inlineMessage(p, id: id, group: group))
+            return .groupMessage(op, id: id, group: group, inline: inlineMessage(p, id: id, group: group),
+                                 author: op == .delete ? p.user : nil)
         default:
             return nil
         }

@@ -31,7 +31,8 @@ public enum DirectoryChange: Sendable, Hashable {
     /// read it by id).
     case notification(ChangeOperation, id: UUID, user: UUID, inline: NotificationRecord? = nil)
     /// A `group_messages` row; `inline` is the row when it fitted in the NOTIFY payload (otherwise read it by id).
-    case groupMessage(ChangeOperation, id: Int64, group: UUID, inline: StoredMessage? = nil)
+    /// `author` is the deleted row's `user_id` on a delete (nil otherwise: the row says it).
+    case groupMessage(ChangeOperation, id: Int64, group: UUID, inline: StoredMessage? = nil, author: UUID? = nil)
     /// The change feed reconnected: anything may have changed meanwhile, re-check everything.
     case resync
 }

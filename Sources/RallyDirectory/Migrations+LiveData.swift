@@ -16,13 +16,21 @@ extension Migrations {
             'is_read', COALESCE(r.is_read, false),
             'created_at', \(epochMicroseconds("COALESCE(r.created_at, 'epoch'::TIMESTAMP)"))
             """)),
-        triggerFunction("rally_group_messages_changed", body: inlineOrIDs(kind: "group_message", ids: """
-            'id', r.id::TEXT, 'group', r.group_id
-            """, row: """
-            'user', r.user_id, 'body', r.body, 'metadata', r.metadata::TEXT,
-            'created_at', \(epochMicroseconds("r.created_at"))
-            """)),
+        groupMessagesChanged,
     ])
+
+    /// A chat message's author is among the ids, so a deletion names it too (it must not reach anyone blocked with
+    /// the author); the function as 006 creates it on a new database.
+    static let chatDeleteAuthor = Migration(version: "008_chat_delete_author", database: .users, statements: [
+        groupMessagesChanged,
+    ])
+
+    static let groupMessagesChanged = triggerFunction("rally_group_messages_changed", body: inlineOrIDs(
+        kind: "group_message", ids: """
+            'id', r.id::TEXT, 'group', r.group_id, 'user', r.user_id
+            """, row: """
+            'body', r.body, 'metadata', r.metadata::TEXT, 'created_at', \(epochMicroseconds("r.created_at"))
+            """))
 
     /// Live data, events side: event changes name the creator (an insert with one is that user's activity).
     static let liveDataEvents = Migration(version: "007_live_data_events", database: .events, statements: [

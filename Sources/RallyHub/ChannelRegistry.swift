@@ -24,6 +24,9 @@ struct ChannelRegistry {
         var isFeedJoined = false
         /// Token buckets of the rate-limited kinds of write on this channel (`WriteLimit.name`).
         var writeBuckets: [String: TokenBucket] = [:]
+        /// Counts the re-checks started on this channel: only the answer of the newest one is acted on, so an
+        /// "allow" read before a later change can never win over the "deny" of a re-check started after it.
+        var recheck: UInt64 = 0
 
         var subtopic: String { String(topic.dropFirst(Topic.prefix.count)) }
 
@@ -49,6 +52,9 @@ struct ChannelRegistry {
     /// (an idle socket with one channel saves ~500 bytes).
     private(set) var channels: [Channel] = []
     private var nextGeneration: UInt64 = 1
+    /// Changes whenever what `ChannelIndex` files this socket under may have changed (a join begun or completed,
+    /// a channel gone, new credentials), so the connection re-files it only then.
+    private(set) var indexVersion: UInt64 = 0
 
     var count: Int { channels.count }
 
@@ -79,6 +85,7 @@ struct ChannelRegistry {
         let channel = Channel(topic: topic, joinRef: joinRef, generation: generation, phase: .joining,
                               config: config, token: token)
         if let index = index(of: topic) { channels[index] = channel } else { channels.append(channel) }
+        indexVersion &+= 1
         return generation
     }
 
@@ -94,6 +101,7 @@ struct ChannelRegistry {
         channels[index].identity = identity
         channels[index].access = access
         channels[index].subscription = subscription
+        indexVersion &+= 1
         return true
     }
 
@@ -103,6 +111,7 @@ struct ChannelRegistry {
             channel.identity = identity
             channel.access = access
         }
+        indexVersion &+= 1
     }
 
     mutating func markFeedJoined(topic: String) {
@@ -127,12 +136,27 @@ struct ChannelRegistry {
         modify(topic) { $0.access = access }
     }
 
+    /// Starts a re-check of the topic's channel: returns its number (nil when there is no such channel).
+    mutating func beginRecheck(topic: String) -> UInt64? {
+        guard let index = index(of: topic) else { return nil }
+        channels[index].recheck &+= 1
+        return channels[index].recheck
+    }
+
+    /// True while `recheck` is the newest re-check started on the topic's channel.
+    func isNewestRecheck(topic: String, recheck: UInt64) -> Bool {
+        channel(topic)?.recheck == recheck
+    }
+
     @discardableResult
     mutating func remove(topic: String) -> Channel? {
-        index(of: topic).map { channels.remove(at: $0) }
+        guard let index = index(of: topic) else { return nil }
+        indexVersion &+= 1
+        return channels.remove(at: index)
     }
 
     mutating func removeAll() -> [Channel] {
+        indexVersion &+= 1
         defer { channels.removeAll() }
         return channels
     }

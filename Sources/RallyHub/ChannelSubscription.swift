@@ -16,7 +16,8 @@ public final class ChannelSubscription: @unchecked Sendable {
     /// Index of `eventLoop` in the hub's loop list: fanout groups subscribers by it.
     public let loopIndex: Int
     public let broadcastSelf: Bool
-    /// Identity of the joining user, for per-item filters.
+    /// Identity of the joining user, for per-item filters. Fixed for the subscription's life: an `access_token` of
+    /// another user or role closes the channel (`ClientConnection.handleAccessToken`) instead of changing it.
     public let userID: String?
     /// The joining token's role was `service_role` (per-item filters let it see everything).
     public let isServiceRole: Bool

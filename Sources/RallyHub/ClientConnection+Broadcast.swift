@@ -47,14 +47,14 @@ extension ClientConnection {
         switch services.feeds.write(FeedWrite(join: feedJoin, event: event, payload: payload)) {
         case .publish:
             fanOut(event: event, payload: payload, meta: meta, preferBinary: preferBinary, channel: channel,
-                   subscription: subscription, ack: ack)
+                   subscription: subscription, feedJoin: feedJoin, ack: ack)
         case .publishLimited(let limit):
             guard registry.admitWrite(topic: channel.topic, limit: limit, now: .now()) else {
                 metrics.rejection("\(limit.name)_rate").increment()
                 return
             }
             fanOut(event: event, payload: payload, meta: meta, preferBinary: preferBinary, channel: channel,
-                   subscription: subscription, ack: ack)
+                   subscription: subscription, feedJoin: feedJoin, ack: ack)
         case .refuse(let reason):
             metrics.rejection("write_refused").increment()
             ack(Replies.error(reason: reason))
@@ -64,10 +64,14 @@ extension ClientConnection {
     }
 
     private func fanOut(event: String, payload: BroadcastPayload, meta: JSON?, preferBinary: Bool,
-                        channel: ChannelRegistry.Channel, subscription: ChannelSubscription, ack: (JSON) -> Void) {
+                        channel: ChannelRegistry.Channel, subscription: ChannelSubscription, feedJoin: FeedJoin,
+                        ack: (JSON) -> Void) {
+        // Who may receive it (not across a block with the sender on group and plan topics); nil: everyone.
+        let audience = services.feeds.audience(of: feedJoin, live: false)
         let envelope = BroadcastEnvelope(topic: channel.topic, event: event, payload: payload, meta: meta,
                                          preferBinary: preferBinary)
-        services.hub.broadcast(envelope, senderID: subscription.id, senderUser: subscription.userID)
+        services.hub.broadcast(envelope, senderID: subscription.id, senderUser: subscription.userID,
+                               audience: audience)
         metrics.broadcastsPublished.increment()
         if channel.config.broadcastAck { ack(Replies.ok()) }
     }

@@ -4,13 +4,13 @@ import RallyProtocol
 
 /// `phx_join` and `phx_leave` (ANCHORS §3.3: order of checks, reply shapes, duplicate joins).
 extension ClientConnection {
-    func handleJoin(_ message: PhoenixMessage) {
+    func handleJoin(_ message: PhoenixMessage, size: Int) {
         let topic = message.topic
         guard topic.hasPrefix(Topic.prefix) else {
             reply(to: message, payload: Replies.error(reason: "unmatched topic"))
             return
         }
-        if let refusal = joinRefusal(topic: topic) {
+        if let refusal = joinRefusal(topic: topic) ?? sizeRefusal(message, size: size) {
             refuseJoin(message, reason: refusal.reason, metric: refusal.metric)
             return
         }
@@ -46,23 +46,28 @@ extension ClientConnection {
         if topic.count == Topic.prefix.count {
             return ("TopicNameRequired: You must provide a topic name", "topic_name")
         }
+        if topic.utf8.count - Topic.prefix.utf8.count > services.limits.maxTopicBytes {
+            return ("TopicNameTooLong: Topic name is longer than \(services.limits.maxTopicBytes) bytes",
+                    "topic_length")
+        }
         if !joinBucket.tryTake(now: .now()) {
             return ("ClientJoinRateLimitReached: Too many joins per second", "join_rate")
         }
         return nil
     }
 
-    /// An error reply after the configured delay (damps client retry loops, as Supabase does).
+    /// An error reply after the configured delay (damps client retry loops, as Supabase does). The delayed reply
+    /// keeps only what it echoes (join_ref, ref, topic) and the reason, never the join's payload.
     func refuseJoin(_ message: PhoenixMessage, reason: String, metric: String) {
         metrics.rejection(metric).increment()
+        let refusal = OutboundMessage(joinRef: message.joinRef, ref: message.ref, topic: message.topic,
+                                      event: "phx_reply", payload: Replies.error(reason: reason))
         let delay = services.limits.joinErrorDelay
         guard delay > .zero else {
-            reply(to: message, payload: Replies.error(reason: reason))
+            send(refusal)
             return
         }
-        eventLoop.scheduleTask(in: delay) { [self] in
-            reply(to: message, payload: Replies.error(reason: reason))
-        }
+        eventLoop.scheduleTask(in: delay) { [self] in send(refusal) }
     }
 
     private func subscribe(_ message: PhoenixMessage, generation: UInt64, identity: Identity, access: TopicAccess) {
@@ -130,5 +135,25 @@ extension ClientConnection {
         guard let channel else { return }
         sendClose(topic: channel.topic, joinRef: channel.joinRef)
         removeChannel(topic: channel.topic)
+    }
+}
+
+extension ClientConnection {
+    /// The join message and its presence key are bounded, so that what a channel keeps is bounded too.
+    fileprivate func sizeRefusal(_ message: PhoenixMessage, size: Int) -> (reason: String, metric: String)? {
+        let limits = services.limits
+        if size > limits.maxJoinBytes {
+            return ("JoinPayloadTooLarge: Join message is larger than \(limits.maxJoinBytes) bytes", "join_size")
+        }
+        let key: String?
+        switch message.payload.objectValue?["config"]?.objectValue?["presence"]?.objectValue?["key"] {
+        case .string(let text)?, .number(let text)?: key = text
+        default: key = nil
+        }
+        if let key, key.utf8.count > limits.maxPresenceKeyBytes {
+            return ("PresenceKeyTooLong: Presence key is longer than \(limits.maxPresenceKeyBytes) bytes",
+                    "presence_key_length")
+        }
+        return nil
     }
 }

@@ -39,8 +39,9 @@ extension ClientConnection {
             return
         }
         if !subscription.presenceEnabled { enablePresence(channel, subscription: subscription) }
+        let audience = channel.feedJoin.flatMap { services.feeds.audience(of: $0, live: true) }
         services.hub.track(subscription, key: presenceKey(channel, subscription: subscription), meta: meta,
-                           ref: PhxRef.next())
+                           ref: PhxRef.next(), audience: audience)
         reply(to: message, payload: Replies.ok())
     }
 
@@ -48,7 +49,7 @@ extension ClientConnection {
     /// Phoenix's Presence (which buffers diffs until the state arrives) stays in sync.
     private func enablePresence(_ channel: ChannelRegistry.Channel, subscription: ChannelSubscription) {
         subscription.presenceEnabled = true
-        services.hub.presenceState(topic: channel.topic, on: eventLoop).whenSuccess { [self] state in
+        services.hub.presenceState(topic: channel.topic, for: subscription, on: eventLoop).whenSuccess { [self] state in
             guard subscription.isActive, let current = registry.channel(channel.topic) else { return }
             push("presence_state", payload: state, on: current)
         }

@@ -6,7 +6,8 @@ import RallyAuth
 extension ClientConnection {
     /// Re-authorizes every joined channel whose subtopic `affects` selects. Runs on this connection's loop; the
     /// future completes once every check has been acted on.
-    /// `affects(subtopic, subject)`: whether a channel on `subtopic` held by the token subject `subject` is touched.
+    /// `affects(subtopic, subject)`: whether a channel on `subtopic` held by the token subject `subject` is touched
+    /// (nil: not known yet, any user; "": a token without `sub`).
     func revalidateChannels(where affects: @escaping @Sendable (String, String?) -> Bool) -> EventLoopFuture<Void> {
         eventLoop.assertInEventLoop()
         // A join still being authorized may have been decided on the facts before this change: mark it, and
@@ -16,8 +17,9 @@ extension ClientConnection {
             let channel = registry.channels[index]
             if affects(channel.subtopic, nil) { registry.requestRecheck(topic: channel.topic) }
         }
+        // A joined channel whose token has no `sub` is asked about as "" (nobody's id), not nil (unknown).
         let checks = registry.channels
-            .filter { $0.phase == .joined && affects($0.subtopic, $0.identity?.subject) }
+            .filter { $0.phase == .joined && affects($0.subtopic, Self.knownSubject($0)) }
             .map { revalidate($0) }
         // Most changes touch no channel of most sockets: answer those without a new future.
         guard !checks.isEmpty else { return eventLoop.makeSucceededVoidFuture() }
@@ -28,11 +30,15 @@ extension ClientConnection {
         guard let identity = channel.identity else { return eventLoop.makeSucceededVoidFuture() }
         let topic = channel.topic
         let generation = channel.generation
+        // Several re-checks of one channel may be in flight (changes are decided concurrently): each reads the
+        // facts current when it starts, so only the newest one's answer is acted on.
+        guard let recheck = registry.beginRecheck(topic: topic) else { return eventLoop.makeSucceededVoidFuture() }
         return services.authorizer.authorize(subtopic: channel.subtopic, identity: identity,
                                              isPrivate: channel.config.isPrivate, on: eventLoop)
             .hop(to: eventLoop)
             .map { [self] decision in
                 guard registry.isCurrent(topic: topic, generation: generation),
+                      registry.isNewestRecheck(topic: topic, recheck: recheck),
                       let current = registry.channel(topic), current.phase == .joined else { return }
                 switch decision {
                 case .allow(let access):

@@ -35,28 +35,32 @@ extension ClientConnection {
     }
 
     /// `access_token`: no reply on success; a token that fails closes the channel with a `system` error.
-    /// `null`, `sb_…` keys and the unchanged token are ignored.
+    /// `null`, `sb_…` keys and the unchanged token are ignored. Verified at once on the loop (the verifier never
+    /// waits on I/O), so no delivery happens between the refresh and its decision. A token of another user or
+    /// role closes the channel (`IdentityChanged`): the subscription was filtered, limited and presented as the
+    /// old identity, and the client must join again as the new one.
     func handleAccessToken(_ message: PhoenixMessage, channel: ChannelRegistry.Channel) {
         guard let token = message.payload["access_token"]?.stringValue, !token.hasPrefix("sb_"),
               token != channel.token else { return }
-        let topic = channel.topic
-        let generation = channel.generation
-        let verifier = services.verifier
-        let now = services.now()
-        let promise = eventLoop.makePromise(of: Result<Identity, AuthFailure>.self)
-        promise.completeWithTask { await verifier.verify(token, now: now) }
-        promise.futureResult.whenSuccess { [self] verified in
-            guard registry.isCurrent(topic: topic, generation: generation), let current = registry.channel(topic) else {
-                return
-            }
-            switch verified {
-            case .failure(let failure):
-                metrics.rejection("token_invalid").increment()
-                closeChannel(current, message: failure.channelMessage)
-            case .success(let identity):
-                reauthorize(current, token: token, identity: identity)
-            }
+        switch services.verifier.verifySynchronously(token, now: services.now()) {
+        case .failure(let failure):
+            metrics.rejection("token_invalid").increment()
+            closeChannel(channel, message: failure.channelMessage)
+        case .success(let identity) where Self.isOtherIdentity(identity, than: channel.identity):
+            metrics.rejection("identity_changed").increment()
+            closeChannel(channel, message: Self.identityChangedMessage)
+        case .success(let identity):
+            reauthorize(channel, token: token, identity: identity)
         }
+    }
+
+    static let identityChangedMessage =
+        "IdentityChanged: the access token is for another user or role, join the channel again"
+
+    /// Whether a refreshed token names another subject or role than the one the channel was joined with.
+    static func isOtherIdentity(_ identity: Identity, than current: Identity?) -> Bool {
+        guard let current else { return true }
+        return identity.subject != current.subject || identity.role != current.role
     }
 
     private func reauthorize(_ channel: ChannelRegistry.Channel, token: String, identity: Identity) {

@@ -20,7 +20,12 @@ public final class ClientConnection: WebSocketSessionHandler {
     /// Called once when the socket opens / is gone (the server counts sockets per address with these).
     public var onAttach: (() -> Void)?
     public var onDetach: (() -> Void)?
-    var registry = ChannelRegistry()
+    var registry = ChannelRegistry() {
+        didSet { if registry.indexVersion != indexedVersion { refileChannels() } }
+    }
+    /// What `ChannelIndex` has this socket filed under, as of registry `indexVersion` `indexedVersion`.
+    var indexedFiling = ChannelIndex.Filing()
+    var indexedVersion: UInt64 = 0
     var joinBucket: TokenBucket
     var messageBucket: TokenBucket
     var presenceCalls: SlidingWindowCounter
@@ -66,6 +71,7 @@ public final class ClientConnection: WebSocketSessionHandler {
     }
 
     public func sessionDidClose(_ session: WebSocketSession, code: WebSocketErrorCode?) {
+        if let cause = session.serverCloseCause { metrics.closure(cause).increment() }  // the hub counts its own
         detach()
     }
 
@@ -102,7 +108,7 @@ public final class ClientConnection: WebSocketSessionHandler {
         case "heartbeat" where message.topic == "phoenix":
             reply(to: message, payload: Replies.ok())
         case "phx_join":
-            handleJoin(message)
+            handleJoin(message, size: size)
         case "phx_leave":
             handleLeave(message)
         default:
@@ -130,11 +136,18 @@ public final class ClientConnection: WebSocketSessionHandler {
     /// The per-socket message rate limit (service_role is exempt). Over it: an error reply when the client asked
     /// for one (a ref), otherwise a silent drop; both counted.
     func admitMessage(_ message: PhoenixMessage, channel: ChannelRegistry.Channel) -> Bool {
-        if channel.identity?.role == .serviceRole || messageBucket.tryTake(now: .now()) { return true }
-        metrics.rejection("message_rate").increment()
-        if message.ref != nil {
-            reply(to: message, payload: Replies.error(reason: "RateLimited: Too many messages per second"))
+        if channel.identity?.role == .serviceRole { return true }
+        guard messageBucket.tryTake(now: .now()) else {
+            return refuse(message, reason: "RateLimited: Too many messages per second", metric: "message_rate")
         }
+        guard let user = channel.identity?.subject, !services.userGates[loopIndex].admit(user) else { return true }
+        return refuse(message, reason: "RateLimited: Too many messages per minute for this user", metric: "user_rate")
+    }
+
+    /// Counts the refusal and answers it when the message asked for a reply; never closes the socket.
+    private func refuse(_ message: PhoenixMessage, reason: String, metric: String) -> Bool {
+        metrics.rejection(metric).increment()
+        if message.ref != nil { reply(to: message, payload: Replies.error(reason: reason)) }
         return false
     }
 }

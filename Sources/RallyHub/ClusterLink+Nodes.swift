@@ -124,7 +124,7 @@ extension ClusterLink {
         let applied = topics.compactMap { snapshot -> EventLoopFuture<Void>? in
             guard let topic = snapshot["t"]?.stringValue else { return nil }
             let shard = shardForTopic(topic)
-            return shard.eventLoop.submit { shard.applySnapshot(snapshot, of: topic, from: message.origin) }
+            return shard.eventLoop.submit { shard.applySnapshot(snapshot, of: topic, from: message.origin, link: self) }
         }
         EventLoopFuture.andAllComplete(applied, on: loop).whenComplete { [self] _ in
             answered(id, by: message.origin)

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import RallyBus
 import RallyProtocol
@@ -23,10 +24,19 @@ final class ClusterLink: BusReceiver, @unchecked Sendable {
     var shardForTopic: (String) -> TopicShard = { _ in preconditionFailure("no shards") }
 
     private let sequence = Atomic<UInt64>(0)
+    /// Who may see what another node's user sent on a topic here (blocks in groups and plans); set once by
+    /// `HubServices`, which knows the node's feeds.
+    private let remoteAudience = NIOLockedValueBox<(@Sendable (_ sender: String?, _ topic: String) -> Audience?)?>(nil)
     /// Random per process: a heartbeat naming this node's id but another incarnation means two nodes were given
     /// the same `RALLY_NODE_ID`.
     let incarnation = String(UInt64.random(in: 1...UInt64.max), radix: 16)
     private var lastConflictLog = NIODeadline.uptimeNanoseconds(0)
+    private var lastMalformedLog = NIODeadline.uptimeNanoseconds(0)
+    /// The largest payload a backend service may publish (the node's broadcast payload limit).
+    var maxServicePayloadBytes = HubLimits().maxBroadcastPayloadBytes
+    /// When this node's own heartbeat last came back from the bus (uptime nanoseconds): the probe that the
+    /// subscriber connection still delivers.
+    let lastOwnEcho = Atomic<UInt64>(NIODeadline.now().uptimeNanoseconds)
     /// Uptime nanoseconds since the bus has been down (from the start until first connected); 0 while it is up.
     private let downSince = Atomic<UInt64>(NIODeadline.now().uptimeNanoseconds)
     // MARK: on `loop` only
@@ -54,6 +64,7 @@ final class ClusterLink: BusReceiver, @unchecked Sendable {
                                                   delay: settings.heartbeatInterval) { [self] _ in
                 sendHeartbeat()
                 expireSilentNodes()
+                reconnectIfStalled()
             }
         }
     }
@@ -66,6 +77,16 @@ final class ClusterLink: BusReceiver, @unchecked Sendable {
             publish(BusMessage(kind: .nodeLeaving, topic: ""), to: .control)
             return broker.shutdown()
         }
+    }
+
+    func setRemoteAudience(_ audience: @escaping @Sendable (_ sender: String?, _ topic: String) -> Audience?) {
+        remoteAudience.withLockedValue { $0 = audience }
+    }
+
+    /// The audience of what a sender of another node sends on `topic` (nil: everyone).
+    func audience(for topic: String) -> (String?) -> Audience? {
+        let decide = remoteAudience.withLockedValue { $0 }
+        return { sender in decide?(sender, topic) }
     }
 
     // MARK: publishing
@@ -98,7 +119,13 @@ final class ClusterLink: BusReceiver, @unchecked Sendable {
         guard let message = decode(bytes, on: channel) else { return }
         if message.origin == nodeID {
             metrics.dropped("echo").increment()
-            if message.kind == .heartbeat && message.event != incarnation { reportIDConflict() }
+            if message.kind == .heartbeat {
+                if message.event == incarnation {
+                    lastOwnEcho.store(NIODeadline.now().uptimeNanoseconds, ordering: .relaxed)
+                } else {
+                    reportIDConflict()
+                }
+            }
             return
         }
         if message.sentAtMicros > 0 { recordLag(since: message.sentAtMicros) }
@@ -137,20 +164,34 @@ final class ClusterLink: BusReceiver, @unchecked Sendable {
     }
 
     private func decode(_ bytes: ByteBuffer, on channel: BusChannel) -> BusMessage? {
-        if channel == .ingress || ServiceMessage.isJSONForm(bytes) {
-            do {
-                return try ServiceMessage.parse(bytes, maxPayloadBytes: BusMessage.maxWireBytes)
-            } catch {
-                metrics.dropped("malformed").increment()
-                logger.warning("malformed service message on the bus", metadata: ["error": "\(error)"])
-                return nil
+        do {
+            if channel == .ingress || ServiceMessage.isJSONForm(bytes) {
+                return try ServiceMessage.parse(bytes, maxPayloadBytes: maxServicePayloadBytes)
             }
-        }
-        do { return try BusMessage.decode(bytes) } catch {
+            return try BusMessage.decode(bytes)
+        } catch {
             metrics.dropped("malformed").increment()
-            logger.warning("malformed bus message", metadata: ["error": "\(error)"])
+            logMalformed(error, on: channel)
             return nil
         }
+    }
+
+    /// At most one log line a second for malformed messages (a flood must not become a log flood).
+    private func logMalformed(_ error: any Error, on channel: BusChannel) {
+        guard NIODeadline.now() - lastMalformedLog > .seconds(1) else { return }
+        lastMalformedLog = .now()
+        logger.warning("malformed message on the bus dropped",
+                       metadata: ["channel": "\(channel.name)", "error": "\(error)"])
+    }
+
+    /// The node's own heartbeats stopped coming back although the connection looks up: replace the connection.
+    private func reconnectIfStalled() {
+        let silent = NIODeadline.now().uptimeNanoseconds &- lastOwnEcho.load(ordering: .relaxed)
+        guard broker.isConnected, Int64(silent) > settings.stallTimeout.nanoseconds else { return }
+        metrics.stalls.increment()
+        logger.warning("own heartbeats stopped coming back from the bus: reconnecting")
+        lastOwnEcho.store(NIODeadline.now().uptimeNanoseconds, ordering: .relaxed)
+        broker.reconnect()
     }
 
     private func reportIDConflict() {

@@ -10,6 +10,9 @@ public struct ClusterSettings: Sendable {
     public var nodeTimeout: TimeAmount = .seconds(3)
     /// How long a join waits for the other nodes' presence before it is acknowledged with what arrived.
     public var presenceSyncTimeout: TimeAmount = .seconds(1)
+    /// A node whose own heartbeats have not come back from the bus for this long replaces its connection (it
+    /// looks open but delivers nothing, as after a failover).
+    public var stallTimeout: TimeAmount = .seconds(5)
     /// Most topics named in one presence request (a reconnect asks for all of a node's topics in batches).
     public var topicsPerPresenceRequest = 512
 
@@ -22,6 +25,7 @@ struct BusMetrics: Sendable {
     let received = Counter(label: "rally_bus_received_total")
     let gaps = Counter(label: "rally_bus_gaps_total")
     let reconnects = Counter(label: "rally_bus_resubscribes_total")
+    let stalls = Counter(label: "rally_bus_stalls_total")
     let nodesDown = Counter(label: "rally_bus_nodes_down_total")
     let lag = Metrics.Timer(label: "rally_bus_lag_seconds")
     let up = Gauge(label: "rally_bus_up")

@@ -34,8 +34,12 @@ public final class ConnectionTracker: Sendable {
         }
     }
 
+    /// The joined channels by holder, subtopic and kind (`ChannelIndex`), per loop like `tables`.
+    let index: ChannelIndex
+
     init(loops: [EventLoop]) {
         tables = loops.map(Table.init)
+        index = ChannelIndex(loops: loops)
     }
 
     public var count: Int { total.load(ordering: .relaxed) }

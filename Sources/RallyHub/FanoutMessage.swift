@@ -45,9 +45,10 @@ public final class FanoutMessage: Sendable {
     }
 
     /// A fastlane push (`presence_diff`, server events): `ref` and `join_ref` null.
-    static func push(kind: Kind, topic: String, event: String, payload: JSON, versions: VersionCounts) -> FanoutMessage {
+    static func push(kind: Kind, topic: String, event: String, payload: JSON, versions: VersionCounts,
+                     audience: Audience? = nil) -> FanoutMessage {
         let message = OutboundMessage(joinRef: nil, ref: nil, topic: topic, event: event, payload: payload)
-        return FanoutMessage(kind: kind, senderID: 0, audience: nil,
+        return FanoutMessage(kind: kind, senderID: 0, audience: audience,
                              v1: versions.v1 > 0 ? OutboundEncoder.encode(message, version: .v1) : nil,
                              v2: versions.v2 > 0 ? OutboundEncoder.encode(message, version: .v2) : nil)
     }

@@ -8,7 +8,7 @@ import Synchronization
 /// Subscribing, presence and fanout for a topic all run on its shard's loop; sockets stay on their own loops.
 public final class Hub: Sendable {
     public let loops: [EventLoop]
-    private let shards: [TopicShard]
+    let shards: [TopicShard]
     private let loopIndexByID: [ObjectIdentifier: Int]
     private let nextSubscriptionID = Atomic<UInt64>(1)
     /// The bus to the other nodes; nil for a node alone.
@@ -58,6 +58,12 @@ public final class Hub: Sendable {
         cluster?.start() ?? loops[0].makeSucceededVoidFuture()
     }
 
+    /// The other nodes this node currently hears on the bus (empty for a node alone).
+    public func liveNodes() -> EventLoopFuture<Set<UInt64>> {
+        guard let cluster else { return loops[0].makeSucceededFuture([]) }
+        return cluster.loop.submit { cluster.membership.alive }
+    }
+
     /// Leaves the bus: the other nodes drop this node's presence at once.
     public func stopBus() -> EventLoopFuture<Void> {
         cluster?.shutdown() ?? loops[0].makeSucceededVoidFuture()
@@ -95,14 +101,14 @@ public final class Hub: Sendable {
         shard.run {
             let state = shard.subscribe(subscription)
             guard let ready = state.busReady else {
-                promise.succeed(withPresenceState ? state.presence.stateJSON() : nil)
+                promise.succeed(withPresenceState ? state.presence.stateJSON(for: subscription) : nil)
                 shard.deliverRetained(of: state, to: subscription)
                 return
             }
             ready.hop(to: shard.eventLoop).whenComplete { result in
                 switch result {
                 case .success:
-                    promise.succeed(withPresenceState ? state.presence.stateJSON() : nil)
+                    promise.succeed(withPresenceState ? state.presence.stateJSON(for: subscription) : nil)
                     shard.deliverRetained(of: state, to: subscription)
                 case .failure(let error):
                     promise.fail(error)
@@ -150,13 +156,16 @@ public final class Hub: Sendable {
 
     /// Fans a broadcast out to every subscriber of the topic on every node: this node's first, then one message
     /// on the bus (published whether or not this node has subscribers). `sender` is skipped unless it joined
-    /// with `self`. Node-local data (what every node gets from Postgres itself) goes through `publish` instead.
-    public func broadcast(_ envelope: BroadcastEnvelope, senderID: UInt64 = 0, senderUser: String? = nil) {
+    /// with `self`; `audience` decides per subscriber here, and each other node decides for its own subscribers
+    /// from `senderUser` (`TopicFeeds.audience(ofRemoteSender:topic:)`). Node-local data (what every node gets
+    /// from Postgres itself) goes through `publish` instead.
+    public func broadcast(_ envelope: BroadcastEnvelope, senderID: UInt64 = 0, senderUser: String? = nil,
+                          audience: Audience? = nil) {
         let shard = shard(for: envelope.topic)
         shard.run {
             let state = shard.state(of: envelope.topic)
             if let state, state.count > 0 {
-                shard.dispatch(FanoutMessage.broadcast(envelope, senderID: senderID, audience: nil,
+                shard.dispatch(FanoutMessage.broadcast(envelope, senderID: senderID, audience: audience,
                                                        versions: state.versions), to: state)
             }
             _ = shard.cluster?.publish(.broadcast(envelope, senderUser: senderUser), state: state)
@@ -164,12 +173,14 @@ public final class Hub: Sendable {
     }
 
     /// Tracks presence for a subscription; the diff (if anything changed) goes to every presence subscriber on
-    /// every node, the tracker included (as Phoenix.Presence does).
-    func track(_ subscription: ChannelSubscription, key: String, meta: JSONObject, ref: String) {
+    /// every node, the tracker included (as Phoenix.Presence does), except where `audience` (the tracker's) does
+    /// not admit.
+    func track(_ subscription: ChannelSubscription, key: String, meta: JSONObject, ref: String,
+               audience: Audience? = nil) {
         let shard = shard(for: subscription.topic)
         shard.run {
             guard let state = shard.state(of: subscription.topic), subscription.shardSlot >= 0 else { return }
-            shard.track(subscription, key: key, meta: meta, ref: ref, state: state)
+            shard.track(subscription, key: key, meta: meta, ref: ref, audience: audience, state: state)
         }
     }
 
@@ -181,11 +192,12 @@ public final class Hub: Sendable {
         }
     }
 
-    /// The current `presence_state` of a topic, delivered on `loop`.
-    func presenceState(topic: String, on loop: EventLoop) -> EventLoopFuture<JSON> {
+    /// The current `presence_state` of a topic as `viewer` may see it, delivered on `loop`.
+    func presenceState(topic: String, for viewer: ChannelSubscription? = nil, on loop: EventLoop)
+        -> EventLoopFuture<JSON> {
         let promise = loop.makePromise(of: JSON.self)
         let shard = shard(for: topic)
-        shard.run { promise.succeed(shard.state(of: topic)?.presence.stateJSON() ?? .emptyObject) }
+        shard.run { promise.succeed(shard.state(of: topic)?.presence.stateJSON(for: viewer) ?? .emptyObject) }
         return promise.futureResult
     }
 

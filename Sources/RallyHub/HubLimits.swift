@@ -15,11 +15,20 @@ public struct HubLimits: Sendable {
     public var messagesPerSecond = 25
     /// Burst allowance on top of `messagesPerSecond`.
     public var messageBurst = 100
+    /// Writes per user per window across all the user's sockets and all nodes (0: none; the seeds suggest 100 per
+    /// minute) → `RateLimited: Too many messages per minute for this user`.
+    public var userRate = UserRateLimit()
     /// Presence calls per socket and window (Supabase: 5 per 30 s) → system error and channel closed.
     public var presenceCallsPerWindow = 10
     public var presenceWindow: TimeAmount = .seconds(10)
     /// Largest presence meta, as encoded JSON (bytes) → `Track message size exceeded`, channel closed.
     public var maxPresenceMetaBytes = 4096
+    /// Longest topic name after `realtime:` (UTF-8 bytes) → join error `TopicNameTooLong`.
+    public var maxTopicBytes = 255
+    /// Largest `phx_join` message (bytes: config and access token included) → join error `JoinPayloadTooLarge`.
+    public var maxJoinBytes = 16 * 1024
+    /// Longest presence key (`config.presence.key`, UTF-8 bytes) → join error `PresenceKeyTooLong`.
+    public var maxPresenceKeyBytes = 256
     /// Largest broadcast user payload (bytes) → error reply `payload_size_exceeded`.
     public var maxBroadcastPayloadBytes = 256 * 1024
     /// Live messages held for one channel while its join backlog (history, unread notifications) is read;

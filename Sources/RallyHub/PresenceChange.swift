@@ -10,6 +10,8 @@ struct PresenceChange: Sendable, Equatable {
         let ref: String
         /// The meta as clients see it (`phx_ref` included).
         let wire: JSONObject
+        /// The tracker's user id (the receiving node decides who may see them: blocks).
+        var user: String? = nil
     }
 
     var joins: [Join] = []
@@ -17,12 +19,14 @@ struct PresenceChange: Sendable, Equatable {
 
     var isEmpty: Bool { joins.isEmpty && leaves.isEmpty }
 
-    /// `{"j": [{"o": owner, "k": key, "r": ref, "w": meta}], "l": [owner]}` (owners as decimal strings: JSON
-    /// numbers lose precision past 2^53 in some parsers).
+    /// `{"j": [{"o": owner, "k": key, "r": ref, "w": meta, "u": user?}], "l": [owner]}` (owners as decimal
+    /// strings: JSON numbers lose precision past 2^53 in some parsers).
     var json: JSON {
         let joins = joins.map { join -> JSON in
-            .object(["o": .string(String(join.owner)), "k": .string(join.key), "r": .string(join.ref),
-                     "w": .object(join.wire)])
+            var object: JSONObject = ["o": .string(String(join.owner)), "k": .string(join.key),
+                                      "r": .string(join.ref), "w": .object(join.wire)]
+            if let user = join.user { object["u"] = .string(user) }
+            return .object(object)
         }
         return .object(["j": .array(joins), "l": .array(leaves.map { .string(String($0)) })])
     }
@@ -34,7 +38,7 @@ struct PresenceChange: Sendable, Equatable {
         for join in joins {
             guard let owner = join["o"]?.stringValue.flatMap({ UInt64($0) }), let key = join["k"]?.stringValue,
                   let ref = join["r"]?.stringValue, let wire = join["w"]?.objectValue else { return nil }
-            parsed.joins.append(Join(owner: owner, key: key, ref: ref, wire: wire))
+            parsed.joins.append(Join(owner: owner, key: key, ref: ref, wire: wire, user: join["u"]?.stringValue))
         }
         for leave in leaves {
             guard let owner = leave.stringValue.flatMap({ UInt64($0) }) else { return nil }

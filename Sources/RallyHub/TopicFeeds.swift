@@ -86,6 +86,18 @@ public protocol TopicFeeds: Sendable {
     func leave(_ join: FeedJoin)
     /// Decides what a client broadcast does.
     func write(_ write: FeedWrite) -> WriteDisposition
+    /// Who may receive what the channel's user sends on it (its broadcasts, its presence); nil: everyone joined.
+    /// With `live` the audience is asked at each delivery for as long as it is kept (a presence entry outlives the
+    /// moment it was tracked); otherwise it may decide on the facts of now. Called on the socket's loop: no I/O.
+    func audience(of join: FeedJoin, live: Bool) -> Audience?
+    /// Who of this node's subscribers may receive what user `sender` of another node sent on `topic` (its
+    /// broadcasts, its presence), decided at each delivery; nil: everyone joined. No I/O.
+    func audience(ofRemoteSender sender: String?, topic: String) -> Audience?
+}
+
+extension TopicFeeds {
+    public func audience(of join: FeedJoin, live: Bool) -> Audience? { nil }
+    public func audience(ofRemoteSender sender: String?, topic: String) -> Audience? { nil }
 }
 
 /// No live inputs: every join is ready at once, every write is an ordinary broadcast.

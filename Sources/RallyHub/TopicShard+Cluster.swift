@@ -34,29 +34,29 @@ extension TopicShard {
         switch message.kind {
         case .broadcast:
             guard state.count > 0 else { return }
-            dispatch(FanoutMessage.broadcast(message.envelope, senderID: 0, audience: nil, versions: state.versions),
-                     to: state)
+            let audience = link.audience(for: message.topic)(message.senderUser)
+            dispatch(FanoutMessage.broadcast(message.envelope, senderID: 0, audience: audience,
+                                             versions: state.versions), to: state)
         case .presenceDiff:
             guard let change = PresenceChange(json: message.json) else {
                 link.metrics.dropped("malformed").increment()
                 return
             }
-            applyRemote(change, topic: message.topic, origin: message.origin, sequence: message.sequence, state: state)
+            applyRemote(change, topic: message.topic, origin: message.origin, sequence: message.sequence, state: state,
+                        link: link)
         default:
             break
         }
     }
 
     private func applyRemote(_ change: PresenceChange, topic: String, origin: UInt64, sequence: UInt64,
-                             state: TopicState) {
+                             state: TopicState, link: ClusterLink) {
+        let diffs = state.presence.apply(change, node: origin, audience: link.audience(for: topic))
         if state.presenceSync != nil {
             state.presenceSync?.append(PresenceSyncDiff(origin: origin, sequence: sequence, change: change))
-            _ = state.presence.apply(change, node: origin)
             return
         }
-        if let diff = state.presence.apply(change, node: origin) {
-            fanOutPresence(diff, topic: topic, state: state)
-        }
+        for diff in diffs { fanOutPresence(diff, topic: topic, state: state) }
     }
 
     /// `{"t": topic, "s": last sequence of this node on it, "j": this node's entries}` for another node's fetch.
@@ -68,18 +68,19 @@ extension TopicShard {
     }
 
     /// Makes the origin's entries what its snapshot says, then re-applies what it changed after the snapshot.
-    func applySnapshot(_ snapshot: JSON, of topic: String, from origin: UInt64) {
+    func applySnapshot(_ snapshot: JSON, of topic: String, from origin: UInt64, link: ClusterLink) {
         guard let state = state(of: topic),
               let joins = PresenceChange(json: .object(["j": snapshot["j"] ?? .array([]), "l": .array([])]))?.joins
         else { return }
         let asOf = snapshot["s"]?.stringValue.flatMap { UInt64($0) } ?? 0
-        let diff = state.presence.replace(node: origin, with: joins)
+        let audience = link.audience(for: topic)
+        let diffs = state.presence.replace(node: origin, with: joins, audience: audience)
         guard let buffered = state.presenceSync else {
-            if let diff { fanOutPresence(diff, topic: topic, state: state) }
+            for diff in diffs { fanOutPresence(diff, topic: topic, state: state) }
             return
         }
         for later in buffered where later.origin == origin && later.sequence > asOf {
-            _ = state.presence.apply(later.change, node: origin)
+            _ = state.presence.apply(later.change, node: origin, audience: audience)
         }
     }
 
@@ -93,7 +94,7 @@ extension TopicShard {
         eventLoop.assertInEventLoop()
         for (topic, state) in topicsByName {
             state.ledger.forget(node)
-            if let diff = state.presence.removeAll(of: node) { fanOutPresence(diff, topic: topic, state: state) }
+            for diff in state.presence.removeAll(of: node) { fanOutPresence(diff, topic: topic, state: state) }
         }
     }
 

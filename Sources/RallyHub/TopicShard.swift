@@ -61,12 +61,14 @@ final class TopicShard: @unchecked Sendable {
 
     /// Tracks presence for a subscription: the diff goes to every local presence subscriber (the tracker
     /// included, as Phoenix.Presence does) and, as a change, to the other nodes.
-    func track(_ subscription: ChannelSubscription, key: String, meta: JSONObject, ref: String, state: TopicState) {
+    func track(_ subscription: ChannelSubscription, key: String, meta: JSONObject, ref: String, audience: Audience?,
+               state: TopicState) {
         guard let diff = state.presence.track(owner: PresenceOwner(id: subscription.id), key: key, meta: meta,
-                                              ref: ref) else { return }
+                                              ref: ref, user: subscription.userID, audience: audience) else { return }
         fanOutPresence(diff, topic: subscription.topic, state: state)
         guard let cluster, let wire = diff.joins[key]?.last else { return }
-        let change = PresenceChange(joins: [.init(owner: subscription.id, key: key, ref: ref, wire: wire)])
+        let change = PresenceChange(joins: [.init(owner: subscription.id, key: key, ref: ref, wire: wire,
+                                                  user: subscription.userID)])
         _ = cluster.publish(BusMessage(kind: .presenceDiff, topic: subscription.topic, payload: .json(change.json)),
                             state: state)
     }
@@ -80,9 +82,15 @@ final class TopicShard: @unchecked Sendable {
                             state: state)
     }
 
+    /// Every topic of the shard with presence entries.
+    func forEachPresence(_ body: (String, TopicState) -> Void) {
+        eventLoop.assertInEventLoop()
+        for (topic, state) in topicsByName where !state.presence.isEmpty { body(topic, state) }
+    }
+
     func fanOutPresence(_ diff: PresenceDiff, topic: String, state: TopicState) {
         let message = FanoutMessage.push(kind: .presence, topic: topic, event: "presence_diff",
-                                         payload: diff.json(), versions: state.versions)
+                                         payload: diff.json(), versions: state.versions, audience: diff.audience)
         dispatch(message, to: state)
     }
 

@@ -114,7 +114,7 @@ actor ActivityFeed {
     }
 
     private func envelope(_ payload: JSON, topic: RallyPrivacy.Topic) -> BroadcastEnvelope {
-        BroadcastEnvelope(topic: topic.hubName, event: "activity", payload: .json(payload), preferBinary: true)
+        BroadcastEnvelope(topic: topic.hubName, event: LiveEvents.activity, payload: .json(payload), preferBinary: true)
     }
 
     static func payload(_ item: ActivityItem, event: EventDetails, visibility: ItemVisibility) -> JSONObject {

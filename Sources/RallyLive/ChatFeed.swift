@@ -47,18 +47,21 @@ actor ChatFeed {
     }
 
     /// A `group_messages` change.
-    func handle(_ operation: ChangeOperation, id: Int64, group: UUID, inline: StoredMessage?) async {
+    func handle(_ operation: ChangeOperation, id: Int64, group: UUID, inline: StoredMessage?, author: UUID?) async {
         guard groups[group] != nil else { return }
         let topic = RallyPrivacy.Topic.group(group).hubName
         switch operation {
         case .delete:
-            publish(topic: topic, event: "message_deleted", payload: .object(["id": .string(String(id))]), id: id)
+            guard let audience = await conversationAudience(of: author) else { return }
+            publish(topic: topic, event: LiveEvents.messageDeleted, payload: .object(["id": .string(String(id))]),
+                    id: id, audience: audience)
         case .insert, .update:
             do {
                 var message = inline
                 if message == nil { message = try await store.message(id) }
                 guard let message else { return }
-                await deliver(message, event: operation == .insert ? "message" : "message_updated")
+                await deliver(message, event: operation == .insert ? LiveEvents.message
+                                                                    : LiveEvents.messageUpdated)
             } catch {
                 logger.warning("chat message not read", metadata: ["id": "\(id)", "error": "\(error)"])
             }
@@ -71,7 +74,7 @@ actor ChatFeed {
             do {
                 let missed = try await store.messages(group: group, after: entry.lastDelivered,
                                                       limit: settings.resyncMaxMessages)
-                for message in missed { await deliver(message, event: "message") }
+                for message in missed { await deliver(message, event: LiveEvents.message) }
             } catch {
                 logger.warning("chat resync failed", metadata: ["group": "\(group)", "error": "\(error)"])
             }
@@ -93,11 +96,11 @@ actor ChatFeed {
         }
         var backlog = JoinBacklog()
         for message in messages where try await visible(message, to: viewer) {
-            backlog.pushes.append(envelope(message, event: "message", topic: topic, replayed: true))
+            backlog.pushes.append(envelope(message, event: LiveEvents.message, topic: topic, replayed: true))
             backlog.dedupeKeys.insert(Self.dedupeKey(message.id))
         }
         let lastID = messages.last?.id ?? config.replayAfterID ?? 0
-        backlog.pushes.append(BroadcastEnvelope(topic: topic, event: "replay_done", payload: .json(.object([
+        backlog.pushes.append(BroadcastEnvelope(topic: topic, event: LiveEvents.replayDone, payload: .json(.object([
             "count": .int(messages.count), "last_id": .string(String(lastID)),
             "more": .bool(messages.count == limit),
         ])), preferBinary: false))
@@ -113,25 +116,30 @@ actor ChatFeed {
 
     private func deliver(_ message: StoredMessage, event: String) async {
         let topic = RallyPrivacy.Topic.group(message.group).hubName
-        var audience: Audience?
-        if let author = message.user {
-            do {
-                audience = ConversationAudience(author: author, relationships: try await relationships.towards(author))
-            } catch {
-                logger.warning("chat message held back: relationships unreadable", metadata: ["error": "\(error)"])
-                return
-            }
-        }
+        guard let audience = await conversationAudience(of: message.user) else { return }
         hub.publish(envelope(message, event: event, topic: topic, replayed: false), audience: audience,
                     dedupeKey: Self.dedupeKey(message.id))
-        if event == "message", let delivered = groups[message.group]?.lastDelivered {
+        if event == LiveEvents.message, let delivered = groups[message.group]?.lastDelivered {
             groups[message.group]?.lastDelivered = max(delivered, message.id)
         }
     }
 
-    private func publish(topic: String, event: String, payload: JSON, id: Int64) {
+    /// Who may see an item of `author` (not across a block); `.some(nil)` for an item nobody wrote, nil when
+    /// the author's relationships cannot be read (the item is held back: fail closed).
+    private func conversationAudience(of author: UUID?) async -> Audience?? {
+        guard let author else { return .some(nil) }
+        do {
+            return ConversationAudience(author: author, relationships: try await relationships.towards(author))
+        } catch {
+            logger.warning("chat item held back: relationships unreadable", metadata: ["error": "\(error)"])
+            return nil
+        }
+    }
+
+    private func publish(topic: String, event: String, payload: JSON, id: Int64, audience: Audience?) {
         hub.publish(BroadcastEnvelope(topic: topic, event: event, payload: .json(payload),
-                                      meta: LivePayloads.messageMeta(id, replayed: false), preferBinary: true))
+                                      meta: LivePayloads.messageMeta(id, replayed: false), preferBinary: true),
+                    audience: audience)
     }
 
     private func envelope(_ message: StoredMessage, event: String, topic: String, replayed: Bool)

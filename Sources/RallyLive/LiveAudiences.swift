@@ -35,3 +35,31 @@ struct ConversationAudience: Audience {
         return ItemRule.visibleInConversation(relationship: relationships[viewer] ?? .stranger, viewer: .authenticated)
     }
 }
+
+/// What a person sends on a group or plan (a broadcast: the blocks as they are now) reaches every subscriber but
+/// those blocked with them, either way. `service_role` subscribers get everything.
+struct PeerAudience: Audience {
+    let blocked: Set<UUID>
+
+    func admits(_ subscription: ChannelSubscription) -> Bool {
+        if subscription.isServiceRole { return true }
+        guard let viewer = subscription.userID.flatMap(UUID.init(uuidString:)) else { return true }
+        return !blocked.contains(viewer)
+    }
+}
+
+/// A presence entry's audience: asks the owner's current blocks at each delivery.
+struct LivePeerAudience: Audience {
+    let blocks: BlockIndex.Blocks
+
+    func admits(_ subscription: ChannelSubscription) -> Bool {
+        if subscription.isServiceRole { return true }
+        guard let viewer = subscription.userID.flatMap(UUID.init(uuidString:)) else { return true }
+        return !blocks.contains(viewer)
+    }
+}
+
+/// A sender whose blocks are not known here (it holds no channel any more): only `service_role` receives.
+struct ServiceRoleAudience: Audience {
+    func admits(_ subscription: ChannelSubscription) -> Bool { subscription.isServiceRole }
+}

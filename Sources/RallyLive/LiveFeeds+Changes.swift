@@ -22,10 +22,11 @@ extension LiveFeeds {
             await plans.changed(plan)
         case .notification(let operation, let id, let user, let inline):
             await notifications.handle(operation, id: id, user: user, inline: inline)
-        case .groupMessage(let operation, let id, let group, let inline):
-            await chat.handle(operation, id: id, group: group, inline: inline)
+        case .groupMessage(let operation, let id, let group, let inline, let author):
+            await chat.handle(operation, id: id, group: group, inline: inline, author: author)
         case .friendship(_, let a, let b, _):
             relationships.invalidate(a, b)
+            await refreshBlocks { try await self.blocks.refresh([a, b]) }
             await activity.friendshipChanged(a, b)
         case .user(_, let user, _):
             relationships.invalidate(user)
@@ -39,6 +40,7 @@ extension LiveFeeds {
     /// The change feed is back after a loss: everything watched is read again and delivered.
     func resync() async {
         relationships.invalidateAll()
+        await refreshBlocks { try await self.blocks.refreshAll() }
         await events.resync()
         await plans.resync()
         await chat.resync()

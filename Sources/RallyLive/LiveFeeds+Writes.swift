@@ -5,11 +5,11 @@ import RallyHub
 import RallyProtocol
 
 /// Client broadcasts on live topics: a chat `message` is checked and stored (fanned out from the change feed),
-/// `typing` is ephemeral and rate-limited, everything else is an ordinary broadcast.
+/// `typing` is ephemeral and rate-limited; nil for everything else (an ordinary broadcast unless reserved).
 extension LiveFeeds {
-    func chatWrite(_ write: FeedWrite, group: UUID) -> WriteDisposition {
+    func chatWrite(_ write: FeedWrite, group: UUID) -> WriteDisposition? {
         switch write.event {
-        case "message":
+        case LiveEvents.message:
             switch validatedMessage(write, group: group) {
             case .success(let message):
                 let limit = WriteLimit(name: "chat", perSecond: settings.chatPerSecond, burst: settings.chatBurst)
@@ -29,7 +29,7 @@ extension LiveFeeds {
             return .publishLimited(WriteLimit(name: "typing", perSecond: settings.typingPerSecond,
                                               burst: settings.typingBurst))
         default:
-            return .publish
+            return nil
         }
     }
 

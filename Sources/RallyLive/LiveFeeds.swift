@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import RallyAuth
 import RallyDirectory
 import RallyHub
 import RallyPrivacy
@@ -22,6 +23,7 @@ public final class LiveFeeds: TopicFeeds {
     let notifications: NotificationFeed
     let activity: ActivityFeed
     let relationships: RelationshipCache
+    let blocks: BlockIndex
     /// Joins still opening their inputs, by subscription id: a leave waits for its join.
     let openingJoins = NIOLockedValueBox<[UInt64: Task<FeedJoinOutcome, Never>]>([:])
     /// Change feeds (by index) that are not listening; joins of live topics wait for all of them.
@@ -37,6 +39,7 @@ public final class LiveFeeds: TopicFeeds {
         self.settings = settings
         self.logger = logger
         relationships = RelationshipCache(store: store, capacity: settings.relationshipCacheSize)
+        blocks = BlockIndex(relationships: relationships)
         events = RetainedFeed(topic: RallyPrivacy.Topic.event, hub: hub, source: EventSource(store: store),
                               maxUpdatesPerSecond: settings.retainedUpdatesPerSecond, logger: logger)
         plans = RetainedFeed(topic: RallyPrivacy.Topic.plan, hub: hub, source: PlanSource(store: store),
@@ -73,27 +76,32 @@ public final class LiveFeeds: TopicFeeds {
         Task {
             _ = await opening?.value
             await self.close(topic)
+            self.releasePeer(of: join)
         }
     }
 
     public func write(_ write: FeedWrite) -> WriteDisposition {
-        guard case .success(let topic) = Topic.parse(write.join.subtopic) else { return .publish }
-        switch topic {
-        case .group(let group): return chatWrite(write, group: group)
-        default: return .publish
+        guard case .success(let topic) = Topic.parse(write.join.subtopic), topic.kind != .freeForm else {
+            return .publish
         }
+        if case .group(let group) = topic, let chat = chatWrite(write, group: group) { return chat }
+        if write.join.identity.role != .serviceRole, LiveEvents.isReserved(write.event, on: topic.kind) {
+            return .refuse(LiveEvents.refusal(write.event))
+        }
+        return .publish
     }
 
     // MARK: Opening and closing inputs
 
     private func open(_ topic: RallyPrivacy.Topic, _ join: FeedJoin) async -> FeedJoinOutcome {
-        guard isConnected else { return .refused(Self.unavailable) }
+        let peerKnown = await retainPeer(of: join)
+        guard isConnected, peerKnown else { return .refused(Self.unavailable) }
         do {
             switch topic {
             case .event(let id):
-                return await events.watch(id) ? .ready(.empty) : .refused(Self.unavailable)
+                return Self.outcome(await events.watch(id), kind: "event")
             case .plan(let id):
-                return await plans.watch(id) ? .ready(.empty) : .refused(Self.unavailable)
+                return Self.outcome(await plans.watch(id), kind: "plan")
             case .group(let id):
                 try await chat.watch(id)
                 guard join.config.wantsReplay else { return .ready(.empty) }
@@ -139,6 +147,16 @@ public final class LiveFeeds: TopicFeeds {
     }
 
     static let unavailable = "DatabaseUnavailable: Realtime was unable to read the current state, please retry"
+
+    /// A retained topic's join: ready, or refused saying whether the row is missing or could not be read (only
+    /// `service_role` passes the join rules for an id that does not exist).
+    static func outcome(_ watched: RetainedFeed.WatchOutcome, kind: String) -> FeedJoinOutcome {
+        switch watched {
+        case .ready: return .ready(.empty)
+        case .missing: return .refused("NotFound: no such \(kind)")
+        case .unavailable: return .refused(unavailable)
+        }
+    }
 
     // MARK: Change feed state
 

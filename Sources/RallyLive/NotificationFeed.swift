@@ -44,7 +44,7 @@ actor NotificationFeed {
                 var record = inline
                 if record == nil { record = try await store.notification(id) }
                 guard let record else { return }
-                hub.publish(BroadcastEnvelope(topic: topic, event: "notification",
+                hub.publish(BroadcastEnvelope(topic: topic, event: LiveEvents.notification,
                                               payload: .json(LivePayloads.notification(record)), preferBinary: true),
                             dedupeKey: Self.dedupeKey(id))
             case .update:
@@ -72,12 +72,12 @@ actor NotificationFeed {
 
     private func publishUpdate(topic: String, id: UUID, isRead: Bool, deleted: Bool) {
         let payload = JSON.object(["id": .string(id.lowercased), "is_read": .bool(isRead), "deleted": .bool(deleted)])
-        hub.publish(BroadcastEnvelope(topic: topic, event: "notification_updated", payload: .json(payload),
+        hub.publish(BroadcastEnvelope(topic: topic, event: LiveEvents.notificationUpdated, payload: .json(payload),
                                       preferBinary: true))
     }
 
     static func unreadPush(_ unread: [NotificationRecord], topic: String) -> BroadcastEnvelope {
-        BroadcastEnvelope(topic: topic, event: "notifications", payload: .json(.object([
+        BroadcastEnvelope(topic: topic, event: LiveEvents.notifications, payload: .json(.object([
             "unread": .array(unread.map(LivePayloads.notification)), "count": .int(unread.count),
         ])), preferBinary: false)
     }

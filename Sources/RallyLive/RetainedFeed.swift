@@ -18,6 +18,8 @@ actor RetainedFeed {
     struct Entry {
         var channels = 0
         var items: [String: JSON]?
+        /// The last read found no row (as opposed to failing).
+        var isMissing = false
         var published: [String: JSON] = [:]
         var loading: Task<Void, Never>?
     }
@@ -41,15 +43,25 @@ actor RetainedFeed {
         self.logger = logger
     }
 
+    /// What a join learns from `watch`.
+    enum WatchOutcome: Sendable, Equatable {
+        case ready
+        /// No such row (the join is refused as not found).
+        case missing
+        /// The row could not be read (the join is refused; the client may retry).
+        case unavailable
+    }
+
     /// A channel of `id` opened (it is already in the hub): loads the items if needed and retains them in the
-    /// hub. False when they could not be read (the join is refused).
-    func watch(_ id: UUID) async -> Bool {
+    /// hub.
+    func watch(_ id: UUID) async -> WatchOutcome {
         entries[id, default: Entry()].channels += 1
         if entries[id]?.items == nil { await load(id) }
-        guard let entry = entries[id], let items = entry.items else { return false }
+        guard let entry = entries[id] else { return .unavailable }
+        guard let items = entry.items else { return entry.isMissing ? .missing : .unavailable }
         let current = items.merging(entry.published) { _, published in published }
         seed(current, id: id)
-        return true
+        return .ready
     }
 
     func unwatch(_ id: UUID) {
@@ -97,9 +109,11 @@ actor RetainedFeed {
     }
 
     private func read(_ id: UUID) async {
+        entries[id]?.isMissing = false
         do {
             let items = try await source.read(id)
             entries[id]?.items = items
+            entries[id]?.isMissing = items == nil
         } catch {
             logger.warning("live state not read", metadata: ["topic": "\(topic(id).subtopic)",
                                                               "error": "\(String(reflecting: error))"])

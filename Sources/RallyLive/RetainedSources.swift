@@ -10,7 +10,8 @@ struct EventSource: RetainedSource {
         guard let details = try await store.eventDetails(id), let counts = try await store.capacity(of: id) else {
             return nil
         }
-        return ["capacity": LivePayloads.capacity(counts, live: true), "event": LivePayloads.event(details, live: true)]
+        return [LiveEvents.capacity: LivePayloads.capacity(counts, live: true),
+                LiveEvents.event: LivePayloads.event(details, live: true)]
     }
 }
 
@@ -20,6 +21,6 @@ struct PlanSource: RetainedSource {
 
     func read(_ id: UUID) async throws -> [String: JSON]? {
         guard let plan = try await store.plan(id) else { return nil }
-        return ["plan": LivePayloads.plan(plan, live: true)]
+        return [LiveEvents.plan: LivePayloads.plan(plan, live: true)]
     }
 }

@@ -14,7 +14,7 @@ public enum RedisConnectionState: Sendable, Equatable {
 final class RedisChannelKeeper {
     private enum State {
         case idle
-        case connecting
+        case connecting(EventLoopFuture<Channel>)
         case connected(Channel)
         case waiting(Scheduled<Void>)
         case shutDown
@@ -64,7 +64,8 @@ final class RedisChannelKeeper {
         }
     }
 
-    /// Closes the channel (if any), stops reconnecting; succeeds once the channel is closed.
+    /// Closes the channel (if any), stops reconnecting; succeeds once the channel is closed (after
+    /// `onDisconnected` if it was connected).
     func shutdown() -> EventLoopFuture<Void> {
         eventLoop.assertInEventLoop()
         let previous = state
@@ -72,9 +73,11 @@ final class RedisChannelKeeper {
         failConnectedWaiters()
         switch previous {
         case .connected(let channel):
-            return channel.close().recover { _ in }
+            return channel.close().recover { _ in }.map { self.onDisconnected() }
         case .waiting(let scheduled):
             scheduled.cancel()
+        case .connecting(let attempt):  // wait for the attempt, and close what it opened
+            return attempt.flatMap { $0.close() }.recover { _ in }
         default:
             break
         }
@@ -82,8 +85,9 @@ final class RedisChannelKeeper {
     }
 
     private func attempt() {
-        state = .connecting
-        connector.connect(on: eventLoop).whenComplete { result in
+        let attempt = connector.connect(on: eventLoop)
+        state = .connecting(attempt)
+        attempt.whenComplete { result in
             switch result {
             case .success(let channel): self.didConnect(channel)
             case .failure(let error): self.didFail(error)
@@ -130,5 +134,16 @@ final class RedisChannelKeeper {
         let waiters = connectedWaiters
         connectedWaiters.removeAll()
         waiters.forEach { $0.fail(RedisError.shutDown) }
+    }
+}
+
+extension EventLoopFuture where Value == Void {
+    /// This future, or a failure with `RedisError.notConnected` once `timeout` has passed.
+    func failing(after timeout: TimeAmount) -> EventLoopFuture<Void> {
+        let promise = eventLoop.makePromise(of: Void.self)
+        cascade(to: promise)
+        let timer = eventLoop.scheduleTask(in: timeout) { promise.fail(RedisError.notConnected) }
+        promise.futureResult.whenComplete { _ in timer.cancel() }
+        return promise.futureResult
     }
 }

@@ -19,6 +19,9 @@ public struct RedisConfiguration: Sendable {
     /// `RedisError.tooManyInFlightCommands` without sending.
     public var maxInFlightCommands: Int
     public var reconnectBackoff: RedisBackoff
+    /// More commands for every new connection, after AUTH, SELECT and CLIENT SETNAME and before any other use,
+    /// e.g. `["CLIENT", "NO-EVICT", "on"]` for a subscriber. An error reply fails the connection setup.
+    public var setupCommands: [[String]]
 
     public init(url: RedisURL, clientName: String? = nil) {
         self.url = url
@@ -29,6 +32,7 @@ public struct RedisConfiguration: Sendable {
         self.maxPendingBytes = RESPReplyDecoder.defaultMaxPendingBytes
         self.maxInFlightCommands = 10_000
         self.reconnectBackoff = RedisBackoff()
+        self.setupCommands = []
     }
 
     /// Parses `redis://…` / `rediss://…` (see `RedisURL`).
@@ -36,7 +40,8 @@ public struct RedisConfiguration: Sendable {
         self.init(url: try RedisURL(text), clientName: clientName)
     }
 
-    /// The commands that set a fresh connection up, in order: AUTH, SELECT, CLIENT SETNAME (each only if needed).
+    /// The commands that set a fresh connection up, in order: AUTH, SELECT, CLIENT SETNAME (each only if needed),
+    /// then `setupCommands`.
     var handshakeCommands: [[String]] {
         var commands: [[String]] = []
         if let password = url.password {
@@ -46,7 +51,7 @@ public struct RedisConfiguration: Sendable {
         }
         if url.database != 0 { commands.append(["SELECT", String(url.database)]) }
         if let clientName { commands.append(["CLIENT", "SETNAME", clientName]) }
-        return commands
+        return commands + setupCommands.filter { !$0.isEmpty }
     }
 }
 

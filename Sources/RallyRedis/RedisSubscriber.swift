@@ -99,6 +99,12 @@ public final class RedisSubscriber: @unchecked Sendable {
         onLoop { $0.eventLoop.makeSucceededFuture($0.book.desired) }
     }
 
+    /// Closes the current connection (one that looks open but delivers nothing, as after a failover): it is
+    /// re-established with backoff and every desired channel subscribed again, announced by `.resubscribed`.
+    public func reconnect() {
+        onLoop { $0.keeper.channel?.close(promise: nil) }
+    }
+
     /// Stops reconnecting and closes the connection.
     public func shutdown() -> EventLoopFuture<Void> {
         onLoop { $0.keeper.shutdown() }
@@ -121,6 +127,7 @@ public final class RedisSubscriber: @unchecked Sendable {
         guard !removed.isEmpty, let channel = keeper.channel, channel.isActive else {
             return eventLoop.makeSucceededVoidFuture()
         }
+        book.checkAllConfirmed().map { deliver([$0], on: channel) }  // the last unconfirmed may have left
         let promise = eventLoop.makePromise(of: Void.self)
         book.waitForUnsubscribe(removed, promise: promise)
         send(.unsubscribe, removed, on: channel)
@@ -145,7 +152,8 @@ public final class RedisSubscriber: @unchecked Sendable {
 
     /// Batches of at most `batchLimit`; in sharded mode each batch holds channels of one cluster slot.
     private func batches(_ channels: [String]) -> [[String]] {
-        let groups = options.sharded ? Dictionary(grouping: channels, by: RedisKeySlot.slot(of:)).sorted { $0.key < $1.key }.map(\.value)
+        let groups = options.sharded
+            ? Dictionary(grouping: channels, by: RedisKeySlot.slot(of:)).sorted { $0.key < $1.key }.map(\.value)
             : [channels]
         return groups.flatMap { group in
             stride(from: 0, to: group.count, by: options.batchLimit).map {

@@ -97,7 +97,8 @@ public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
 
     private static func parsePort(_ text: String?) throws -> Int {
         guard let text else { return defaultPort }
-        guard !text.isEmpty, text.allSatisfy({ $0.isASCII && $0.isNumber }), let port = Int(text), (1...65535).contains(port) else {
+        guard !text.isEmpty, text.allSatisfy({ $0.isASCII && $0.isNumber }), let port = Int(text),
+              (1...65535).contains(port) else {
             throw ParseError.invalidPort(text)
         }
         return port

@@ -9,8 +9,8 @@ import RallyLive
 import RallyPrivacy
 
 /// Who may see what, for one node: the directory (Postgres with `RALLY_DATABASE_URL`; otherwise in memory, with
-/// the demo data in embedded mode and empty in production), the authorizer over it, and the live revocation
-/// fed by the directory's changes (`PostgresChangeFeed` per database, or `InMemoryDirectory.changes`).
+/// the demo data in embedded mode and empty in production), the authorizer over it, and the `ChangePipeline`
+/// fed by the directory's changes (a `PostgresChangeFeed` per database, or `InMemoryDirectory.changes`).
 public final class AccessRuntime: Sendable {
     public let directory: any Directory
     public let authorizer: DirectoryAuthorizer
@@ -18,7 +18,7 @@ public final class AccessRuntime: Sendable {
     public let liveStore: any LiveStore
     private let pools: DatabasePools?
     private let inMemoryChanges: AsyncStream<DirectoryChange>?
-    private let tasks = NIOLockedValueBox<[Task<Void, Never>]>([])
+    private let pipelines = NIOLockedValueBox<[ChangePipeline]>([])
     private let logger: Logger
 
     private init(directory: any Directory, liveStore: any LiveStore, pools: DatabasePools?,
@@ -47,26 +47,17 @@ public final class AccessRuntime: Sendable {
                              policy: policy, logger: logger)
     }
 
-    /// Starts applying directory changes, in order: first to the node's live subscriptions (revocation), then to
-    /// the live feeds (capacity, chat, notifications, activity).
+    /// Starts the change pipeline (`ChangePipeline`): every change goes to the live feeds (capacity, chat,
+    /// notifications, activity) in order, and beside them to revocation on the node's live subscriptions.
     func startChangeFeeds(services: HubServices, live: LiveFeeds) throws {
-        let revocation = LiveRevocation(services: services)
-        let apply: @Sendable (DirectoryChange) async -> Void = { change in
-            await revocation.handle(change)
-            await live.handle(change)
+        var sources: [any ChangeSource] = []
+        if let inMemoryChanges { sources.append(InMemoryChangeSource(inMemoryChanges)) }
+        for feedConfiguration in try pools?.feedConfigurations() ?? [] {
+            sources.append(PostgresChangeFeed(configuration: feedConfiguration, logger: logger))
         }
-        var started: [Task<Void, Never>] = []
-        if let inMemoryChanges {
-            started.append(Task { for await change in inMemoryChanges { await apply(change) } })
-        }
-        for (index, feedConfiguration) in try (pools?.feedConfigurations() ?? []).enumerated() {
-            let feed = PostgresChangeFeed(configuration: feedConfiguration, logger: logger)
-            started.append(Task {
-                await feed.run(onListening: { live.feedListening(index) }, onLost: { await live.feedLost(index) },
-                               handle: apply)
-            })
-        }
-        tasks.withLockedValue { $0.append(contentsOf: started) }
+        let pipeline = ChangePipeline(services: services, live: live)
+        pipeline.start(sources)
+        pipelines.withLockedValue { $0.append(pipeline) }
     }
 
     /// `/readyz` checks: `postgres` (every database answers) and `postgres_listen` (every change feed is
@@ -82,14 +73,13 @@ public final class AccessRuntime: Sendable {
 
     /// Stops the change feeds and the pools.
     func stop() async {
-        let running = tasks.withLockedValue { current in
+        let running = pipelines.withLockedValue { current in
             defer { current.removeAll() }
             return current
         }
-        for task in running {
-            task.cancel()
-            await task.value
-        }
+        for pipeline in running { await pipeline.stop() }
         await pools?.stop()
     }
 }
+
+extension LiveFeeds: LiveChangeHandler {}

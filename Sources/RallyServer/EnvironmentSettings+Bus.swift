@@ -8,6 +8,16 @@ extension EnvironmentSetting {
             _ = try RedisURL($1)
             $0.bus.redisURL = $1
         },
+        .init("RALLY_REDIS_CLUSTER", "false",
+              "true: RALLY_REDIS_URL names any node of a Redis Cluster; the bus uses sharded pub/sub (SPUBLISH)") {
+            $0.bus.redisCluster = try Parse.bool($1)
+        },
+        .init("RALLY_REDIS_PARTITIONS", "128",
+              "Redis Cluster only: how many partitions topics spread over (1 to 16384, the same on every node)") {
+            let count = try Parse.int($1)
+            guard (1...16384).contains(count) else { throw ConfigurationError("expected 1 to 16384") }
+            $0.bus.redisPartitions = count
+        },
         .init("RALLY_NODE_ID", "random per start", "this node's id on the bus: 1 to 16 hex digits, unique per node") {
             guard let id = UInt64($1, radix: 16), id != 0, $1.count <= 16 else {
                 throw ConfigurationError("expected 1 to 16 hex digits, not all zero")
@@ -24,6 +34,10 @@ extension EnvironmentSetting {
         .init("RALLY_BUS_PRESENCE_SYNC_MS", "1000",
               "longest a join waits for the other nodes' presence before it is answered with what arrived") {
             $0.bus.cluster.presenceSyncTimeout = try Parse.positiveMilliseconds($1)
+        },
+        .init("RALLY_USER_MESSAGES_PER_MINUTE", "0 (none)",
+              "writes one user may make per minute over all their sockets and nodes (shared in Redis when set)") {
+            $0.limits.userRate.perWindow = try Parse.int($1)
         },
         .init("RALLY_REDIS_READY_GRACE_MS", "10000", "how long Redis may be unreachable before /readyz fails") {
             $0.bus.readinessGrace = try Parse.milliseconds($1)

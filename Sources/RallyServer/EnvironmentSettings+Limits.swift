@@ -38,7 +38,16 @@ extension EnvironmentSetting {
         .init("RALLY_MAX_PRESENCE_BYTES", "4096", "largest presence meta (encoded JSON)") {
             $0.limits.maxPresenceMetaBytes = try Parse.int($1)
         },
-        .init("RALLY_HANDSHAKE_TIMEOUT_MS", "10000", "TCP accept → complete HTTP request, else closed") {
+        .init("RALLY_MAX_TOPIC_BYTES", "255", "longest topic name after realtime: → TopicNameTooLong") {
+            $0.limits.maxTopicBytes = try Parse.int($1)
+        },
+        .init("RALLY_MAX_JOIN_BYTES", "16384", "largest phx_join message (config and token) → JoinPayloadTooLarge") {
+            $0.limits.maxJoinBytes = try Parse.int($1)
+        },
+        .init("RALLY_MAX_PRESENCE_KEY_BYTES", "256", "longest presence key → PresenceKeyTooLong") {
+            $0.limits.maxPresenceKeyBytes = try Parse.int($1)
+        },
+        .init("RALLY_HANDSHAKE_TIMEOUT_MS", "10000", "TCP accept → complete HTTP request (head and body), else closed") {
             $0.server.handshakeTimeout = try Parse.milliseconds($1)
         },
         .init("RALLY_IDLE_TIMEOUT_MS", "60000", "no frame from the client for this long → close 1011") {
@@ -61,6 +70,14 @@ extension EnvironmentSetting {
         },
         .init("RALLY_DRAIN_TIMEOUT_MS", "10000", "longest a drain may take before the rest is cut") {
             $0.drainTimeout = try Parse.milliseconds($1)
+        },
+        .init("RALLY_MALLOC_TRIM_IDLE_MS", "5000",
+              "open sockets down by RALLY_MALLOC_TRIM_MIN_DROP from their high for this long → freed heap returned to the kernel (malloc_trim); 0: never") {
+            let idle = try Parse.milliseconds($1)
+            $0.mallocTrimIdle = idle.nanoseconds > 0 ? idle : nil
+        },
+        .init("RALLY_MALLOC_TRIM_MIN_DROP", "1000", "fall in open sockets (or half their high, if less) that makes a node trim after RALLY_MALLOC_TRIM_IDLE_MS") {
+            $0.mallocTrimMinimumDrop = max(1, try Parse.int($1))
         },
         .init("RALLY_LOG_LEVEL", "warning", "trace, debug, info, notice, warning, error, critical") {
             $0.logLevel = try Parse.nonEmpty($1)

@@ -58,7 +58,7 @@ extension EnvironmentSetting {
     }
 
     static let network: [EnvironmentSetting] = [
-        .init("RALLY_HOST", "127.0.0.1", "address to listen on") { $0.server.host = try Parse.nonEmpty($1) },
+        .init("RALLY_HOST", "127.0.0.1", "address to listen on (embedded mode: loopback only)") { $0.server.host = try Parse.nonEmpty($1) },
         .init("RALLY_PORT", "4000", "port to listen on (0: any free port)") { $0.server.port = try Parse.int($1) },
         .init("RALLY_THREADS", "number of cores", "event loop threads") { $0.threads = try Parse.int($1) },
         .init("RALLY_TLS_CERT", "unset", "PEM certificate chain file; with RALLY_TLS_KEY serves wss:// and https://") {
@@ -83,6 +83,19 @@ extension EnvironmentSetting {
         },
         .init("RALLY_JWT_JWKS", "unset", "JWKS file with RS*/ES* (or HS with kid) verification keys") {
             $0.jwksPath = try Parse.nonEmpty($1)
+        },
+        .init("RALLY_JWT_AUDIENCE", "unset (not checked)", "tokens must carry this `aud` (string or in the array)") {
+            $0.jwtAudience = try Parse.nonEmpty($1)
+        },
+        .init("RALLY_JWT_ISSUER", "unset (not checked)", "tokens must carry this `iss`") {
+            $0.jwtIssuer = try Parse.nonEmpty($1)
+        },
+        .init("RALLY_DEMO_TOKENS", "false",
+              "embedded mode with RALLY_JWT_SECRET: mint demo tokens (/demo/token, banner) with that secret too") {
+            $0.demoTokensWithGivenSecret = try Parse.bool($1)
+        },
+        .init("RALLY_METRICS_TOKEN", "unset (open)", "/metrics requires `Authorization: Bearer <token>` (else 401)") {
+            $0.metricsToken = try Parse.nonEmpty($1)
         },
         .init("RALLY_ALLOW_ANON", "false", "let `anon` tokens join free-form rooms") {
             $0.allowAnonymous = try Parse.bool($1)

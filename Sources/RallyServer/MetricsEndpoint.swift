@@ -1,5 +1,8 @@
+import Foundation
 import Metrics
 import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
 import Prometheus
 import RallyWebSocket
 
@@ -23,5 +26,30 @@ struct MetricsEndpoint: Sendable {
 
     func response() -> HTTPResponse {
         Responses.bytes(registry.emitToBuffer(), contentType: "text/plain; version=0.0.4")
+    }
+
+    /// The metrics, or 401 when `token` is set and the request does not carry `Authorization: Bearer <token>`.
+    func response(to headers: HTTPHeaders, token: String?) -> HTTPResponse {
+        guard let token else { return response() }
+        let presented = headers.first(name: "authorization").flatMap { value -> Substring? in
+            value.lowercased().hasPrefix("bearer ") ? value.dropFirst("bearer ".count) : nil
+        }
+        guard let presented, Self.constantTimeEqual(Array(presented.utf8), Array(token.utf8)) else {
+            var refused = Responses.message(.unauthorized, "Unauthorized")
+            refused.headers.add(name: "www-authenticate", value: "Bearer")
+            return refused
+        }
+        return response()
+    }
+
+    private static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        return zip(a, b).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+
+    /// A failed accept (each pauses the accept loop), by errno: `emfile`, `enfile` or `other`.
+    static func acceptFailed(_ error: IOError) {
+        let kind = error.errnoCode == EMFILE ? "emfile" : error.errnoCode == ENFILE ? "enfile" : "other"
+        Counter(label: "rally_accept_errors_total", dimensions: [("errno", kind)]).increment()
     }
 }

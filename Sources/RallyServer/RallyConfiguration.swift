@@ -24,6 +24,14 @@ public struct RallyConfiguration: Sendable {
     /// `/echo` endpoint for conformance tests (every message echoed). Default: on in embedded mode only.
     public var echoEnabled: Bool?
     public var allowAnonymous = false
+    /// When set, `/metrics` answers only requests with `Authorization: Bearer <metricsToken>` (401 otherwise).
+    public var metricsToken: String?
+    /// Embedded mode: mint demo tokens even with a secret the node was given (they are always minted with the
+    /// node's own random secret).
+    public var demoTokensWithGivenSecret = false
+    /// `aud` and `iss` a token must carry when set.
+    public var jwtAudience: String?
+    public var jwtIssuer: String?
     /// `postgres://…` of the directory behind the privacy rules (users, friendships, groups, plans; events too
     /// unless `eventsDatabaseURL` is set). Unset: the in-memory directory (demo data in embedded mode).
     public var databaseURL: String?
@@ -39,6 +47,10 @@ public struct RallyConfiguration: Sendable {
     public var connectErrorDelay: TimeAmount = .seconds(2)
     /// Longest a SIGTERM drain may take before the remaining sockets are cut.
     public var drainTimeout: TimeAmount = .seconds(10)
+    /// Return freed heap to the kernel (`malloc_trim`) once the open sockets fell by `mallocTrimMinimumDrop` from
+    /// their high and stayed down this long; nil: never (see `IdleTrimTrigger`).
+    public var mallocTrimIdle: TimeAmount? = .seconds(5)
+    public var mallocTrimMinimumDrop = 1_000
     public var threads = System.coreCount
     public var logLevel = "warning"
 
@@ -65,10 +77,24 @@ public struct RallyConfiguration: Sendable {
         if let secret = jwtSecret, secret.utf8.count < 16 {
             throw ConfigurationError("RALLY_JWT_SECRET must be at least 16 bytes")
         }
+        if mode == .embedded && !Self.isLoopback(server.host) {
+            throw ConfigurationError("embedded mode listens on loopback only (it mints demo tokens), not on "
+                + "\(server.host): use RALLY_HOST=127.0.0.1, or RALLY_MODE=production with your own secret or JWKS")
+        }
         if threads < 1 { throw ConfigurationError("RALLY_THREADS must be at least 1") }
         if eventsDatabaseURL != nil && databaseURL == nil {
             throw ConfigurationError("RALLY_EVENTS_DATABASE_URL needs RALLY_DATABASE_URL")
         }
+    }
+}
+
+extension RallyConfiguration {
+    /// `localhost`, `::1` or an address in 127.0.0.0/8.
+    static func isLoopback(_ host: String) -> Bool {
+        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        if bare == "localhost" || bare == "::1" { return true }
+        let octets = bare.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
     }
 }
 

@@ -51,7 +51,8 @@ final class RallyHTTPDelegate: HTTPServerDelegate {
         case "/readyz":
             return ready(on: eventLoop)
         case "/metrics":
-            return eventLoop.makeSucceededFuture(metrics.response())
+            return eventLoop.makeSucceededFuture(metrics.response(to: request.head.headers,
+                                                                  token: configuration.metricsToken))
         case let path where path == "/api/broadcast" || path.hasPrefix("/api/broadcast/"):
             return broadcast.handle(request, target: target, on: eventLoop)
         case let path where Self.realtimePaths.contains(path):

@@ -1,6 +1,8 @@
-// The channel handler of a connection before any upgrade: enforces the handshake timeout, routes
-// complete requests to the delegate, writes responses (keep-alive included), and performs the
-// WebSocket upgrade by swapping the HTTP handlers for a WebSocketFrameHandler.
+// The channel handler of a connection before any upgrade: enforces the handshake timeout (from
+// accept, or from the previous response, to the end of a complete request, body included), routes
+// complete requests to the delegate, writes responses (keep-alive included; pipelined requests wait
+// while the outbound side is over its high water mark), and performs the WebSocket upgrade by
+// swapping the HTTP handlers for a WebSocketFrameHandler.
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -21,9 +23,13 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     private let codec: Codec
     private let logger: Logger
     private var machine: HTTPConnectionStateMachine
-    private var heldParts: [HTTPServerRequestPart] = []
+    private var heldParts = CircularBuffer<HTTPServerRequestPart>()
     private var isReadSuppressed = false
     private var hasPendingRead = false
+    /// A response is written and the channel is not writable: the next request waits for writability.
+    private var isAwaitingWritability = false
+    /// `resumeReading` is replaying held parts (a response completed inline must not recurse into it).
+    private var isReplayingHeldParts = false
     private var handshakeTimer: Scheduled<Void>? = nil
 
     init(configuration: WebSocketServerConfiguration, delegate: HTTPServerDelegate, codec: Codec, logger: Logger) {
@@ -65,6 +71,15 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         }
     }
 
+    /// The peer read what was queued: replay the pipelined requests that waited for it.
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if self.isAwaitingWritability, context.channel.isWritable {
+            self.isAwaitingWritability = false
+            self.resumeReading(context: context)
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         if error is HTTPParserError, self.machine.isReceivingRequest {
             self.perform(self.machine.refuse(HTTPResponse(status: .badRequest)), context: context)
@@ -75,6 +90,10 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     private func process(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        guard !self.isAwaitingWritability else {
+            self.heldParts.append(part)  // decoded from bytes already read: at most one read's worth
+            return
+        }
         let action = self.machine.received(part)
         if case .holdForLater = action {
             self.heldParts.append(part)
@@ -87,9 +106,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         switch action {
         case .none, .holdForLater:
             break
-        case .stopHandshakeTimer:
-            self.cancelHandshakeTimer()
         case .respond(let head, let body):
+            self.cancelHandshakeTimer()  // the request is complete in time; the delegate's time is its own
             self.isReadSuppressed = true
             let request = HTTPRequest(head: head, body: body, remoteAddress: context.channel.remoteAddress)
             self.delegate.respond(to: request, eventLoop: context.eventLoop).whenComplete(on: context.eventLoop) { result in
@@ -97,6 +115,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
                 self.write(response, for: head, context: context)
             }
         case .decideUpgrade(let head, let key):
+            self.cancelHandshakeTimer()
             self.isReadSuppressed = true
             let request = HTTPRequest(head: head, body: ByteBuffer(), remoteAddress: context.channel.remoteAddress)
             self.delegate.upgradeDecision(for: request, eventLoop: context.eventLoop)
@@ -123,12 +142,20 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         self.resumeReading(context: context)
     }
 
-    /// Replays parts that arrived during the response, then lets the channel read again.
+    /// Replays parts that arrived during the response, then lets the channel read again; while the channel is
+    /// not writable (a peer that does not read its responses) nothing more is answered or read.
     private func resumeReading(context: ChannelHandlerContext) {
+        guard context.channel.isWritable else {
+            self.isAwaitingWritability = true
+            return
+        }
         self.isReadSuppressed = false
-        let held = self.heldParts
-        self.heldParts = []
-        for part in held { self.process(part, context: context) }
+        guard !self.isReplayingHeldParts else { return }  // the loop below continues
+        self.isReplayingHeldParts = true
+        while !self.isReadSuppressed, !self.isAwaitingWritability, let part = self.heldParts.popFirst() {
+            self.process(part, context: context)
+        }
+        self.isReplayingHeldParts = false
         if !self.isReadSuppressed, self.hasPendingRead {
             self.hasPendingRead = false
             context.read()

@@ -6,7 +6,7 @@ import NIOHTTP1
 
 struct HTTPConnectionStateMachine {
     enum State {
-        /// Waiting for the next request head (the handshake timer runs).
+        /// Waiting for the next request head (the request timer runs until the request is complete).
         case idle
         /// A plain request's body is arriving.
         case collectingBody(HTTPRequestHead, ByteBuffer)
@@ -21,8 +21,6 @@ struct HTTPConnectionStateMachine {
 
     enum Action {
         case none
-        /// The handshake timer should stop: a request head arrived.
-        case stopHandshakeTimer
         /// The part belongs to a later (pipelined) request: hold it until the response is sent.
         case holdForLater
         case respond(HTTPRequestHead, body: ByteBuffer)
@@ -109,7 +107,7 @@ struct HTTPConnectionStateMachine {
         case let check:
             return self.refuse(check.refusal ?? HTTPResponse(status: .badRequest))
         }
-        return .stopHandshakeTimer
+        return .none  // the request timer keeps running: the body (or the handshake's end) is due in time too
     }
 
     /// Keep-alive as the request asked, except after a non-WebSocket `Upgrade` request: the HTTP

@@ -97,7 +97,7 @@ final class WebSocketFrameHandler: ChannelInboundHandler, RemovableChannelHandle
     /// Starts the closing handshake with 1011 "idle timeout"; the close timeout bounds the rest.
     func idleTimeoutExpired() {
         self.idleSweeper = nil
-        self.session.close(code: .unexpectedServerError, reason: "idle timeout")
+        self.session.closeIdle()
     }
 
     private func stopIdleWatch() {

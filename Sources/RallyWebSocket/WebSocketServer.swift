@@ -25,8 +25,8 @@ public struct WebSocketServerConfiguration: Sendable {
     /// ask for it (RFC 7692 §7.1.1.2). Off by default: clients then keep their compression window,
     /// which costs this server one inflater (up to ~40 KiB) per compressing connection.
     public var requireClientNoContextTakeover = false
-    /// Time allowed from TCP accept to a complete HTTP request head (seconds); also the time an
-    /// idle keep-alive connection may wait for its next request.
+    /// Time allowed from TCP accept to a complete HTTP request, head and body (an upgrade request
+    /// included); also the time a keep-alive connection has for its next complete request.
     public var handshakeTimeout: TimeAmount = .seconds(10)
     /// Time without any inbound frame before the socket is closed (seconds).
     ///
@@ -39,6 +39,9 @@ public struct WebSocketServerConfiguration: Sendable {
     public var maxHTTPBodySize = 1024 * 1024
     /// Pending-connection queue length of the listening socket (capped by the kernel's somaxconn).
     public var listenBacklog: Int32 = 4096
+    /// Pause of the accept loop after a failed accept (EMFILE/ENFILE at the descriptor limit, ENOBUFS, …), so a
+    /// node out of descriptors does not spin; accepting resumes by itself once descriptors are free again.
+    public var acceptBackoff: TimeAmount = .milliseconds(250)
     public var tls: TLSFiles? = nil
     public init() {}
 }
@@ -64,12 +67,16 @@ public final class WebSocketServer: Sendable {
     private let delegate: HTTPServerDelegate
     private let logger: Logger
     private let listener = NIOLockedValueBox<Channel?>(nil)
+    private let acceptFailed: @Sendable (IOError) -> Void
 
-    public init(configuration: WebSocketServerConfiguration, group: EventLoopGroup, delegate: HTTPServerDelegate) {
+    /// `acceptFailed` is told of every failed accept (each one pauses accepting for `acceptBackoff`).
+    public init(configuration: WebSocketServerConfiguration, group: EventLoopGroup, delegate: HTTPServerDelegate,
+                acceptFailed: @escaping @Sendable (IOError) -> Void = { _ in }) {
         self.configuration = configuration
         self.group = group
         self.delegate = delegate
         self.logger = Logger(label: "rally.websocket")
+        self.acceptFailed = acceptFailed
     }
 
     /// Binds `configuration.host:port` (port 0 picks a free one) and returns the bound port.
@@ -78,9 +85,16 @@ public final class WebSocketServer: Sendable {
         let configuration = self.configuration
         let delegate = self.delegate
         let logger = self.logger
+        let acceptFailed = self.acceptFailed
         let channel = try await ServerBootstrap(group: self.group)
             .serverChannelOption(.backlog, value: configuration.listenBacklog)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        AcceptBackoff(backoff: configuration.acceptBackoff, acceptFailed: acceptFailed))
+                }
+            }
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelOption(.recvAllocator, value: Self.receiveBuffers)
             .childChannelInitializer { channel in

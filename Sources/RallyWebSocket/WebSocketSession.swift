@@ -42,6 +42,9 @@ public final class WebSocketSession {
     var isFlushScheduled = false
     private var closeTimer: Scheduled<Void>? = nil
     private var endCode: UInt16? = nil
+    /// Why the transport itself started closing (`slow_consumer`, `idle`, `protocol_error`, `invalid_payload`,
+    /// `message_size`); nil when the application or the peer did. Read in `sessionDidClose` to count the cause.
+    public private(set) var serverCloseCause: String? = nil
     private let negotiatedDeflate: DeflateParameters?
 
     init(
@@ -88,6 +91,17 @@ public final class WebSocketSession {
         self.startClosing(code: UInt16(webSocketErrorCode: code), reason: reason)
     }
 
+    /// Closes the TCP connection now, without (or without finishing) the closing handshake.
+    public func abort() {
+        self.eventLoop.assertInEventLoop()
+        self.closeTransport()
+    }
+
+    /// The idle timeout expired: close with 1011, counted as `idle`.
+    func closeIdle() {
+        self.startClosing(code: 1011, reason: "idle timeout", cause: "idle")
+    }
+
     // MARK: Driven by the frame handler
 
     func attach(_ context: ChannelHandlerContext) {
@@ -127,7 +141,7 @@ public final class WebSocketSession {
     /// closing handshake is already under way.
     func fail(code: UInt16, reason: String) {
         if self.state == .open {
-            self.startClosing(code: code, reason: reason)
+            self.startClosing(code: code, reason: reason, cause: Self.cause(ofFailure: code))
         } else {
             self.closeTransport()
         }
@@ -164,7 +178,7 @@ public final class WebSocketSession {
         guard let context = self.context else { return }
         let size = frame.readableBytes
         guard self.ledger.admits(size) else {
-            self.startClosing(code: 1013, reason: "slow consumer")
+            self.startClosing(code: 1013, reason: "slow consumer", cause: "slow_consumer")
             return
         }
         self.holdBack(frame, context: context)
@@ -205,10 +219,11 @@ public final class WebSocketSession {
     static let maxBatchBytes = 64 * 1024
     static let initialBatchBytes = 1024
 
-    private func startClosing(code: UInt16, reason: String) {
+    private func startClosing(code: UInt16, reason: String, cause: String? = nil) {
         guard self.state == .open else { return }
         self.state = .closing
         self.endCode = code
+        self.serverCloseCause = cause
         self.writeCloseFrame(code: code, reason: reason, closeTransportWhenWritten: false)
     }
 
@@ -230,48 +245,18 @@ public final class WebSocketSession {
     private func closeTransport() {
         self.context?.close(promise: nil)
     }
+
+    private static func cause(ofFailure code: UInt16) -> String {
+        switch code {
+        case 1007: return "invalid_payload"
+        case 1009: return "message_size"
+        default: return "protocol_error"
+        }
+    }
 }
 
 @available(*, unavailable)
 extension WebSocketSession: Sendable {}
-
-/// Bytes accepted for sending and not yet written to the socket.
-struct OutboundLedger {
-    let limit: Int
-    /// Accepted but not yet flushed.
-    private(set) var unflushedBytes = 0
-    /// Flushed, with the socket write not yet complete.
-    private(set) var inFlightBytes = 0
-
-    init(limit: Int) {
-        self.limit = limit
-    }
-
-    var queuedBytes: Int { self.unflushedBytes + self.inFlightBytes }
-
-    /// Whether `size` more bytes fit. A message alone larger than the bound still fits an empty
-    /// queue: the peer is not slow, the message is just big (message size has its own limits).
-    func admits(_ size: Int) -> Bool {
-        self.queuedBytes == 0 || self.queuedBytes + size <= self.limit
-    }
-
-    mutating func accept(_ size: Int) {
-        self.unflushedBytes += size
-    }
-
-    /// Moves the unflushed bytes in flight; returns the size of that batch.
-    mutating func flush() -> Int {
-        let batch = self.unflushedBytes
-        self.inFlightBytes += batch
-        self.unflushedBytes = 0
-        return batch
-    }
-
-    /// A flushed batch was written (or failed because the socket closed).
-    mutating func complete(_ batch: Int) {
-        self.inFlightBytes -= batch
-    }
-}
 
 /// Coalesces flushes: sessions that wrote during this event-loop tick are flushed together by one
 /// task at its end. One instance per thread; an event loop is one thread.

@@ -149,3 +149,32 @@ final class MemoryBrokerContractTests: XCTestCase {
         try await BrokerContract.run(Memory())
     }
 }
+
+/// What both shared rate counters must do: totals add up across callers, and a window's keys expire.
+enum RateCounterContract {
+    static func run(_ first: any SharedRateCounter, _ second: any SharedRateCounter, prefix: String) async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        defer { try? group.syncShutdownGracefully() }
+        let loop = group.next()
+        let key = "\(prefix):\(UInt64.random(in: 1...UInt64.max))"
+        let firstTotals = try await first.add([key: 3, key + "b": 1], window: .seconds(60), on: loop).get()
+        XCTAssertEqual(firstTotals, [key: 3, key + "b": 1])
+        let secondTotals = try await second.add([key: 2, key + "z": 0], window: .seconds(60), on: loop).get()
+        XCTAssertEqual(secondTotals, [key: 5])
+        let short = key + "s"
+        _ = try await first.add([short: 1], window: .milliseconds(100), on: loop).get()
+        let deadline = Date().addingTimeInterval(10)
+        while try await second.add([short: 1], window: .milliseconds(100), on: loop).get()[short] != 1 {
+            XCTAssertLessThan(Date(), deadline, "the window's key never expired")
+            if Date() > deadline { return }
+            try await loop.scheduleTask(in: .milliseconds(20)) {}.futureResult.get()
+        }
+    }
+}
+
+final class LocalRateCounterTests: XCTestCase {
+    func testLocalCounterKeepsTheContract() async throws {
+        let counter = LocalRateCounter()
+        try await RateCounterContract.run(counter, counter, prefix: "local")
+    }
+}

@@ -4,6 +4,7 @@ import NIOPosix
 import RallyBus
 import RallyBusRedis
 import RallyRedis
+import RallyTestSupport
 import XCTest
 
 /// The broker contract against the real Redis that `scripts/services.sh` starts (`RALLY_TEST_REDIS_URL`).
@@ -30,9 +31,8 @@ final class RedisBrokerContractTests: XCTestCase {
     }
 
     func testRedisBrokerKeepsTheContract() async throws {
-        let url = try TestRedis.url()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let configuration = try RedisConfiguration(url: url)
+        let configuration = try TestRedis.configuration()
         let admin = try await RedisConnection.connect(configuration: configuration, eventLoop: group.next()).get()
         try await BrokerContract.run(RealRedis(configuration: configuration, admin: admin))
         try await admin.shutdown().get()
@@ -40,14 +40,16 @@ final class RedisBrokerContractTests: XCTestCase {
     }
 }
 
-/// Where the tests' Redis is: `RALLY_TEST_REDIS_URL` (set by `scripts/services.sh start`). Unset, a test that
-/// needs it fails with how to start it, unless `RALLY_TEST_NO_SERVICES=1` asks to skip such tests.
-enum TestRedis {
-    static func url() throws -> String {
-        let environment = ProcessInfo.processInfo.environment
-        if let url = environment["RALLY_TEST_REDIS_URL"], !url.isEmpty { return url }
-        if environment["RALLY_TEST_NO_SERVICES"] == "1" { throw XCTSkip("RALLY_TEST_NO_SERVICES=1: no Redis") }
-        XCTFail("RALLY_TEST_REDIS_URL is not set: run `eval \"$(scripts/services.sh start)\"` first")
-        throw CancellationError()
+final class RedisRateCounterTests: XCTestCase {
+    func testRedisCounterKeepsTheContractAcrossTwoConnections() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let configuration = try TestRedis.configuration()
+        let one = try await RedisConnection.connect(configuration: configuration, eventLoop: group.next()).get()
+        let two = try await RedisConnection.connect(configuration: configuration, eventLoop: group.next()).get()
+        try await RateCounterContract.run(RedisRateCounter(connection: one), RedisRateCounter(connection: two),
+                                          prefix: "rally:test:rl")
+        try await one.shutdown().get()
+        try await two.shutdown().get()
+        try await group.shutdownGracefully()
     }
 }

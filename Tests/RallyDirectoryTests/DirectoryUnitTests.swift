@@ -52,7 +52,7 @@ final class DirectoryUnitTests: XCTestCase {
              "metadata":"{\\"a\\": 1}","created_at":\(micros)}
             """)
         let created = Date(timeIntervalSince1970: 1_900_000_000.123456)
-        guard case .groupMessage(.insert, 7, group, let inline?) = message else { return XCTFail("\(message)") }
+        guard case .groupMessage(.insert, 7, group, let inline?, nil) = message else { return XCTFail("\(message)") }
         XCTAssertEqual(inline.id, 7)
         XCTAssertNil(inline.user)
         XCTAssertEqual(inline.body, "hi")

@@ -73,7 +73,7 @@ final class PostgresLiveDataTests: XCTestCase {
 
     static func messageIDs(_ changes: [DirectoryChange]) -> [Int64] {
         changes.compactMap { change in
-            guard case .groupMessage(.insert, let id, _, _) = change else { return nil }
+            guard case .groupMessage(.insert, let id, _, _, _) = change else { return nil }
             return id
         }
     }

@@ -44,7 +44,7 @@ final class PostgresTriggerTests: XCTestCase {
         XCTAssertTrue(payloads.allSatisfy { $0.utf8.count < 300 }, "small payloads: \(payloads)")
         let changes = try payloads.map(DirectoryChange.parse(payload:))
         XCTAssertEqual(changes[0], .notification(.insert, id: notification, user: F.v, inline: nil))
-        guard case .groupMessage(.insert, let id, F.privateGroup, let inline) = changes[1] else {
+        guard case .groupMessage(.insert, let id, F.privateGroup, let inline, nil) = changes[1] else {
             return XCTFail("not a group message: \(changes[1])")
         }
         XCTAssertGreaterThan(id, 0)

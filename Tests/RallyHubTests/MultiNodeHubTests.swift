@@ -31,6 +31,26 @@ final class MultiNodeHubTests: XCTestCase {
         try await cluster.shutdown()
     }
 
+    func testBinaryKind3SelfAndAckBehaveAcrossNodesAsOnOne() async throws {
+        let cluster = try await TestCluster(nodes: 2)
+        let sender = try await cluster.node(0).connect(version: .v2, subject: "s")
+        sender.join("realtime:bin", config: .object(["broadcast": .object(["self": .bool(true), "ack": .bool(true)])]))
+        let v1 = try await cluster.node(1).connect(version: .v1, subject: "u1")
+        let v2 = try await cluster.node(1).connect(version: .v2, loopIndex: 1, subject: "u2")
+        for client in [v1, v2] { client.join("realtime:bin") }
+        sender.sendRaw(.binary(Kind3.frame(joinRef: "1", ref: "2", topic: "realtime:bin", event: "cursor",
+                                           json: #"{"x":1}"#)))
+        XCTAssertEqual(sender.waitForReply(ref: "2")?["status"], .string("ok"), "ack on the sender's node")
+        let remoteBinary = v2.transport.waitForFrame { $0.isBinary }
+        XCTAssertEqual(remoteBinary?.bytes.getInteger(at: remoteBinary!.bytes.readerIndex, as: UInt8.self), 4)
+        XCTAssertEqual(v1.transport.waitForEvent("broadcast")?.payloadValue?["payload"]?["x"], .number("1"))
+        let own = sender.transport.waitForFrame { $0.isBinary }
+        XCTAssertNotNil(own, "self: the sender gets its own broadcast once, from its own node")
+        try await cluster.node(0).settle(sender, topic: "realtime:bin", ref: "hb")
+        XCTAssertEqual(sender.transport.recorded.filter(\.isBinary).count, 1, "and not again from the bus")
+        try await cluster.shutdown()
+    }
+
     func testDuplicatesOnTheBusAreDroppedAndALossIsToldAsAGap() async throws {
         let cluster = try await TestCluster(nodes: 2)
         let publisher = try await cluster.node(0).connect(subject: "p")
@@ -114,6 +134,19 @@ final class MultiNodeHubTests: XCTestCase {
         try await cluster.shutdown()
     }
 
+    func testANodeWhoseConnectionStallsReconnectsAndTellsTheGap() async throws {
+        let cluster = try await TestCluster(nodes: 2)
+        let client = try await cluster.node(1).connect()
+        client.join("realtime:quiet")
+        cluster.bus.mute(cluster.node(1).services.hub.nodeID)  // looks connected, delivers nothing
+        XCTAssertNotNil(client.transport.waitForEvent("system"))
+        let sender = try await cluster.node(0).connect(subject: "s")
+        sender.join("realtime:quiet")
+        sender.broadcast("realtime:quiet", event: "n", payload: .object(["i": .int(1)]), ref: "b")
+        XCTAssertNotNil(client.transport.waitForEvent("broadcast") { $0["event"] == .string("n") })
+        try await cluster.shutdown()
+    }
+
     func testABackendServicePublishesToEveryNode() async throws {
         let cluster = try await TestCluster(nodes: 2)
         let service = MemoryBroker(bus: cluster.bus, nodeID: 7, eventLoop: cluster.node(0).group.next())
@@ -140,6 +173,7 @@ struct TestCluster {
         var settings = ClusterSettings()
         settings.heartbeatInterval = .milliseconds(50)
         settings.nodeTimeout = .milliseconds(400)
+        settings.stallTimeout = .milliseconds(300)
         var nodes: [HubHarness] = []
         for _ in 0..<count { nodes.append(try await HubHarness(bus: bus, cluster: settings)) }
         self.nodes = nodes

@@ -12,7 +12,7 @@ final class HTTPConnectionStateMachineTests: XCTestCase {
     }
 
     func testBodyIsCollectedThenTheRequestDispatched() {
-        guard case .stopHandshakeTimer = machine.received(.head(head())) else { return XCTFail() }
+        guard case .none = machine.received(.head(head())) else { return XCTFail() }
         _ = machine.received(.body(ByteBuffer(string: "hello ")))
         _ = machine.received(.body(ByteBuffer(string: "you")))
         guard case .respond(let dispatched, let body) = machine.received(.end(nil)) else { return XCTFail() }

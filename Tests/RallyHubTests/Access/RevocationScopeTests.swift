@@ -2,6 +2,7 @@ import Foundation
 import RallyAccess
 import RallyAuth
 import RallyDirectory
+import RallyHub
 import RallyPrivacy
 import XCTest
 
@@ -22,6 +23,31 @@ final class RevocationScopeTests: XCTestCase {
         XCTAssertFalse(RevocationScope.affects(change, subtopic: "lobby"))
         XCTAssertFalse(RevocationScope.affects(change, subtopic: "feed:\(id(a))"))
         XCTAssertFalse(RevocationScope.affects(change, subtopic: "event:\(id(event).uppercased())"), "malformed")
+    }
+
+    func testAFriendshipConcernsOnlyTheTwoPeoplesChannels() {
+        let change = DirectoryChange.friendship(.delete, a: a, b: b, status: .accepted)
+        XCTAssertTrue(RevocationScope.affects(change, subtopic: "profile:\(id(a))", subject: id(b)))
+        XCTAssertTrue(RevocationScope.affects(change, subtopic: "profile:\(id(b))", subject: a.uuidString))
+        XCTAssertFalse(RevocationScope.affects(change, subtopic: "profile:\(id(a))", subject: id(a)), "own profile")
+        XCTAssertFalse(RevocationScope.affects(change, subtopic: "profile:\(id(a))", subject: id(c)), "a third person")
+        XCTAssertTrue(RevocationScope.affects(change, subtopic: "event:\(id(event))", subject: id(a)))
+        XCTAssertTrue(RevocationScope.affects(change, subtopic: "event:\(id(event))", subject: id(b)))
+        XCTAssertFalse(RevocationScope.affects(change, subtopic: "event:\(id(event))", subject: id(c)))
+        XCTAssertFalse(RevocationScope.affects(change, subtopic: "event:\(id(event))", subject: ""), "no sub")
+        XCTAssertFalse(RevocationScope.affects(change, subtopic: "event:\(id(event))", subject: "user-1"))
+        XCTAssertEqual(RevocationScope.channels(for: change), ChannelScope(subjects: [id(a), id(b)]))
+    }
+
+    func testWhereToLookFollowsTheChange() {
+        XCTAssertNil(RevocationScope.channels(for: .notification(.insert, id: UUID(), user: a)))
+        XCTAssertNil(RevocationScope.channels(for: .attendance(.insert, event: event, user: a, status: "going",
+                                                              visibility: .public)), "an RSVP revokes nothing")
+        XCTAssertEqual(RevocationScope.channels(for: .resync), .every)
+        XCTAssertEqual(RevocationScope.channels(for: .groupMember(.delete, group: group, user: b)),
+                       ChannelScope(subtopics: ["group:\(id(group))"]))
+        XCTAssertEqual(RevocationScope.channels(for: .user(.update, user: a, privacy: .private)),
+                       ChannelScope(subtopics: ["profile:\(id(a))"], kinds: ["event"]))
     }
 
     func testMembershipPlanAndEventChangesTouchTheirOwnTopic() {

@@ -18,7 +18,9 @@ struct RallyLoadTest: AsyncParsableCommand {
             """,
         subcommands: [
             StormCommand.self, FanoutCommand.self, ClusterCommand.self, ChatCommand.self, CapacityCommand.self,
-            ActivityCommand.self, CheckCommand.self,
+            ActivityCommand.self, RevocationCommand.self,
+            CheckCommand.self,
+            SoakCommand.self,
         ]
     )
 }

@@ -98,6 +98,8 @@ struct RunReport: Codable, Sendable {
     var live: LiveResults?
     /// The cluster scenario: nodes, CPU per node and per delivery, deliveries per node.
     var cluster: ClusterResults?
+    /// The revocation scenario.
+    var revocation: RevocationResults?
     var notes: [String] = []
 }
 

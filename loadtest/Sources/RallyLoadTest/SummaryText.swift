@@ -14,6 +14,7 @@ enum SummaryText {
         }
         if let deliveries = report.deliveries { lines.append(contentsOf: render(deliveries)) }
         if let live = report.live { lines.append(contentsOf: LiveSummaryText.render(live)) }
+        if let revocation = report.revocation { lines.append(contentsOf: revocation.summaryLines) }
         if let memory = report.memory { lines.append(contentsOf: render(memory)) }
         if let cpu = report.cpu { lines.append(render(cpu)) }
         if let cluster = report.cluster { lines.append(contentsOf: ClusterSummaryText.render(cluster)) }

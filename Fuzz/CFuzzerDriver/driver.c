@@ -1,0 +1,2 @@
+// Only the header matters: LLVMFuzzerRunDriver comes from the toolchain's libFuzzer runtime.
+#include "CFuzzerDriver.h"

@@ -1,0 +1,196 @@
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// Which open channels a change may concern, by what it names: the channels held by one of `subjects` (the token
+/// `sub`, compared in lower case), the channels on one of `subtopics`, and every channel whose subtopic is of one
+/// of `kinds` (the part before the first `:`). Channels still being authorized are always included (their user is
+/// not known yet). `everyChannel` asks for all of them.
+///
+/// A scope only narrows the candidates: the caller's exact predicate (`RevocationScope.affects`) still decides
+/// each channel, so a scope must select at least every channel that predicate can select.
+public struct ChannelScope: Sendable, Hashable {
+    public var everyChannel: Bool
+    public var subjects: Set<String>
+    public var subtopics: Set<String>
+    public var kinds: Set<String>
+
+    public init(subjects: Set<String> = [], subtopics: Set<String> = [], kinds: Set<String> = []) {
+        self.everyChannel = false
+        self.subjects = Set(subjects.map { $0.lowercased() })
+        self.subtopics = subtopics
+        self.kinds = kinds
+    }
+
+    public static var every: ChannelScope {
+        var scope = ChannelScope()
+        scope.everyChannel = true
+        return scope
+    }
+}
+
+/// The node's open channels filed by holder subject, subtopic and kind, one table per event loop (each touched only
+/// on its loop, like `ConnectionTracker`'s): a change is checked against the sockets it can concern instead of
+/// every socket of the node. A socket is re-filed when its registry's `indexVersion` moves (join begun or
+/// completed, channel gone, new credentials); a socket with several channels under one key is counted once per
+/// channel and listed once.
+final class ChannelIndex: Sendable {
+    enum Key: Hashable {
+        case subject(String)
+        case subtopic(String)
+        case kind(String)
+    }
+
+    /// What one socket is filed under: a key per joined channel (repeats allowed) and how many of its channels
+    /// are still joining.
+    struct Filing: Equatable {
+        var keys: [Key] = []
+        var joining = 0
+    }
+
+    final class Table: @unchecked Sendable {
+        let eventLoop: EventLoop
+        struct Holder {
+            let connection: ClientConnection
+            var count: Int
+        }
+        var byKey: [Key: [ObjectIdentifier: Holder]] = [:]
+        var joining: [ObjectIdentifier: Holder] = [:]
+
+        init(eventLoop: EventLoop) { self.eventLoop = eventLoop }
+
+        func file(_ connection: ClientConnection, from old: Filing, to new: Filing) {
+            eventLoop.assertInEventLoop()
+            let id = ObjectIdentifier(connection)
+            for key in old.keys {
+                Self.release(id, in: &byKey[key, default: [:]])
+                if byKey[key]?.isEmpty == true { byKey[key] = nil }
+            }
+            for key in new.keys { Self.retain(connection, id, in: &byKey[key, default: [:]], count: 1) }
+            if old.joining > 0 { joining[id] = nil }
+            if new.joining > 0 { Self.retain(connection, id, in: &joining, count: new.joining) }
+        }
+
+        private static func retain(_ connection: ClientConnection, _ id: ObjectIdentifier,
+                                   in holders: inout [ObjectIdentifier: Holder], count: Int) {
+            holders[id, default: Holder(connection: connection, count: 0)].count += count
+        }
+
+        private static func release(_ id: ObjectIdentifier, in holders: inout [ObjectIdentifier: Holder]) {
+            guard var holder = holders[id] else { return }
+            holder.count -= 1
+            holders[id] = holder.count > 0 ? holder : nil
+        }
+
+        /// The sockets holding a channel `scope` selects (not for `everyChannel`), each once.
+        func candidates(_ scope: ChannelScope) -> [ClientConnection] {
+            eventLoop.assertInEventLoop()
+            var seen = Set<ObjectIdentifier>()
+            var found: [ClientConnection] = []
+            func add(_ holders: [ObjectIdentifier: Holder]?) {
+                guard let holders else { return }
+                for (id, holder) in holders where seen.insert(id).inserted { found.append(holder.connection) }
+            }
+            add(joining)
+            for subject in scope.subjects { add(byKey[.subject(subject)]) }
+            for subtopic in scope.subtopics { add(byKey[.subtopic(subtopic)]) }
+            for kind in scope.kinds { add(byKey[.kind(kind)]) }
+            return found
+        }
+    }
+
+    let tables: [Table]
+
+    init(loops: [EventLoop]) {
+        tables = loops.map(Table.init)
+    }
+
+    /// Runs `body` on each loop for the sockets there holding a channel `scope` selects; completes when every
+    /// returned future has.
+    func forEachCandidate(_ scope: ChannelScope, on loop: EventLoop,
+                          _ body: @escaping @Sendable (ClientConnection) -> EventLoopFuture<Void>) -> EventLoopFuture<Void> {
+        let perLoop = tables.map { table in
+            table.eventLoop.flatSubmit {
+                let candidates = table.candidates(scope)
+                guard !candidates.isEmpty else { return table.eventLoop.makeSucceededVoidFuture() }
+                return EventLoopFuture.andAllComplete(candidates.map(body), on: table.eventLoop)
+            }
+        }
+        return EventLoopFuture.andAllComplete(perLoop, on: loop)
+    }
+}
+
+extension ChannelRegistry {
+    /// What the socket's channels are filed under in `ChannelIndex`.
+    var filing: ChannelIndex.Filing {
+        var filing = ChannelIndex.Filing()
+        for channel in channels {
+            guard channel.phase == .joined else {
+                filing.joining += 1
+                continue
+            }
+            let subtopic = channel.subtopic
+            filing.keys.append(.subtopic(subtopic))
+            if let colon = subtopic.firstIndex(of: ":") { filing.keys.append(.kind(String(subtopic[..<colon]))) }
+            if let subject = channel.identity?.subject, !subject.isEmpty {
+                filing.keys.append(.subject(subject.lowercased()))
+            }
+        }
+        return filing
+    }
+}
+
+extension ClientConnection {
+    /// Re-files this socket in the loop's `ChannelIndex` (after its registry's `indexVersion` moved). A socket
+    /// that is not attached (or no longer) is filed under nothing.
+    func refileChannels() {
+        let filing = transport == nil ? ChannelIndex.Filing() : registry.filing
+        indexedVersion = registry.indexVersion
+        guard filing != indexedFiling else { return }
+        services.connections.index.tables[loopIndex].file(self, from: indexedFiling, to: filing)
+        indexedFiling = filing
+    }
+
+    /// The topics of this socket's channels `affects` selects (as `revalidateChannels` picks them), for tests
+    /// comparing the index with a scan.
+    func topicsConcerned(where affects: (String, String?) -> Bool) -> [String] {
+        registry.channels.filter { channel in
+            channel.phase == .joining ? affects(channel.subtopic, nil)
+                : affects(channel.subtopic, Self.knownSubject(channel))
+        }.map(\.topic)
+    }
+
+    /// The subject a joined channel's user is known by: its token's `sub`, or "" (nobody's id) when the token has
+    /// none (anon, service keys), so that such a channel is not taken for one whose user is unknown.
+    static func knownSubject(_ channel: ChannelRegistry.Channel) -> String? {
+        guard let identity = channel.identity else { return nil }
+        return identity.subject ?? ""
+    }
+}
+
+extension HubServices {
+    /// As `revalidate(where:)`, but only on the sockets holding a channel `scope` selects (`ChannelIndex`): the
+    /// cost follows what the change can concern, not how many channels the node has open.
+    public func revalidate(scope: ChannelScope,
+                           where affects: @escaping @Sendable (String, String?) -> Bool) -> EventLoopFuture<Void> {
+        guard !scope.everyChannel else { return revalidate(where: affects) }
+        return connections.index.forEachCandidate(scope, on: hub.loops[0]) { connection in
+            connection.revalidateChannels(where: affects)
+        }
+    }
+
+    /// The channels (`socket/topic`) a re-check over `scope` would decide again, found through the index, and
+    /// the same found by asking every socket (tests).
+    func channelsConcerned(scope: ChannelScope?,
+                           where affects: @escaping @Sendable (String, String?) -> Bool) -> EventLoopFuture<Set<String>> {
+        let found = NIOLockedValueBox<Set<String>>([])
+        let body: @Sendable (ClientConnection) -> EventLoopFuture<Void> = { connection in
+            let id = ObjectIdentifier(connection).debugDescription
+            let topics = connection.topicsConcerned(where: affects).map { "\(id)/\($0)" }
+            found.withLockedValue { $0.formUnion(topics) }
+            return connection.eventLoop.makeSucceededVoidFuture()
+        }
+        let done = scope.flatMap { $0.everyChannel ? nil : connections.index.forEachCandidate($0, on: hub.loops[0], body) }
+            ?? connections.forEachConnection(on: hub.loops[0], body)
+        return done.map { found.withLockedValue { $0 } }
+    }
+}

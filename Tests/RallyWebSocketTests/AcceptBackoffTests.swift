@@ -1,0 +1,118 @@
+#if canImport(Glibc)
+import Foundation
+import Glibc
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import XCTest
+
+@testable import RallyWebSocket
+
+private final class PlainDelegate: HTTPServerDelegate {
+    func upgradeDecision(for request: HTTPRequest, eventLoop: EventLoop) -> EventLoopFuture<UpgradeDecision> {
+        eventLoop.makeSucceededFuture(.reject(HTTPResponse(status: .notFound)))
+    }
+
+    func respond(to request: HTTPRequest, eventLoop: EventLoop) -> EventLoopFuture<HTTPResponse> {
+        eventLoop.makeSucceededFuture(HTTPResponse(status: .ok))
+    }
+}
+
+/// At the descriptor limit the accept loop pauses instead of spinning, reports it, and recovers once descriptors
+/// are free.
+final class AcceptBackoffTests: XCTestCase {
+    func testAcceptBacksOffAtTheDescriptorLimitAndRecovers() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let failures = NIOLockedValueBox(0)
+        var configuration = WebSocketServerConfiguration()
+        configuration.port = 0
+        configuration.acceptBackoff = .milliseconds(250)
+        let server = WebSocketServer(configuration: configuration, group: group, delegate: PlainDelegate()) { error in
+            if error.errnoCode == EMFILE { failures.withLockedValue { $0 += 1 } }
+        }
+        let port = try await server.start()
+
+        let exhaustion = try DescriptorExhaustion()
+        let client = try exhaustion.connectWithTheLastDescriptor(port: port)
+        defer { close(client) }
+        let failed = try await Self.eventually { failures.withLockedValue { $0 } >= 1 }
+        XCTAssertTrue(failed, "accept never failed")
+        let first = failures.withLockedValue { $0 }
+        try await Task.sleep(nanoseconds: 1_000_000_000)  // an observation window, not a synchronisation
+        let retries = failures.withLockedValue { $0 } - first
+        XCTAssertLessThanOrEqual(retries, 8, "accept retried \(retries) times in one second")
+
+        exhaustion.release()
+        XCTAssertTrue(try Self.request(on: client).hasPrefix("HTTP/1.1 200 OK"), "the pending connection is served")
+        await server.stopAccepting()
+        try await group.shutdownGracefully()
+    }
+
+    static func eventually(timeout: Double = 10, _ condition: () -> Bool) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while !condition() {
+            guard Date() < deadline else { return false }
+            try await Task.sleep(nanoseconds: 10_000_000)
+        }
+        return true
+    }
+
+    /// A plain GET on a blocking socket, read with a 10 s receive timeout.
+    static func request(on socket: Int32) throws -> String {
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let request = Array("GET /x HTTP/1.1\r\nHost: x\r\n\r\n".utf8)
+        XCTAssertEqual(write(socket, request, request.count), request.count)
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = read(socket, &buffer, buffer.count)
+        return count > 0 ? String(decoding: buffer[0..<count], as: UTF8.self) : ""
+    }
+}
+
+/// Fills the process's descriptor table (under a lowered soft limit) and gives it back.
+private final class DescriptorExhaustion {
+    private var saved = rlimit()
+    private var fillers: [Int32] = []
+
+    init() throws {
+        getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &saved)
+        var lowered = saved
+        lowered.rlim_cur = rlim_t(min(UInt64(saved.rlim_cur), UInt64(Self.highestOpenDescriptor() + 64)))
+        setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &lowered)
+        while true {
+            let fd = dup(STDERR_FILENO)
+            if fd < 0 { break }
+            fillers.append(fd)
+        }
+    }
+
+    /// Frees one descriptor for a client socket and connects it; the server's accept then finds none.
+    func connectWithTheLastDescriptor(port: Int) throws -> Int32 {
+        close(fillers.removeLast())
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw IOError(errnoCode: errno, reason: "socket") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard result == 0 else { throw IOError(errnoCode: errno, reason: "connect") }
+        return fd
+    }
+
+    func release() {
+        for fd in fillers { close(fd) }
+        fillers = []
+        setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &saved)
+    }
+
+    deinit { release() }
+
+    private static func highestOpenDescriptor() -> Int {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        return entries.compactMap { Int($0) }.max() ?? 1024
+    }
+}
+#endif

@@ -1,0 +1,220 @@
+"""Three `rally` processes on a real Redis Cluster (3 primaries, `scripts/services.sh start`), sharded pub/sub,
+seen through the official Supabase client (realtime-py): broadcasts cross nodes exactly once and in order,
+presence is one view, a backend publishes with SPUBLISH (on the ingress and on a topic's documented channel), and
+the per-user limit holds across nodes with its counters spread over the shards (README "Redis Cluster")."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import time
+import uuid
+
+import pytest
+
+from cluster_helpers import start_nodes
+from cluster_names import INGRESS, partition_tags, topic_channel
+from conftest import make_token
+from helpers import Inbox, RawSocket, channel_params, client_for, listen_broadcasts, run, subscribe, unique_topic
+
+MESSAGES = 50
+PARTITIONS = 32
+DEADLINE_S = 10.0
+
+
+class RedisCluster:
+    """The cluster of RALLY_TEST_REDIS_CLUSTER_URL, reached with `redis-cli -c` (follows MOVED)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.port = url.rsplit(":", 1)[1].split("/")[0]
+
+    def cli(self, *arguments: str) -> str:
+        result = subprocess.run(["redis-cli", "-c", "-p", self.port, *arguments], capture_output=True, text=True,
+                                timeout=DEADLINE_S)
+        return result.stdout
+
+    def primaries(self) -> list[str]:
+        lines = self.cli("CLUSTER", "NODES").splitlines()
+        return [line.split()[1].split("@")[0].rsplit(":", 1)[1] for line in lines if "master" in line.split()[2]]
+
+    def on_each_primary(self, *arguments: str) -> list[tuple[str, str]]:
+        return [(port, subprocess.run(["redis-cli", "-p", port, *arguments], capture_output=True, text=True,
+                                      timeout=DEADLINE_S).stdout) for port in self.primaries()]
+
+    def shard_channels(self) -> set[str]:
+        found = set()
+        for port in self.primaries():
+            result = subprocess.run(["redis-cli", "-p", port, "PUBSUB", "SHARDCHANNELS", "rally:*"],
+                                    capture_output=True, text=True, timeout=DEADLINE_S)
+            found.update(result.stdout.split())
+        return found
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    url = os.environ.get("RALLY_TEST_REDIS_CLUSTER_URL", "")
+    if not url:
+        if os.environ.get("RALLY_TEST_NO_SERVICES") == "1":
+            pytest.skip("RALLY_TEST_NO_SERVICES=1: no Redis Cluster")
+        pytest.fail("RALLY_TEST_REDIS_CLUSTER_URL is not set: run `eval \"$(scripts/services.sh start)\"` first")
+    return RedisCluster(url)
+
+
+@pytest.fixture(scope="module")
+def nodes(cluster, tmp_path_factory):
+    started = start_nodes(cluster, 3, tmp_path_factory.mktemp("redis-cluster"), first_id=0x40,
+                          extra={"RALLY_REDIS_CLUSTER": "true", "RALLY_REDIS_PARTITIONS": str(PARTITIONS)})
+    yield started
+    for node in started:
+        if node.process.poll() is None:
+            node.terminate()
+
+
+async def subscriber(node, topic: str):
+    client = client_for(node, make_token())
+    inbox = Inbox(f"broadcasts at :{node.port}")
+    channel, _ = await subscribe(client, topic, None, lambda c: listen_broadcasts(c, inbox))
+    return client, channel, inbox
+
+
+def numbers(inbox: Inbox) -> list[int]:
+    return [item["payload"]["i"] for item in inbox.items if item["event"] == "n"]
+
+
+def test_a_broadcast_reaches_every_node_exactly_once_in_order(nodes):
+    async def body():
+        topic = unique_topic("cluster")
+        clients = [await subscriber(node, topic) for node in nodes]
+        publisher, channel, own = clients[0]
+        for index in range(MESSAGES):
+            await channel.send_broadcast("n", {"i": index})
+        await channel.send_broadcast("end", {})
+        for _, _, inbox in clients[1:]:
+            await inbox.wait_for(lambda item: item["event"] == "end", "the last broadcast")
+            assert numbers(inbox) == list(range(MESSAGES))
+        assert numbers(own) == []  # self is false: not on its own node, not echoed back from Redis
+        for client, _, _ in clients:
+            await client.close()
+
+    run(body())
+
+
+def test_presence_is_one_view_across_nodes(nodes):
+    async def body():
+        topic = unique_topic("presence")
+        watcher = client_for(nodes[1], make_token())
+        joins, leaves = Inbox("joins"), Inbox("leaves")
+
+        def configure(channel):
+            channel.on_presence_join(lambda key, current, new: joins.put(key))
+            channel.on_presence_leave(lambda key, current, left: leaves.put(key))
+
+        await subscribe(watcher, topic, channel_params(presence_enabled=True), configure)
+        trackers = []
+        for index in (0, 2):
+            client = client_for(nodes[index], make_token())
+            channel, _ = await subscribe(client, topic, channel_params(presence_key=f"k{index}", presence_enabled=True))
+            await channel.track({"node": index})
+            trackers.append(client)
+        await joins.wait_for(lambda key: key == "k0", "k0 (node 1) at node 2")
+        await joins.wait_for(lambda key: key == "k2", "k2 (node 3) at node 2")
+        await trackers[0].close()
+        await leaves.wait_for(lambda key: key == "k0", "k0's leave at node 2")
+        for client in (watcher, trackers[1]):
+            await client.close()
+
+    run(body())
+
+
+def test_a_backend_spublish_on_the_documented_topic_channel_reaches_every_node(nodes, cluster):
+    async def body():
+        topic = unique_topic("named")
+        clients = [await subscriber(node, topic) for node in nodes]
+        expected = topic_channel(f"realtime:{topic}", partition_tags(PARTITIONS))
+        deadline = time.monotonic() + DEADLINE_S
+        while expected not in cluster.shard_channels():  # the name a backend computes is the one Rally uses
+            assert time.monotonic() < deadline, f"{expected} not among {sorted(cluster.shard_channels())}"
+            await asyncio.sleep(0.05)
+        cluster.cli("SPUBLISH", expected, json.dumps({"topic": topic, "event": "direct", "payload": {"d": 1}}))
+        for _, _, inbox in clients:
+            item = await inbox.wait_for(lambda item: item["event"] == "direct", "the backend's topic publish")
+            assert item["payload"] == {"d": 1}
+        for client, _, _ in clients:
+            await client.close()
+
+    run(body())
+
+
+def test_a_backend_spublish_reaches_every_node(nodes, cluster):
+    async def body():
+        topic = unique_topic("news")
+        clients = [await subscriber(node, topic) for node in nodes]
+        cluster.cli("SPUBLISH", INGRESS, "{not json")
+        cluster.cli("SPUBLISH", INGRESS, json.dumps({"topic": topic, "event": "headline", "payload": {"t": "hi"}}))
+        for _, _, inbox in clients:
+            item = await inbox.wait_for(lambda item: item["event"] == "headline", "the backend's broadcast")
+            assert item["payload"] == {"t": "hi"}
+        for client, _, _ in clients:
+            await client.close()
+
+    run(body())
+
+
+def test_the_per_user_limit_holds_across_two_nodes(cluster, tmp_path_factory):
+    limited = start_nodes(cluster, 2, tmp_path_factory.mktemp("limit"), first_id=0x50,
+                          extra={"RALLY_REDIS_CLUSTER": "true", "RALLY_REDIS_PARTITIONS": str(PARTITIONS),
+                                 "RALLY_USER_MESSAGES_PER_MINUTE": "20"})
+    user_id = str(uuid.uuid4())  # the shared cluster outlives one run: a fresh user, so fresh counters
+    user = make_token(sub=user_id)
+
+    def redis_total() -> int:
+        total = 0
+        for port, keys in cluster.on_each_primary("--scan", "--pattern", f"rally:rl:*{user_id}*"):
+            for key in keys.split():
+                result = subprocess.run(["redis-cli", "-p", port, "GET", key], capture_output=True, text=True,
+                                        timeout=DEADLINE_S)
+                total += int(result.stdout.strip() or 0)
+        return total
+
+    async def wait_total(expected: int) -> None:
+        deadline = time.monotonic() + DEADLINE_S
+        while redis_total() != expected:
+            assert time.monotonic() < deadline, f"Redis total never reached {expected}: {redis_total()}"
+            await asyncio.sleep(0.02)
+
+    async def acked_sends(socket: RawSocket, topic: str, count: int) -> list[str]:
+        outcomes = []
+        for index in range(count):
+            ref = f"b{index}-{time.monotonic_ns()}"
+            await socket.send({"topic": topic, "event": "broadcast", "ref": ref, "join_ref": "1",
+                               "payload": {"type": "broadcast", "event": "n", "payload": {"i": index}}})
+            reply, _ = await socket.reply_to(ref, topic)
+            status = reply["payload"]["status"]
+            outcomes.append(status if status == "ok" else reply["payload"]["response"].get("reason", "?"))
+        return outcomes
+
+    async def body():
+        topic = "realtime:" + unique_topic("limit")
+        config = {"broadcast": {"ack": True, "self": False}, "presence": {"key": "", "enabled": False},
+                  "private": False}
+        sockets = [await RawSocket.open(node, user) for node in limited]
+        for socket in sockets:
+            await socket.join(topic, config=config)
+        assert await acked_sends(sockets[0], topic, 15) == ["ok"] * 15
+        await wait_total(15)
+        assert await acked_sends(sockets[1], topic, 1) == ["ok"]  # nothing known on node 2 yet: admitted
+        await wait_total(16)
+        second = await acked_sends(sockets[1], topic, 10)
+        assert second.count("ok") == 4, second
+        assert all("Too many messages per minute" in outcome for outcome in second if outcome != "ok"), second
+        for socket in sockets:
+            await socket.close()
+
+    try:
+        run(body())
+    finally:
+        for node in limited:
+            node.terminate()
