@@ -9,26 +9,28 @@ logs=()
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; rm -f "${logs[@]}"' EXIT
 
-# Starts a node with the given environment (VAR=value …); prints its URL.
+# Starts a node with the given environment (VAR=value …) and sets `url` to its URL. (Not in a command
+# substitution: the pid must reach this shell's `pids`, so the trap stops every node.)
 start_node() {
   local log; log=$(mktemp /tmp/rally-demo.XXXXXX)
   logs+=("$log")
   env "$@" "$rally" serve --port 0 > "$log" 2>&1 &
   pids+=($!)
   for _ in $(seq 300); do grep -q "listening on" "$log" && break; sleep 0.05; done
-  local url; url=$(grep -o 'http://[0-9.:]*/' "$log" | head -1)
+  url=$(grep -o 'http://[0-9.:]*/' "$log" | head -1)
   [[ -n "$url" ]] || { cat "$log" >&2; echo "browser: node did not start" >&2; exit 1; }
-  echo "$url"
 }
 
-url=$(start_node)
+start_node
 timeout 120 python3 tests-browser/demo_page_check.py "$url"
 
 if [[ -n "${RALLY_TEST_REDIS_URL:-}" ]]; then
   secret=$(python3 -c 'import secrets; print(secrets.token_hex(24))')
   cluster=(RALLY_REDIS_URL="$RALLY_TEST_REDIS_URL" RALLY_JWT_SECRET="$secret" RALLY_DEMO_TOKENS=true)
-  first=$(start_node "${cluster[@]}" RALLY_NODE_ID=b1)
-  second=$(start_node "${cluster[@]}" RALLY_NODE_ID=b2)
+  start_node "${cluster[@]}" RALLY_NODE_ID=b1
+  first=$url
+  start_node "${cluster[@]}" RALLY_NODE_ID=b2
+  second=$url
   for node in "$first" "$second"; do
     for _ in $(seq 300); do curl -fsS "${node}readyz" >/dev/null 2>&1 && break; sleep 0.05; done
   done
