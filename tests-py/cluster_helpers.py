@@ -3,6 +3,7 @@ restart it): the fixtures and helpers of the cluster tests (README "Running seve
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import socket
 import subprocess
@@ -74,3 +75,44 @@ def start_nodes(redis: RedisServer, count: int, log_dir: Path, first_id: int = 1
     for node in nodes:
         wait_ready(node)
     return nodes
+
+
+async def acked_sends(socket, topic: str, count: int) -> list[str]:
+    """Broadcasts with a ref, one at a time, each answered: "ok" or the error's reason."""
+    outcomes = []
+    for index in range(count):
+        ref = f"b{index}-{time.monotonic_ns()}"
+        await socket.send({"topic": topic, "event": "broadcast", "ref": ref, "join_ref": "1",
+                           "payload": {"type": "broadcast", "event": "n", "payload": {"i": index}}})
+        reply, _ = await socket.reply_to(ref, topic)
+        status = reply["payload"]["status"]
+        outcomes.append(status if status == "ok" else reply["payload"]["response"].get("reason", "?"))
+    return outcomes
+
+
+async def check_user_limit_of_20_across_two_nodes(nodes, user_token: str, redis_total, topic: str) -> None:
+    """One user limited to 20 writes a minute, with a socket on each of two nodes: 15 on the first; once Redis
+    holds them, one on the second (admitted before it knows anything) and, once that is synced too, exactly 4
+    more out of 10. `redis_total()` reads the user's counter from Redis."""
+    from helpers import RawSocket
+
+    async def wait_total(expected: int) -> None:
+        deadline = time.monotonic() + REDIS_DEADLINE_S
+        while redis_total() != expected:
+            assert time.monotonic() < deadline, f"Redis total never reached {expected}: {redis_total()}"
+            await asyncio.sleep(0.02)
+
+    config = {"broadcast": {"ack": True, "self": False}, "presence": {"key": "", "enabled": False},
+              "private": False}
+    sockets = [await RawSocket.open(node, user_token) for node in nodes]
+    for socket in sockets:
+        await socket.join(topic, config=config)
+    assert await acked_sends(sockets[0], topic, 15) == ["ok"] * 15
+    await wait_total(15)
+    assert await acked_sends(sockets[1], topic, 1) == ["ok"]  # nothing known on node 2 yet: admitted
+    await wait_total(16)
+    second = await acked_sends(sockets[1], topic, 10)
+    assert second.count("ok") == 4, second
+    assert all("Too many messages per minute" in outcome for outcome in second if outcome != "ok"), second
+    for socket in sockets:
+        await socket.close()

@@ -14,7 +14,7 @@ import urllib.request
 
 import pytest
 
-from cluster_helpers import RedisServer, start_nodes
+from cluster_helpers import RedisServer, check_user_limit_of_20_across_two_nodes, start_nodes
 from conftest import make_token
 from helpers import Inbox, RawSocket, channel_params, client_for, listen_broadcasts, run, subscribe, unique_topic
 
@@ -206,40 +206,8 @@ def test_the_per_user_limit_holds_across_two_nodes(redis, tmp_path_factory):
         keys = redis.cli("--scan", "--pattern", "rally:rl:*:00000000-0000-4000-8000-00000000a11c").split()
         return sum(int(redis.cli("GET", key).strip() or 0) for key in keys)
 
-    async def wait_total(expected: int) -> None:
-        deadline = time.monotonic() + 10
-        while redis_total() != expected:
-            assert time.monotonic() < deadline, f"Redis total never reached {expected}: {redis_total()}"
-            await asyncio.sleep(0.02)
-
-    async def acked_sends(socket: RawSocket, topic: str, count: int) -> list[str]:
-        """Broadcasts with a ref, one at a time, each answered: "ok" or the error's reason."""
-        outcomes = []
-        for index in range(count):
-            ref = f"b{index}-{time.monotonic_ns()}"
-            await socket.send({"topic": topic, "event": "broadcast", "ref": ref, "join_ref": "1",
-                               "payload": {"type": "broadcast", "event": "n", "payload": {"i": index}}})
-            reply, _ = await socket.reply_to(ref, topic)
-            status = reply["payload"]["status"]
-            outcomes.append(status if status == "ok" else reply["payload"]["response"].get("reason", "?"))
-        return outcomes
-
     async def body():
-        topic = "realtime:" + unique_topic("limit")
-        config = {"broadcast": {"ack": True, "self": False}, "presence": {"key": "", "enabled": False},
-                  "private": False}
-        sockets = [await RawSocket.open(node, user) for node in limited]
-        for socket in sockets:
-            await socket.join(topic, config=config)
-        assert await acked_sends(sockets[0], topic, 15) == ["ok"] * 15
-        await wait_total(15)
-        assert await acked_sends(sockets[1], topic, 1) == ["ok"]  # nothing known on node 2 yet: admitted
-        await wait_total(16)
-        second = await acked_sends(sockets[1], topic, 10)
-        assert second.count("ok") == 4, second
-        assert all("Too many messages per minute" in outcome for outcome in second if outcome != "ok"), second
-        for socket in sockets:
-            await socket.close()
+        await check_user_limit_of_20_across_two_nodes(limited, user, redis_total, "realtime:" + unique_topic("limit"))
 
     try:
         run(body())
