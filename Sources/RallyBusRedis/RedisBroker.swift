@@ -23,7 +23,7 @@ public final class RedisBroker: Broker {
         var connected = false
         var wasLive = false
         var firstLive: EventLoopPromise<Void>?
-        var lastFailureLog: NIODeadline = .uptimeNanoseconds(0)
+        var failureLog = Throttle()
     }
 
     private let state = NIOLockedValueBox(State())
@@ -135,12 +135,6 @@ public final class RedisBroker: Broker {
 
     private func failedPublish(_ reason: String) {
         publishFailures.increment()
-        let now = NIODeadline.now()
-        let shouldLog = state.withLockedValue { state -> Bool in
-            guard now - state.lastFailureLog > .seconds(1) else { return false }
-            state.lastFailureLog = now
-            return true
-        }
-        if shouldLog { logger.warning("publish to Redis failed", metadata: ["reason": "\(reason)"]) }
+        if state.withLockedValue({ $0.failureLog.allow() }) { logger.warning("publish to Redis failed", metadata: ["reason": "\(reason)"]) }
     }
 }

@@ -40,7 +40,7 @@ public final class RedisClusterBroker: Broker {
         var isShutDown = false
         /// The node's own channels were confirmed once (`start` got that far).
         var started = false
-        var lastFailureLog: NIODeadline = .uptimeNanoseconds(0)
+        var failureLog = Throttle()
     }
 
     private let state = NIOLockedValueBox(State())
@@ -229,13 +229,7 @@ public final class RedisClusterBroker: Broker {
     /// before the periodic refresh; a `-MOVED` reply is followed by the client itself).
     private func failedPublish(_ reason: String) {
         publishFailures.increment()
-        let now = NIODeadline.now()
-        let shouldLog = state.withLockedValue { state -> Bool in
-            guard now - state.lastFailureLog > .seconds(1) else { return false }
-            state.lastFailureLog = now
-            return true
-        }
-        guard shouldLog else { return }
+        guard state.withLockedValue({ $0.failureLog.allow() }) else { return }
         logger.warning("publish to Redis Cluster failed", metadata: ["reason": "\(reason)"])
         _ = commands.refreshTopology()
     }

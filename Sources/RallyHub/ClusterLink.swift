@@ -30,8 +30,8 @@ final class ClusterLink: BusReceiver, @unchecked Sendable {
     /// Random per process: a heartbeat naming this node's id but another incarnation means two nodes were given
     /// the same `RALLY_NODE_ID`.
     let incarnation = String(UInt64.random(in: 1...UInt64.max), radix: 16)
-    private var lastConflictLog = NIODeadline.uptimeNanoseconds(0)
-    private var lastMalformedLog = NIODeadline.uptimeNanoseconds(0)
+    private var conflictLog = Throttle(interval: .seconds(10))
+    private var malformedLog = Throttle()
     /// The largest payload a backend service may publish (the node's broadcast payload limit).
     var maxServicePayloadBytes = HubLimits().maxBroadcastPayloadBytes
     /// When this node's own heartbeat last came back from the bus (uptime nanoseconds): the probe that the
@@ -178,8 +178,7 @@ final class ClusterLink: BusReceiver, @unchecked Sendable {
 
     /// At most one log line a second for malformed messages (a flood must not become a log flood).
     private func logMalformed(_ error: any Error, on channel: BusChannel) {
-        guard NIODeadline.now() - lastMalformedLog > .seconds(1) else { return }
-        lastMalformedLog = .now()
+        guard malformedLog.allow() else { return }
         logger.warning("malformed message on the bus dropped",
                        metadata: ["channel": "\(channel.name)", "error": "\(error)"])
     }
@@ -196,8 +195,7 @@ final class ClusterLink: BusReceiver, @unchecked Sendable {
 
     private func reportIDConflict() {
         metrics.dropped("node_id_conflict").increment()
-        guard NIODeadline.now() - lastConflictLog > .seconds(10) else { return }
-        lastConflictLog = .now()
+        guard conflictLog.allow() else { return }
         logger.error("another node on the bus uses this node's id: give every node its own RALLY_NODE_ID",
                      metadata: ["node": "\(String(nodeID, radix: 16))"])
     }

@@ -79,3 +79,14 @@ final class BusMessageWireTests: XCTestCase {
         XCTAssertEqual(BusChannel.topic("realtime:room1").name, "rally:t:realtime:room1")
     }
 }
+
+final class ThrottleTests: XCTestCase {
+    func testAllowsOncePerInterval() {
+        var throttle = Throttle(interval: .seconds(1))
+        let start = NIODeadline.uptimeNanoseconds(1_000_000_000)
+        XCTAssertTrue(throttle.allow(now: start))
+        XCTAssertFalse(throttle.allow(now: start + .milliseconds(500)))
+        XCTAssertFalse(throttle.allow(now: start + .seconds(1)))
+        XCTAssertTrue(throttle.allow(now: start + .milliseconds(1001)))
+    }
+}
