@@ -116,3 +116,100 @@ async def check_user_limit_of_20_across_two_nodes(nodes, user_token: str, redis_
     assert all("Too many messages per minute" in outcome for outcome in second if outcome != "ok"), second
     for socket in sockets:
         await socket.close()
+
+
+# MARK: scenarios shared by the Redis and the Redis Cluster tests
+
+
+async def subscriber(node, topic: str, params: dict | None = None):
+    """A realtime-py client on `node` joined to `topic`, with an inbox of its broadcasts."""
+    from conftest import make_token
+    from helpers import Inbox, client_for, listen_broadcasts, subscribe
+
+    client = client_for(node, make_token())
+    inbox = Inbox(f"broadcasts at :{node.port}")
+    channel, _ = await subscribe(client, topic, params, lambda c: listen_broadcasts(c, inbox))
+    return client, channel, inbox
+
+
+def numbers(inbox) -> list[int]:
+    return [item["payload"]["i"] for item in inbox.items if item["event"] == "n"]
+
+
+async def check_exactly_once_in_order(nodes, topic: str, messages: int) -> None:
+    """A subscriber on every node; the first publishes `messages` numbered broadcasts (self false): every other
+    node's subscriber gets each once and in order, the publisher none of its own."""
+    clients = [await subscriber(node, topic) for node in nodes]
+    _, channel, own = clients[0]
+    for index in range(messages):
+        await channel.send_broadcast("n", {"i": index})
+    await channel.send_broadcast("end", {})
+    for _, _, inbox in clients[1:]:
+        await inbox.wait_for(lambda item: item["event"] == "end", "the last broadcast")
+        assert numbers(inbox) == list(range(messages))
+    assert numbers(own) == []  # self is false: not on its own node, not echoed back from Redis
+    for client, _, _ in clients:
+        await client.close()
+
+
+async def check_presence_across_nodes(nodes, topic: str) -> None:
+    """Trackers on nodes 1 and 3, a watcher on node 2 sees both join and one leave; a late joiner on node 3 gets
+    a presence_state with both."""
+    from conftest import make_token
+    from helpers import Inbox, channel_params, client_for, subscribe
+
+    watcher = client_for(nodes[1], make_token())
+    joins, leaves = Inbox("joins"), Inbox("leaves")
+
+    def configure(channel):
+        channel.on_presence_join(lambda key, current, new: joins.put(key))
+        channel.on_presence_leave(lambda key, current, left: leaves.put(key))
+
+    await subscribe(watcher, topic, channel_params(presence_enabled=True), configure)
+    trackers = []
+    for index in (0, 2):
+        client = client_for(nodes[index], make_token())
+        channel, _ = await subscribe(client, topic, channel_params(presence_key=f"k{index}", presence_enabled=True))
+        await channel.track({"node": index})
+        trackers.append(client)
+    await joins.wait_for(lambda key: key == "k0", "k0 (node 1) at node 2")
+    await joins.wait_for(lambda key: key == "k2", "k2 (node 3) at node 2")
+    late = client_for(nodes[2], make_token())
+    late_syncs = Inbox("late syncs")
+    await subscribe(late, topic, channel_params(presence_enabled=True),
+                    lambda c: c.on_presence_sync(lambda: late_syncs.put(dict(c.presence_state()))))
+    await late_syncs.wait_for(lambda state: {"k0", "k2"} <= set(state), "a state with both, from two nodes")
+    await trackers[0].close()
+    await leaves.wait_for(lambda key: key == "k0", "k0's leave at node 2")
+    for client in (watcher, trackers[1], late):
+        await client.close()
+
+
+async def check_backend_publish(nodes, topic: str, publish) -> None:
+    """`publish(text)` sends a backend message into Redis: a malformed one is dropped, a good one reaches a
+    subscriber on every node."""
+    import json
+
+    clients = [await subscriber(node, topic) for node in nodes]
+    publish("{not json")
+    publish(json.dumps({"topic": topic, "event": "headline", "payload": {"t": "hi"}}))
+    for _, _, inbox in clients:
+        item = await inbox.wait_for(lambda item: item["event"] == "headline", "the backend's broadcast")
+        assert item["payload"] == {"t": "hi"}
+    for client, _, _ in clients:
+        await client.close()
+
+
+async def wait_until_bus_up(nodes) -> None:
+    """After a fault: every node's subscriptions are live again (`rally_bus_up 1` in /metrics), so the next test
+    does not meet a node still reconnecting (whose joins of new topics are refused, as they should be)."""
+    import urllib.request
+
+    for node in nodes:
+        deadline = time.monotonic() + REDIS_DEADLINE_S
+        while True:
+            with urllib.request.urlopen(f"{node.http_url}/metrics", timeout=5) as response:
+                if "rally_bus_up 1" in response.read().decode():
+                    break
+            assert time.monotonic() < deadline, f"node :{node.port} never reconnected to Redis"
+            await asyncio.sleep(0.05)

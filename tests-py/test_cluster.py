@@ -14,7 +14,9 @@ import urllib.request
 
 import pytest
 
-from cluster_helpers import RedisServer, check_user_limit_of_20_across_two_nodes, start_nodes
+from cluster_helpers import (RedisServer, check_backend_publish, check_exactly_once_in_order,
+                             check_presence_across_nodes, check_user_limit_of_20_across_two_nodes, start_nodes,
+                             subscriber, wait_until_bus_up)
 from conftest import make_token
 from helpers import Inbox, RawSocket, channel_params, client_for, listen_broadcasts, run, subscribe, unique_topic
 
@@ -38,81 +40,16 @@ def nodes(redis, tmp_path_factory):
             node.terminate()
 
 
-async def subscriber(node, topic: str, params: dict | None = None):
-    client = client_for(node, make_token())
-    inbox = Inbox(f"broadcasts at :{node.port}")
-    channel, _ = await subscribe(client, topic, params, lambda c: listen_broadcasts(c, inbox))
-    return client, channel, inbox
-
-
-def numbers(inbox: Inbox) -> list[int]:
-    return [item["payload"]["i"] for item in inbox.items if item["event"] == "n"]
-
-
 def test_a_broadcast_reaches_every_node_exactly_once_in_order(nodes):
-    async def body():
-        topic = unique_topic("cluster")
-        clients = [await subscriber(node, topic) for node in nodes]
-        publisher, channel, own = clients[0]
-        for index in range(MESSAGES):
-            await channel.send_broadcast("n", {"i": index})
-        await channel.send_broadcast("end", {})
-        for _, _, inbox in clients[1:]:
-            await inbox.wait_for(lambda item: item["event"] == "end", "the last broadcast")
-            assert numbers(inbox) == list(range(MESSAGES))
-        assert numbers(own) == []  # self is false: not on its own node, not echoed back from Redis
-        for client, _, _ in clients:
-            await client.close()
-
-    run(body())
+    run(check_exactly_once_in_order(nodes, unique_topic("cluster"), MESSAGES))
 
 
 def test_presence_is_one_view_across_nodes(nodes):
-    async def body():
-        topic = unique_topic("presence")
-        watcher = client_for(nodes[1], make_token())
-        joins, leaves, syncs = Inbox("joins"), Inbox("leaves"), Inbox("syncs")
-
-        def configure(channel):
-            channel.on_presence_join(lambda key, current, new: joins.put(key))
-            channel.on_presence_leave(lambda key, current, left: leaves.put(key))
-            channel.on_presence_sync(lambda: syncs.put(dict(channel.presence_state())))
-
-        await subscribe(watcher, topic, channel_params(presence_enabled=True), configure)
-        trackers = []
-        for index, node in ((0, nodes[0]), (2, nodes[2])):
-            client = client_for(node, make_token())
-            channel, _ = await subscribe(client, topic, channel_params(presence_key=f"k{index}", presence_enabled=True))
-            await channel.track({"node": index})
-            trackers.append(client)
-        await joins.wait_for(lambda key: key == "k0", "k0 (node 1) at node 2")
-        await joins.wait_for(lambda key: key == "k2", "k2 (node 3) at node 2")
-        late = client_for(nodes[2], make_token())
-        late_syncs = Inbox("late syncs")
-        await subscribe(late, topic, channel_params(presence_enabled=True),
-                        lambda c: c.on_presence_sync(lambda: late_syncs.put(dict(c.presence_state()))))
-        await late_syncs.wait_for(lambda state: {"k0", "k2"} <= set(state), "a state with both, from two nodes")
-        await trackers[0].close()
-        await leaves.wait_for(lambda key: key == "k0", "k0's leave at node 2")
-        for client in (watcher, trackers[1], late):
-            await client.close()
-
-    run(body())
+    run(check_presence_across_nodes(nodes, unique_topic("presence")))
 
 
 def test_a_backend_publish_through_redis_reaches_every_node(nodes, redis):
-    async def body():
-        topic = unique_topic("news")
-        clients = [await subscriber(node, topic) for node in nodes]
-        redis.cli("PUBLISH", "rally:in", "{not json")
-        redis.cli("PUBLISH", "rally:in", json.dumps({"topic": topic, "event": "headline", "payload": {"t": "hi"}}))
-        for _, _, inbox in clients:
-            item = await inbox.wait_for(lambda item: item["event"] == "headline", "the backend's broadcast")
-            assert item["payload"] == {"t": "hi"}
-        for client, _, _ in clients:
-            await client.close()
-
-    run(body())
+    run(check_backend_publish(nodes, unique_topic("news"), lambda text: redis.cli("PUBLISH", "rally:in", text)))
 
 
 def test_a_rest_publish_on_one_node_reaches_the_others(nodes):
@@ -193,6 +130,7 @@ def test_a_redis_restart_is_told_and_broadcasts_flow_again(nodes, redis):
         assert receiver.matching(lambda item: item["event"] == "again"), "no broadcast crossed after the restart"
         for client, _, _ in clients:
             await client.close()
+        await wait_until_bus_up(nodes)
 
     run(body(), timeout=60)
 
@@ -278,6 +216,7 @@ def test_a_subscriber_cut_by_redis_output_buffer_limit_recovers(nodes, redis):
         assert inbox.matching(lambda item: item["event"] == "after")
         await receiver.close()
         await sender_client.close()
+        await wait_until_bus_up(nodes)
 
     run(body(), timeout=60)
 

@@ -14,10 +14,11 @@ import uuid
 
 import pytest
 
-from cluster_helpers import check_user_limit_of_20_across_two_nodes, start_nodes
+from cluster_helpers import (check_backend_publish, check_exactly_once_in_order, check_presence_across_nodes,
+                             check_user_limit_of_20_across_two_nodes, start_nodes, subscriber)
 from cluster_names import INGRESS, partition_tags, topic_channel
 from conftest import make_token
-from helpers import Inbox, channel_params, client_for, listen_broadcasts, run, subscribe, unique_topic
+from helpers import run, unique_topic
 
 MESSAGES = 50
 PARTITIONS = 32
@@ -73,60 +74,12 @@ def nodes(cluster, tmp_path_factory):
             node.terminate()
 
 
-async def subscriber(node, topic: str):
-    client = client_for(node, make_token())
-    inbox = Inbox(f"broadcasts at :{node.port}")
-    channel, _ = await subscribe(client, topic, None, lambda c: listen_broadcasts(c, inbox))
-    return client, channel, inbox
-
-
-def numbers(inbox: Inbox) -> list[int]:
-    return [item["payload"]["i"] for item in inbox.items if item["event"] == "n"]
-
-
 def test_a_broadcast_reaches_every_node_exactly_once_in_order(nodes):
-    async def body():
-        topic = unique_topic("cluster")
-        clients = [await subscriber(node, topic) for node in nodes]
-        publisher, channel, own = clients[0]
-        for index in range(MESSAGES):
-            await channel.send_broadcast("n", {"i": index})
-        await channel.send_broadcast("end", {})
-        for _, _, inbox in clients[1:]:
-            await inbox.wait_for(lambda item: item["event"] == "end", "the last broadcast")
-            assert numbers(inbox) == list(range(MESSAGES))
-        assert numbers(own) == []  # self is false: not on its own node, not echoed back from Redis
-        for client, _, _ in clients:
-            await client.close()
-
-    run(body())
+    run(check_exactly_once_in_order(nodes, unique_topic("cluster"), MESSAGES))
 
 
 def test_presence_is_one_view_across_nodes(nodes):
-    async def body():
-        topic = unique_topic("presence")
-        watcher = client_for(nodes[1], make_token())
-        joins, leaves = Inbox("joins"), Inbox("leaves")
-
-        def configure(channel):
-            channel.on_presence_join(lambda key, current, new: joins.put(key))
-            channel.on_presence_leave(lambda key, current, left: leaves.put(key))
-
-        await subscribe(watcher, topic, channel_params(presence_enabled=True), configure)
-        trackers = []
-        for index in (0, 2):
-            client = client_for(nodes[index], make_token())
-            channel, _ = await subscribe(client, topic, channel_params(presence_key=f"k{index}", presence_enabled=True))
-            await channel.track({"node": index})
-            trackers.append(client)
-        await joins.wait_for(lambda key: key == "k0", "k0 (node 1) at node 2")
-        await joins.wait_for(lambda key: key == "k2", "k2 (node 3) at node 2")
-        await trackers[0].close()
-        await leaves.wait_for(lambda key: key == "k0", "k0's leave at node 2")
-        for client in (watcher, trackers[1]):
-            await client.close()
-
-    run(body())
+    run(check_presence_across_nodes(nodes, unique_topic("presence")))
 
 
 def test_a_backend_spublish_on_the_documented_topic_channel_reaches_every_node(nodes, cluster):
@@ -149,18 +102,7 @@ def test_a_backend_spublish_on_the_documented_topic_channel_reaches_every_node(n
 
 
 def test_a_backend_spublish_reaches_every_node(nodes, cluster):
-    async def body():
-        topic = unique_topic("news")
-        clients = [await subscriber(node, topic) for node in nodes]
-        cluster.cli("SPUBLISH", INGRESS, "{not json")
-        cluster.cli("SPUBLISH", INGRESS, json.dumps({"topic": topic, "event": "headline", "payload": {"t": "hi"}}))
-        for _, _, inbox in clients:
-            item = await inbox.wait_for(lambda item: item["event"] == "headline", "the backend's broadcast")
-            assert item["payload"] == {"t": "hi"}
-        for client, _, _ in clients:
-            await client.close()
-
-    run(body())
+    run(check_backend_publish(nodes, unique_topic("news"), lambda text: cluster.cli("SPUBLISH", INGRESS, text)))
 
 
 def test_the_per_user_limit_holds_across_two_nodes(cluster, tmp_path_factory):
