@@ -11,15 +11,11 @@ public final class MemoryBus: Sendable {
         /// Faults armed per channel: how many of the next publishes to drop or to deliver twice.
         var dropNext: [BusChannel: Int] = [:]
         var duplicateNext: [BusChannel: Int] = [:]
-        var published = 0
     }
 
     private let state = NIOLockedValueBox(State())
 
     public init() {}
-
-    /// Messages published so far (delivered or not).
-    public var publishedCount: Int { state.withLockedValue { $0.published } }
 
     /// The next `count` publishes to `channel` reach nobody.
     public func dropNext(_ count: Int, on channel: BusChannel) {
@@ -81,7 +77,6 @@ public final class MemoryBus: Sendable {
     /// Hands `bytes` to every subscriber of `channel`, in one global order (the lock), each on its broker's loop.
     func route(_ bytes: ByteBuffer, to channel: BusChannel) {
         state.withLockedValue { state in
-            state.published += 1
             if let drops = state.dropNext[channel], drops > 0 {
                 state.dropNext[channel] = drops - 1
                 return

@@ -67,18 +67,12 @@ public final class RedisBroker: Broker {
     public func publish(_ bytes: ByteBuffer, to channel: BusChannel) {
         commands.send([ByteBuffer(string: "PUBLISH"), ByteBuffer(string: channel.name), bytes])
             .whenComplete { [self] result in
-                switch result {
-                case .success(let reply) where reply.errorMessage == nil: return
-                case .success(let reply): failedPublish(reply.errorMessage ?? "error reply")
-                case .failure(let error): failedPublish("\(error)")
-                }
+                if let reason = BrokerReplies.publishFailure(result) { failedPublish(reason) }
             }
     }
 
     public func subscribe(_ channel: BusChannel) -> EventLoopFuture<Void> {
-        subscriber.subscribe([channel.name]).flatMapErrorThrowing { error in
-            throw error as? RedisError == .shutDown ? BusError.shutDown : BusError.unavailable
-        }
+        BrokerReplies.subscription(subscriber.subscribe([channel.name]))
     }
 
     public func unsubscribe(_ channel: BusChannel) {

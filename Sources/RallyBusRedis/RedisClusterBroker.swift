@@ -104,18 +104,12 @@ public final class RedisClusterBroker: Broker {
         let name = names.name(of: channel)
         commands.send([ByteBuffer(string: "SPUBLISH"), ByteBuffer(string: name), bytes], key: name)
             .whenComplete { [self] result in
-                switch result {
-                case .success(let reply) where reply.errorMessage == nil: return
-                case .success(let reply): failedPublish(reply.errorMessage ?? "error reply")
-                case .failure(let error): failedPublish("\(error)")
-                }
+                if let reason = BrokerReplies.publishFailure(result) { failedPublish(reason) }
             }
     }
 
     public func subscribe(_ channel: BusChannel) -> EventLoopFuture<Void> {
-        subscriber.subscribe([names.name(of: channel)]).flatMapErrorThrowing { error in
-            throw error as? RedisError == .shutDown ? BusError.shutDown : BusError.unavailable
-        }.hop(to: loop)
+        BrokerReplies.subscription(subscriber.subscribe([names.name(of: channel)])).hop(to: loop)
     }
 
     public func unsubscribe(_ channel: BusChannel) {

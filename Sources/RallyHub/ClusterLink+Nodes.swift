@@ -105,7 +105,8 @@ extension ClusterLink {
             metrics.dropped("malformed").increment()
             return
         }
-        let snapshots = topics.compactMap(\.stringValue).map { topic in
+        // A peer asks for at most one batch: more is not what a node sends, and is not answered.
+        let snapshots = topics.prefix(settings.topicsPerPresenceRequest).compactMap(\.stringValue).map { topic in
             let shard = shardForTopic(topic)
             return shard.eventLoop.submit { shard.localPresenceSnapshot(of: topic) }
         }

@@ -47,9 +47,6 @@ public final class Hub: Sendable {
     /// This node's id on the bus; 0 for a node alone.
     public var nodeID: UInt64 { cluster?.nodeID ?? 0 }
 
-    /// Whether the bus to the other nodes is up (true for a node alone).
-    public var isBusConnected: Bool { cluster?.broker.isConnected ?? true }
-
     /// How long the bus has been unreachable (since the start when it never was); nil while up or alone.
     public var busDownFor: TimeAmount? { cluster?.downFor }
 

@@ -52,6 +52,4 @@ struct BusLedger {
     }
 
     mutating func forget(_ origin: UInt64) { lastSeen[origin] = nil }
-
-    func last(from origin: UInt64) -> UInt64? { lastSeen[origin] }
 }

@@ -98,8 +98,6 @@ struct PresenceOwner: Hashable, Sendable, ExpressibleByIntegerLiteral {
     }
 
     init(integerLiteral id: UInt64) { self.init(id: id) }
-
-    var isLocal: Bool { node == 0 }
 }
 
 /// A `presence_diff` payload: `{"joins": {key: {"metas": [...]}}, "leaves": {...}}`, and who may see it (the

@@ -27,9 +27,8 @@ final class TopicState {
         byLoop = Array(repeating: [], count: loopCount)
     }
 
-    var isEmpty: Bool { count == 0 && presence.isEmpty }
-
-    /// Has no local subscriber (what other nodes tracked here is only a mirror, dropped with the topic).
+    /// Has no local subscriber: the topic leaves the shard (what other nodes tracked here is only a mirror,
+    /// dropped with it; local presence always belongs to a local subscription).
     var hasNoLocalSubscribers: Bool { count == 0 }
 
     func add(_ subscription: ChannelSubscription) {
