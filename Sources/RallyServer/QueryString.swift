@@ -19,6 +19,8 @@ struct RequestTarget: Sendable {
 
     /// Percent-decoding with `+` as space; malformed escapes are kept literally.
     static func decode(_ text: Substring) -> String {
+        // Nothing escaped (a token, a version): the text as it is, without the byte-by-byte copy.
+        if !text.utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) { return String(text) }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(text.utf8.count)
         var iterator = Array(text.utf8)[...]
