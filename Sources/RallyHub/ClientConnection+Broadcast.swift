@@ -46,7 +46,8 @@ extension ClientConnection {
             return
         }
         let write = FeedWrite(join: feedJoin, event: event, payload: payload)
-        services.carryOut(write, admit: { limit in registry.admitWrite(topic: channel.topic, limit: limit, now: .now()) },
+        services.carryOut(write,
+                          admit: { limit in registry.admitWrite(topic: channel.topic, limit: limit, now: .now()) },
                           fanOut: {
                               fanOut(event: event, payload: payload, meta: meta, preferBinary: preferBinary,
                                      channel: channel, subscription: subscription, feedJoin: feedJoin)

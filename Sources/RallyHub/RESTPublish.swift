@@ -41,8 +41,8 @@ extension HubServices {
         }
         let index = hub.loopIndex(of: loop)
         if let user = identity.subject, !userGates[index].admit(user) {
-            return loop.makeSucceededFuture(.refused(.rateLimited, reason: "RateLimited: Too many messages per minute for this user",
-                                                     metric: "user_rate"))
+            return loop.makeSucceededFuture(.refused(
+                .rateLimited, reason: "RateLimited: Too many messages per minute for this user", metric: "user_rate"))
         }
         return authorizer.authorize(subtopic: message.subtopic, identity: identity, isPrivate: message.isPrivate,
                                     on: loop).hop(to: loop).flatMap { [self] decision in

@@ -39,7 +39,8 @@ extension HubServices {
             completion(.refused(.unauthorized, reason: reason, metric: "write_refused"))
         case .store(let limit, let perform):
             guard admit(limit) else {
-                return completion(.refused(.rateLimited, reason: "RateLimited: Too many \(limit.name) writes per second",
+                return completion(.refused(.rateLimited,
+                                           reason: "RateLimited: Too many \(limit.name) writes per second",
                                            metric: "\(limit.name)_rate"))
             }
             perform(loop).hop(to: loop).whenComplete { [logger] result in

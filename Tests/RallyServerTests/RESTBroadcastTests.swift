@@ -27,7 +27,8 @@ final class RESTBroadcastTests: XCTestCase {
 
     func testHttpSendOfAUserReachesASubscriber() async throws {
         let bob = try await rest.joined(DemoData.bob, room)
-        let response = try await rest.httpSend(as: DemoData.alice, topic: "lobby", event: "cursor", payload: object("x", "1"))
+        let response = try await rest.httpSend(as: DemoData.alice, topic: "lobby", event: "cursor",
+                                               payload: object("x", "1"))
         XCTAssertEqual(response.status, 202, response.bodyText)
         XCTAssertEqual(response.body.readableBytes, 0, "Supabase's 202 has no body")
         bob.waitFor("cursor", on: room, "x", "1")
@@ -49,7 +50,9 @@ final class RESTBroadcastTests: XCTestCase {
         let response = try await rest.httpSend(as: DemoData.alice, topic: "lobby", event: "blob", binary: [1, 2, 3])
         XCTAssertEqual(response.status, 202, response.bodyText)
         let got = bob.events.first { $0.broadcastEvent == "blob" }
-        guard case .binary(let bytes)? = got?.broadcastPayload else { return XCTFail("not binary: \(String(describing: got))") }
+        guard case .binary(let bytes)? = got?.broadcastPayload else {
+            return XCTFail("not binary: \(String(describing: got))")
+        }
         XCTAssertEqual(Array(bytes.readableBytesView), [1, 2, 3])
     }
 
@@ -105,11 +108,12 @@ final class RESTBroadcastTests: XCTestCase {
         let message = BroadcastAPI.Message(topic: "lobby", event: "x", payload: .emptyObject)
         let batch = try await BroadcastAPI.post([message], token: service, over: rest.http).get()
         XCTAssertEqual(batch.status, 202)
-        let single = try await rest.http.post(path: "/api/broadcast/lobby/events/x",
-                                         headers: BroadcastAPI.headers(token: service), body: ByteBuffer(string: "{}")).get()
+        let headers = BroadcastAPI.headers(token: service)
+        let single = try await rest.http.post(path: "/api/broadcast/lobby/events/x", headers: headers,
+                                              body: ByteBuffer(string: "{}")).get()
         XCTAssertEqual(single.status, 202)
-        let unknown = try await rest.http.post(path: "/realtime/v1/api/broadcast/lobby", headers: BroadcastAPI.headers(token: service),
-                                          body: ByteBuffer(string: "{}")).get()
+        let unknown = try await rest.http.post(path: "/realtime/v1/api/broadcast/lobby", headers: headers,
+                                               body: ByteBuffer(string: "{}")).get()
         XCTAssertEqual(unknown.status, 404)
     }
 
