@@ -11,6 +11,8 @@ struct CORSPolicy: Sendable {
 
     static let allowedMethods = "POST, OPTIONS"
     static let allowedHeaders = "apikey, authorization, content-type, x-client-info"
+    /// Most header names of a preflight's `Access-Control-Request-Headers` answered beyond `allowedHeaders`.
+    static let maxExtraHeaders = 16
     /// Seconds a browser may keep a preflight's answer (Chromium keeps at most 7200).
     static let maxAge = "7200"
 
@@ -26,10 +28,36 @@ struct CORSPolicy: Sendable {
         guard let allowed = allowedOrigin(for: request.head.headers.first(name: "origin")) else { return response }
         response.headers.add(name: "Access-Control-Allow-Origin", value: allowed)
         response.headers.add(name: "Access-Control-Allow-Methods", value: Self.allowedMethods)
-        response.headers.add(name: "Access-Control-Allow-Headers", value: Self.allowedHeaders)
+        let requested = request.head.headers.first(name: "access-control-request-headers") ?? ""
+        response.headers.add(name: "Access-Control-Allow-Headers", value: Self.allowedHeaders(requested: requested))
         response.headers.add(name: "Access-Control-Max-Age", value: Self.maxAge)
         if allowed != "*" { response.headers.add(name: "Vary", value: "Origin") }
         return response
+    }
+
+    /// `allowedHeaders`, then the other names the preflight asks for (as Supabase's gateway allows whatever is
+    /// asked: supabase-js may add `traceparent`, `tracestate`, `baggage`), each a plain header name, at most
+    /// `maxExtraHeaders` of them. No credentials are allowed (no `Access-Control-Allow-Credentials`), so a header
+    /// name grants nothing a page could not send without CORS.
+    static func allowedHeaders(requested: String) -> String {
+        let known = Set(allowedHeaders.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        var extra: [String] = []
+        for name in requested.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) {
+            guard extra.count < maxExtraHeaders, !name.isEmpty, name.utf8.count <= 64, !known.contains(name),
+                  !extra.contains(name), name.utf8.allSatisfy(isNameByte) else { continue }
+            extra.append(name)
+        }
+        return ([allowedHeaders] + extra).joined(separator: ", ")
+    }
+
+    private static func isNameByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"),
+             UInt8(ascii: "_"), UInt8(ascii: "."):
+            return true
+        default:
+            return false
+        }
     }
 
     func decorate(_ response: HTTPResponse, for request: HTTPRequest) -> HTTPResponse {

@@ -1,7 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import RallyClient
-import RallyServer
+@testable import RallyServer
 import XCTest
 
 /// `RALLY_CORS_ORIGINS`: `*` in embedded mode, none in production, or the listed origins; an origin not allowed
@@ -16,6 +16,16 @@ final class CORSOriginsTests: XCTestCase {
         XCTAssertEqual(configuration.effectiveCORSOrigins, ["https://app.example.com", "http://localhost:5173"])
         try configuration.apply(environment: ["RALLY_CORS_ORIGINS": ""])
         XCTAssertEqual(configuration.effectiveCORSOrigins, [])
+    }
+
+    func testAPreflightMayAskForMoreHeaderNames() {
+        XCTAssertEqual(CORSPolicy.allowedHeaders(requested: "apikey,authorization,content-type,x-client-info"),
+                       "apikey, authorization, content-type, x-client-info")
+        XCTAssertEqual(CORSPolicy.allowedHeaders(requested: "Authorization, TraceParent,tracestate,bad name,a\u{1}b"),
+                       "apikey, authorization, content-type, x-client-info, traceparent, tracestate")
+        let many = (1...40).map { "x-\($0)" }.joined(separator: ",")
+        XCTAssertEqual(CORSPolicy.allowedHeaders(requested: many).split(separator: ",").count,
+                       4 + CORSPolicy.maxExtraHeaders)
     }
 
     func testOnlyListedOriginsGetCORSHeaders() async throws {
