@@ -47,6 +47,7 @@ final class RallyHTTPDelegate: HTTPServerDelegate {
 
     func respond(to request: HTTPRequest, eventLoop: EventLoop) -> EventLoopFuture<HTTPResponse> {
         let target = RequestTarget(request.head.uri)
+        if let path = Self.apiPath(target.path) { return api(request, path: path, query: target.query, on: eventLoop) }
         switch target.path {
         case "/healthz":
             return eventLoop.makeSucceededFuture(Responses.json(.ok, .object(["status": .string("ok")])))
@@ -55,8 +56,6 @@ final class RallyHTTPDelegate: HTTPServerDelegate {
         case "/metrics":
             return eventLoop.makeSucceededFuture(metrics.response(to: request.head.headers,
                                                                   token: configuration.metricsToken))
-        case let path where Self.apiPath(path) != nil:
-            return api(request, path: Self.apiPath(path)!, query: target.query, on: eventLoop)
         case let path where Self.realtimePaths.contains(path):
             return eventLoop.makeSucceededFuture(Responses.connectError(.badRequest, "Expected a WebSocket upgrade"))
         default:
