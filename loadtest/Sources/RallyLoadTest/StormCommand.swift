@@ -92,6 +92,7 @@ struct StormCommand: AsyncParsableCommand {
 
     private func runParent(_ context: RunContext) async throws {
         let before = MemorySample.take(serverPid: run.serverPid)
+        let cpuBefore = CPUSample.take(serverPid: run.serverPid)
         var clients: [LoadClient] = []
         var children: ChildGroup? = nil
         var stats: ConnectionStats
@@ -102,6 +103,7 @@ struct StormCommand: AsyncParsableCommand {
             let started = try await ChildGroup.start(count: context.shards, epoch: context.epoch, readyDeadline: deadline)
             (children, stats) = (started.0, started.1)
         }
+        let cpuAfter = CPUSample.take(serverPid: run.serverPid)  // opening (and joining) only, before any close
         try? await Task.sleep(nanoseconds: UInt64(settle * 1e9))
         let after = MemorySample.take(serverPid: run.serverPid)
         try? await Task.sleep(nanoseconds: UInt64(hold * 1e9))
@@ -119,6 +121,10 @@ struct StormCommand: AsyncParsableCommand {
             startedAt: context.startedAt, processes: context.shards, parameters: parameters)
         report.connections = RunReport.Connections(stats, disconnected: disconnected)
         report.memory = MemorySample.report(before: before, after: after, connections: stats.connected)
+        report.cpu = CPUSample.report(from: cpuBefore, to: cpuAfter)
+        if let server = report.cpu?.serverSeconds, stats.connected > 0 {
+            report.notes.append("server CPU per connection: \((server / Double(stats.connected) * 1e8).rounded() / 100) µs")
+        }
         report.notes = notes
         report.seconds = context.elapsed
         try report.emit(options: run, latency: stats.connectLatency, timeline: nil, bucketMilliseconds: 100)
