@@ -13,6 +13,7 @@ final class RallyHTTPDelegate: HTTPServerDelegate {
     private let broadcast: BroadcastEndpoint
     private let metrics: MetricsEndpoint
     private let demo: DemoEndpoints?
+    private let admin: AdminEndpoint
     private let readiness: @Sendable (EventLoop) -> EventLoopFuture<[String: Bool]>
 
     init(configuration: RallyConfiguration, services: HubServices, metrics: MetricsEndpoint, demo: DemoEndpoints?,
@@ -27,6 +28,8 @@ final class RallyHTTPDelegate: HTTPServerDelegate {
         self.broadcast = BroadcastEndpoint(services: services)
         self.metrics = metrics
         self.demo = demo
+        self.admin = AdminEndpoint(configuration: configuration, services: services, metrics: metrics,
+                                   readiness: readiness)
         self.readiness = readiness
     }
 
@@ -55,6 +58,8 @@ final class RallyHTTPDelegate: HTTPServerDelegate {
                                                                   token: configuration.metricsToken))
         case let path where path == "/api/broadcast" || path.hasPrefix("/api/broadcast/"):
             return broadcast.handle(request, target: target, on: eventLoop)
+        case let path where AdminEndpoint.handles(path):
+            return admin.respond(to: request, target: target, on: eventLoop)
         case let path where Self.realtimePaths.contains(path):
             return eventLoop.makeSucceededFuture(Responses.connectError(.badRequest, "Expected a WebSocket upgrade"))
         default:
