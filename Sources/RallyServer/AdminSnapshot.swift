@@ -3,7 +3,7 @@ import RallyHub
 import RallyProtocol
 
 /// One answer of `GET /admin/api/stats`: what the node holds now and what happened since the previous sample
-/// (rates per second, fanout latency percentiles). The field list is in README "Admin dashboard". Pure: built
+/// (rates per second, fanout latency percentiles). Every field is described in docs/admin-api.md. Pure: built
 /// from values gathered by `AdminStatsSampler`.
 struct AdminSnapshot: Sendable {
     struct Node: Sendable {
