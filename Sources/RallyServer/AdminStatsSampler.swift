@@ -20,6 +20,15 @@ final class AdminStatsSampler: Sendable {
     private struct State {
         var last: (reading: AdminMetricsReading, at: NIODeadline)?
         var answer: (body: ByteBuffer, at: NIODeadline)?
+        /// The sample being taken: requests meanwhile wait for it rather than take one of their own.
+        var pending: EventLoopFuture<ByteBuffer>?
+    }
+
+    /// What a request does: answer with the last sample, wait for the one under way, or take one.
+    private enum Claim {
+        case ready(ByteBuffer)
+        case waiting(EventLoopFuture<ByteBuffer>)
+        case sample(AdminInterval, EventLoopPromise<ByteBuffer>)
     }
 
     /// Busiest topics listed.
@@ -35,31 +44,45 @@ final class AdminStatsSampler: Sendable {
     }
 
     func stats(on loop: EventLoop) -> EventLoopFuture<HTTPResponse> {
-        let now = NIODeadline.now()
-        let reading = { AdminMetricsReading(prometheusText: String(decoding: self.context.registry.emitToBuffer(),
-                                                                   as: UTF8.self)) }
-        let cached = state.withLockedValue { state in
-            state.answer.flatMap { now - $0.at < minimumInterval ? $0.body : nil }
+        switch claim(on: loop) {
+        case .ready(let body):
+            return loop.makeSucceededFuture(Self.response(body))
+        case .waiting(let pending):
+            return pending.hop(to: loop).map(Self.response)
+        case .sample(let interval, let promise):
+            let hub = context.services.hub
+            let summary = hub.summary(top: Self.topicLimit).hop(to: loop)
+            let nodes = hub.liveNodes().hop(to: loop)
+            summary.and(context.readiness(loop)).and(nodes).map { [self] combined in
+                let ((topics, checks), nodes) = combined
+                var body = ByteBuffer()
+                snapshot(interval: interval, topics: topics, checks: checks, otherNodes: nodes.count).json.write(to: &body)
+                return body
+            }.cascade(to: promise)
+            promise.futureResult.whenComplete { [state] result in
+                state.withLockedValue { state in
+                    state.pending = nil
+                    if case .success(let body) = result { state.answer = (body, NIODeadline.now()) }
+                }
+            }
+            return promise.futureResult.map(Self.response)
         }
-        if let cached { return loop.makeSucceededFuture(Self.response(cached)) }
-        let current = reading()
-        let previous = state.withLockedValue { state in
-            defer { state.last = (current, now) }
-            return state.last
-        }
-        let seconds = previous.map { Double((now - $0.at).nanoseconds) / 1e9 } ?? 0
-        let interval = AdminInterval(before: previous?.reading, after: current, seconds: seconds)
-        let hub = context.services.hub
-        let summary = hub.summary(top: Self.topicLimit).hop(to: loop)
-        let checks = context.readiness(loop)
-        let nodes = hub.liveNodes().hop(to: loop)
-        return summary.and(checks).and(nodes).map { [self] combined in
-            let ((topics, checks), nodes) = combined
-            let snapshot = snapshot(interval: interval, topics: topics, checks: checks, otherNodes: nodes.count)
-            var body = ByteBuffer()
-            snapshot.json.write(to: &body)
-            state.withLockedValue { $0.answer = (body, now) }
-            return Self.response(body)
+    }
+
+    /// Decides under the lock, so two requests never take samples a moment apart (their rates would be noise).
+    private func claim(on loop: EventLoop) -> Claim {
+        let registry = context.registry
+        return state.withLockedValue { state in
+            let now = NIODeadline.now()
+            if let answer = state.answer, now - answer.at < minimumInterval { return .ready(answer.body) }
+            if let pending = state.pending { return .waiting(pending) }
+            let current = AdminMetricsReading(prometheusText: String(decoding: registry.emitToBuffer(), as: UTF8.self))
+            let previous = state.last
+            state.last = (current, now)
+            let seconds = previous.map { Double((now - $0.at).nanoseconds) / 1e9 } ?? 0
+            let promise = loop.makePromise(of: ByteBuffer.self)
+            state.pending = promise.futureResult
+            return .sample(AdminInterval(before: previous?.reading, after: current, seconds: seconds), promise)
         }
     }
 
