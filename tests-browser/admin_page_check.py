@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Opens the admin dashboard of a running node in headless Chromium with the admin token and checks that its
-numbers move while a client publishes, that its inspector joins a topic and shows a message published there,
-and that a screenshot of it is not blank.
+"""Opens the admin dashboard of a running node in headless Chromium: a wrong credential is refused; signed in with
+the admin token, its numbers move while a client publishes, its inspector joins a topic and shows the messages
+published there, and a screenshot of it is not blank.
 
     python3 tests-browser/admin_page_check.py http://127.0.0.1:4000/ ADMIN_TOKEN [--screenshot out.png]
 
@@ -54,6 +54,12 @@ class Tab:
             await asyncio.sleep(0.1)  # polling the page's DOM, bounded by the deadline
         state = await self.eval("document.body.innerText")
         sys.exit(f"admin page: {what} not seen within {timeout}s; page shows:\n{state}")
+
+
+async def open_tab(devtools, page):
+    opened = urllib.request.Request(f"{devtools}/json/new?{urllib.parse.quote(page, safe=':/')}", method="PUT")
+    target = json.load(urllib.request.urlopen(opened))
+    return Tab(await websockets.connect(target["webSocketDebuggerUrl"], max_size=None))
 
 
 def png_pixels(data):
@@ -127,10 +133,10 @@ async def check(base, admin_token, screenshot):
                 if time.monotonic() > deadline:
                     sys.exit("admin page: chromium did not start")
                 await asyncio.sleep(0.1)
-        page = f"{base}admin#token={admin_token}"
-        opened = urllib.request.Request(f"{devtools}/json/new?{urllib.parse.quote(page, safe=':/')}", method="PUT")
-        target = json.load(urllib.request.urlopen(opened))
-        tab = Tab(await websockets.connect(target["webSocketDebuggerUrl"], max_size=None))
+        refused = await open_tab(devtools, f"{base}admin#token=not-the-admin-token")
+        await refused.wait_for("document.getElementById('status').textContent === 'refused (401)'",
+                               "a wrong credential refused")
+        tab = await open_tab(devtools, f"{base}admin#token={admin_token}")
         await tab.wait_for("document.getElementById('status').textContent.startsWith('live')", "live numbers")
         assert await tab.eval("location.hash") == "", "the token stayed in the address bar"
         await tab.eval(f"document.getElementById('inspect-topic').value = '{TOPIC}';"
@@ -155,7 +161,7 @@ async def check(base, admin_token, screenshot):
         spread, shades = luminance_spread(shot)
         if spread < 8 or shades < 16:
             sys.exit(f"admin page: the screenshot looks blank (brightness spread {spread:.1f}, {shades} shades)")
-        print(f"admin page: live numbers moved, the inspector showed {TOPIC}'s messages, "
+        print(f"admin page: a wrong credential refused, live numbers moved, the inspector showed {TOPIC}'s messages, "
               f"screenshot not blank (brightness spread {spread:.1f}, {shades} shades)")
     finally:
         stop.set()
