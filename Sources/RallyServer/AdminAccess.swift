@@ -34,7 +34,7 @@ struct AdminAccess: Sendable {
     func decide(_ headers: HTTPHeaders) -> Decision {
         guard isServed else { return .disabled }
         guard let presented = Self.bearer(in: headers) else { return .unauthorized }
-        if let adminToken, Self.constantTimeEqual(Array(presented.utf8), Array(adminToken.utf8)) {
+        if let adminToken, MetricsEndpoint.constantTimeEqual(Array(presented.utf8), Array(adminToken.utf8)) {
             return .adminToken
         }
         switch verify(presented) {
@@ -50,10 +50,5 @@ struct AdminAccess: Sendable {
         }
         let token = value.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces)
         return token.isEmpty ? nil : token
-    }
-
-    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
-        return zip(a, b).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
     }
 }
