@@ -32,7 +32,8 @@ timeout 60 python3 tests-browser/admin_page_check.py "$url" "$admin_token"
 
 if [[ -n "${RALLY_TEST_REDIS_URL:-}" ]]; then
   secret=$(python3 -c 'import secrets; print(secrets.token_hex(24))')
-  cluster=(RALLY_REDIS_URL="$RALLY_TEST_REDIS_URL" RALLY_JWT_SECRET="$secret" RALLY_DEMO_TOKENS=true)
+  cluster=(RALLY_REDIS_URL="$RALLY_TEST_REDIS_URL" RALLY_JWT_SECRET="$secret" RALLY_DEMO_TOKENS=true
+           RALLY_ADMIN_TOKEN="$admin_token")
   start_node "${cluster[@]}" RALLY_NODE_ID=b1
   first=$url
   start_node "${cluster[@]}" RALLY_NODE_ID=b2
@@ -41,6 +42,7 @@ if [[ -n "${RALLY_TEST_REDIS_URL:-}" ]]; then
     for _ in $(seq 300); do curl -fsS "${node}readyz" >/dev/null 2>&1 && break; sleep 0.05; done
   done
   timeout 120 python3 tests-browser/demo_page_check.py "$first" "$second"
+  timeout 60 python3 tests-browser/admin_page_check.py "$first" "$admin_token" --publish-url "$second"
 else
   echo "browser: RALLY_TEST_REDIS_URL unset, the two-node demo check is skipped"
 fi
