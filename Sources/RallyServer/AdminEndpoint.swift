@@ -22,8 +22,9 @@ struct AdminEndpoint: Sendable {
     init(configuration: RallyConfiguration, services: HubServices, metrics: MetricsEndpoint,
          readiness: @escaping @Sendable (EventLoop) -> EventLoopFuture<[String: Bool]>) {
         let verifier = services.verifier
+        let now = services.now
         self.access = AdminAccess(mode: configuration.mode, adminToken: configuration.adminToken) { token in
-            verifier.verifySynchronously(token, now: Date())
+            verifier.verifySynchronously(token, now: now())
         }
         self.sampler = AdminStatsSampler(.init(registry: metrics.registry, services: services,
                                                configuration: configuration, readiness: readiness))
