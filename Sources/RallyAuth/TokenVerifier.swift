@@ -53,6 +53,12 @@ public final class TokenVerifier: Sendable {
         return verifiedClaims(of: cleaned).flatMap { $0.identity(at: now, rules: rules) }
     }
 
+    /// The name `verify` had while it was `async`; it is synchronous itself now.
+    @available(*, deprecated, renamed: "verify(_:now:)")
+    public func verifySynchronously(_ token: String?, now: Date) -> Result<Identity, AuthFailure> {
+        verify(token, now: now)
+    }
+
     /// Sign claims with the HS256 secret (demo tokens in embedded mode; tests).
     /// The claims are `exp` (whole seconds), `role` and, when given, `sub`.
     public func signHS256(subject: String?, role: String, expiresAt: Date) async throws -> String {
