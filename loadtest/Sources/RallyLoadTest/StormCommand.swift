@@ -122,10 +122,10 @@ struct StormCommand: AsyncParsableCommand {
         report.connections = RunReport.Connections(stats, disconnected: disconnected)
         report.memory = MemorySample.report(before: before, after: after, connections: stats.connected)
         report.cpu = CPUSample.report(from: cpuBefore, to: cpuAfter)
+        report.notes = notes
         if let server = report.cpu?.serverSeconds, stats.connected > 0 {
             report.notes.append("server CPU per connection: \((server / Double(stats.connected) * 1e8).rounded() / 100) µs")
         }
-        report.notes = notes
         report.seconds = context.elapsed
         try report.emit(options: run, latency: stats.connectLatency, timeline: nil, bucketMilliseconds: 100)
     }
