@@ -11,7 +11,8 @@ struct CompactToken: Sendable {
     /// Splits and decodes `text`; nil when it is not a JWT (Supabase's `token_malformed`).
     /// The signature segment may be empty (an `alg: none` token parses; no key will accept it).
     init?(parsing text: String) {
-        let segments = text.split(separator: ".", omittingEmptySubsequences: false)
+        // Split on the byte `.`, not on `Character`s (grapheme breaking over a few hundred bytes of base64url).
+        let segments = text.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false).map(Substring.init)
         guard segments.count == 3, !segments[0].isEmpty, !segments[1].isEmpty,
               let headerBytes = Base64URL.decode(segments[0]),
               let payloadBytes = Base64URL.decode(segments[1]),
