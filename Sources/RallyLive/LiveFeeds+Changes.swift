@@ -30,6 +30,8 @@ extension LiveFeeds {
             await activity.friendshipChanged(a, b)
         case .user(_, let user, _):
             relationships.invalidate(user)
+        case .row(let row):
+            rowChanges.enqueue(row)
         case .resync:
             await resync()
         case .group, .groupMember, .planParticipant:
