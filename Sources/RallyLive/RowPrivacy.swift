@@ -20,11 +20,11 @@ struct RowPrivacy: Sendable {
             case "plans":
                 guard let plan = uuid(row, "id") else { return false }
                 if uuid(row, "organizer_id") == me { return true }
-                return try await joins("plan:\(plan)", viewer)
+                return try await joins(.plan(plan), viewer)
             case "plan_participants":
                 guard let plan = uuid(row, "plan_id") else { return false }
                 if uuid(row, "user_id") == me { return true }
-                return try await joins("plan:\(plan)", viewer)
+                return try await joins(.plan(plan), viewer)
             default: return false
             }
         } catch {
@@ -37,7 +37,7 @@ struct RowPrivacy: Sendable {
     private func attendanceVisible(_ row: JSONObject, viewer: ViewerIdentity, me: UUID) async throws -> Bool {
         guard let user = uuid(row, "user_id"), let eventID = uuid(row, "event_id") else { return false }
         if user == me { return true }
-        guard try await joins("event:\(eventID)", viewer), let event = try await directory.event(eventID) else {
+        guard try await joins(.event(eventID), viewer), let event = try await directory.event(eventID) else {
             return false
         }
         let visibility = ActivityFeed.stricter(ItemVisibility(storedValue: row["visibility"]?.stringValue),
@@ -62,14 +62,15 @@ struct RowPrivacy: Sendable {
 
     /// A member of the group, not blocked with the author either way.
     private func messageVisible(_ row: JSONObject, viewer: ViewerIdentity, me: UUID) async throws -> Bool {
-        guard let group = uuid(row, "group_id"), try await joins("group:\(group)", viewer) else { return false }
+        guard let group = uuid(row, "group_id"), try await joins(.group(group), viewer) else { return false }
         guard let author = uuid(row, "user_id"), author != me else { return true }
         let relationship = try await directory.relationship(of: me, to: author)
         return ItemRule.visibleInConversation(relationship: relationship, viewer: .authenticated)
     }
 
-    private func joins(_ subtopic: String, _ viewer: ViewerIdentity) async throws -> Bool {
-        try await directory.decideJoin(subtopic: subtopic, viewer: viewer).isAllowed
+    private func joins(_ topic: RallyPrivacy.Topic, _ viewer: ViewerIdentity) async throws -> Bool {
+        let facts = try await directory.facts(for: topic, viewer: viewer)
+        return JoinRule.decide(topic: topic, viewer: viewer, facts: facts).isAllowed
     }
 
     private func uuid(_ row: JSONObject, _ column: String) -> UUID? {
