@@ -23,10 +23,15 @@ async def watch(node, user: str, event: str, name: str):
     inbox = Inbox(f"changes received by {name}")
     channel = client.channel(f"changes-{name}")
     channel.on_postgres_changes("*", inbox.put, table="event_attendance", filter=f"event_id=eq.{event}")
+    system = Inbox(f"system messages of {name}")
+    channel.on_system(system.put)
     states = Inbox(f"subscribe states of {name}")
     await channel.subscribe(lambda state, error: states.put((state, error)))
     state, error = await states.wait_for(what=f"{name} subscribed")
     assert state == RealtimeSubscribeStates.SUBSCRIBED, f"{name}: {state} {error}"
+    confirmation = await system.wait_for(what=f"{name}'s Subscribed to PostgreSQL")
+    assert (confirmation.extension, confirmation.status, confirmation.message) == \
+        ("postgres_changes", "ok", "Subscribed to PostgreSQL")
     return client, inbox
 
 

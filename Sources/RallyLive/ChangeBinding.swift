@@ -9,6 +9,8 @@ public struct ChangeBinding: Sendable, Hashable {
     public var operation: ChangeOperation?
     public var table: ServedTable
     public var filter: RowFilter?
+    /// `select`: the columns the client wants (the primary key always comes too); nil for all.
+    public var select: [String]? = nil
 
     /// Whether a change of `table` by `operation` on `row` (the new row; the old one for a DELETE) is wanted.
     public func wants(_ operation: ChangeOperation, of table: String, row: JSONObject) -> Bool {
@@ -39,10 +41,17 @@ public struct ChangeBinding: Sendable, Hashable {
         }
         let tableName = entry["table"]?.stringValue ?? "*"
         let filterText = entry["filter"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+        var select: [String]?
+        if let columns = entry["select"], !columns.isNull {
+            select = columns.arrayValue?.compactMap(\.stringValue)
+            guard let chosen = select, chosen.count == columns.arrayValue?.count, !chosen.isEmpty else {
+                return .failure(.init("select must be a list of column names"))
+            }
+        }
         if tableName == "*" {
             guard filterText == nil else { return .failure(.init("a filter needs a table")) }
             return .success(ServedTable.all.values.sorted { $0.name < $1.name }.map {
-                ChangeBinding(id: id, operation: operation, table: $0, filter: nil)
+                ChangeBinding(id: id, operation: operation, table: $0, filter: nil, select: select)
             })
         }
         guard let table = ServedTable.all[tableName] else {
@@ -50,10 +59,10 @@ public struct ChangeBinding: Sendable, Hashable {
             return .failure(.init("table \(tableName) is not served (served: \(served))"))
         }
         guard let filterText else {
-            return .success([ChangeBinding(id: id, operation: operation, table: table, filter: nil)])
+            return .success([ChangeBinding(id: id, operation: operation, table: table, filter: nil, select: select)])
         }
         return RowFilter.parse(filterText, table: table).map {
-            [ChangeBinding(id: id, operation: operation, table: table, filter: $0)]
+            [ChangeBinding(id: id, operation: operation, table: table, filter: $0, select: select)]
         }
     }
 

@@ -7,8 +7,15 @@ import RallyProtocol
 enum ChangePayload {
     static let event = "postgres_changes"
 
+    /// `select`: the columns asked for (with `id`, the primary key), nil for all.
     static func make(ids: [Int], change: RowChange, columns: [(name: String, type: String)], record: JSONObject?,
-                     oldRecord: JSONObject?) -> JSON {
+                     oldRecord: JSONObject?, select: Set<String>? = nil) -> JSON {
+        let kept = select.map { $0.union(["id"]) }
+        func cut(_ row: JSONObject) -> JSONObject {
+            guard let kept else { return row }
+            return JSONObject(row.fields.filter { kept.contains($0.key) })
+        }
+        let columns = columns.filter { kept?.contains($0.name) ?? true }
         var data: JSONObject = [
             "schema": .string("public"),
             "table": .string(change.table),
@@ -16,8 +23,8 @@ enum ChangePayload {
             "type": .string(change.operation.rawValue.uppercased()),
             "columns": .array(columns.map { .object(["name": .string($0.name), "type": .string($0.type)]) }),
         ]
-        if change.operation != .delete, let record { data["record"] = .object(record) }
-        if change.operation != .insert, let oldRecord { data["old_record"] = .object(oldRecord) }
+        if change.operation != .delete, let record { data["record"] = .object(cut(record)) }
+        if change.operation != .insert, let oldRecord { data["old_record"] = .object(cut(oldRecord)) }
         data["errors"] = .null
         return .object(["ids": .array(ids.map { .int($0) }), "data": .object(data)])
     }

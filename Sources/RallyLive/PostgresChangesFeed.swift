@@ -77,9 +77,27 @@ final class PostgresChangesFeed: Sendable {
         } catch {
             return .refused(LiveFeeds.unavailable)
         }
+        if let unknown = unknownSelected(bindings) {
+            return .refused(BindingRefusal("select names \(unknown), which is not a column of the table").reason)
+        }
         let viewer = ViewerIdentity(role: Self.role(of: join.identity), subject: join.identity.subject)
         subscribers.withLockedValue {
             $0[join.subscriptionID] = Subscriber(topic: join.topic, viewer: viewer, bindings: bindings)
+        }
+        // Supabase's confirmation; held with the live rows until the join is acknowledged, then sent after it.
+        hub.publishPush(topic: join.topic, event: "system",
+                        payload: Replies.system(ok: true, message: "Subscribed to PostgreSQL", channel: join.subtopic,
+                                                extension: "postgres_changes"),
+                        audience: SubscriptionAudience(members: [join.subscriptionID]))
+        return nil
+    }
+
+    /// A `select`ed column the table does not have.
+    private func unknownSelected(_ bindings: [ChangeBinding]) -> String? {
+        let known = columns.withLockedValue { $0 }
+        for binding in bindings {
+            let names = Set(known[binding.table.name]?.map(\.name) ?? [])
+            if let unknown = binding.select?.first(where: { !names.contains($0) }) { return unknown }
         }
         return nil
     }
@@ -99,8 +117,9 @@ final class PostgresChangesFeed: Sendable {
         var groups: [DeliveryKey: Set<UInt64>] = [:]
         var decided: [ViewerIdentity: (row: Bool, old: Bool)] = [:]
         for (id, subscriber) in interested {
-            let ids = Self.matchedIDs(subscriber.bindings, change: change, row: matchRow ?? JSONObject())
-            guard !ids.isEmpty else { continue }
+            let matched = Self.matched(subscriber.bindings, change: change, row: matchRow ?? JSONObject())
+            guard !matched.isEmpty else { continue }
+            let ids = Self.ids(of: matched)
             let sight: (row: Bool, old: Bool)
             if let known = decided[subscriber.viewer] {
                 sight = known
@@ -109,13 +128,14 @@ final class PostgresChangesFeed: Sendable {
                 decided[subscriber.viewer] = sight
             }
             guard sight.row else { continue }
-            groups[DeliveryKey(topic: subscriber.topic, ids: ids, wholeOld: sight.old), default: []].insert(id)
+            groups[DeliveryKey(topic: subscriber.topic, ids: ids, wholeOld: sight.old,
+                               select: Self.selection(of: matched)), default: []].insert(id)
         }
         let tableColumns = columns.withLockedValue { $0[change.table] } ?? []
         for (key, members) in groups {
             let old = rows.old.map { key.wholeOld ? $0 : ChangePayload.primaryKey(of: $0) }
             let payload = ChangePayload.make(ids: key.ids, change: change, columns: tableColumns, record: rows.new,
-                                             oldRecord: old)
+                                             oldRecord: old, select: key.select)
             hub.publishPush(topic: key.topic, event: ChangePayload.event, payload: payload,
                             audience: SubscriptionAudience(members: members))
         }
@@ -125,6 +145,7 @@ final class PostgresChangesFeed: Sendable {
         let topic: String
         let ids: [Int]
         let wholeOld: Bool
+        let select: Set<String>?
     }
 
     /// Whether the viewer may see the change at all (the new row; the old one for a DELETE) and the whole old
@@ -148,13 +169,26 @@ final class PostgresChangesFeed: Sendable {
         }
     }
 
-    /// The ids of the bindings that want the change, in binding order, each once.
-    static func matchedIDs(_ bindings: [ChangeBinding], change: RowChange, row: JSONObject) -> [Int] {
+    /// The bindings that want the change.
+    static func matched(_ bindings: [ChangeBinding], change: RowChange, row: JSONObject) -> [ChangeBinding] {
+        bindings.filter { $0.wants(change.operation, of: change.table, row: row) }
+    }
+
+    /// Their ids, in binding order, each once.
+    static func ids(of bindings: [ChangeBinding]) -> [Int] {
         var ids: [Int] = []
-        for binding in bindings where binding.wants(change.operation, of: change.table, row: row) {
-            if !ids.contains(binding.id) { ids.append(binding.id) }
-        }
+        for binding in bindings where !ids.contains(binding.id) { ids.append(binding.id) }
         return ids
+    }
+
+    /// The columns to send: every one when a matched binding has no `select`, else all they select.
+    static func selection(of bindings: [ChangeBinding]) -> Set<String>? {
+        var columns: Set<String> = []
+        for binding in bindings {
+            guard let select = binding.select else { return nil }
+            columns.formUnion(select)
+        }
+        return columns
     }
 
     /// The change's rows as JSON objects; a partial new row is read back (nil when it is gone by now).

@@ -90,12 +90,35 @@ final class ChangeBindingTests: XCTestCase {
         func change(_ operation: ChangeOperation) -> RowChange {
             RowChange(table: "event_attendance", operation: operation, commitTimestamp: "", record: nil, oldRecord: nil)
         }
-        let ids = (Replies.postgresChangesID(insertOnly), Replies.postgresChangesID(everything))
-        XCTAssertEqual(PostgresChangesFeed.matchedIDs(bindings, change: change(.insert), row: row), [ids.0, ids.1])
-        XCTAssertEqual(PostgresChangesFeed.matchedIDs(bindings, change: change(.delete), row: row), [ids.1])
-        XCTAssertEqual(PostgresChangesFeed.matchedIDs(bindings, change: change(.insert), row: other), [ids.1])
+        let expected = (Replies.postgresChangesID(insertOnly), Replies.postgresChangesID(everything))
+        XCTAssertEqual(ids(bindings, change(.insert), row), [expected.0, expected.1])
+        XCTAssertEqual(ids(bindings, change(.delete), row), [expected.1])
+        XCTAssertEqual(ids(bindings, change(.insert), other), [expected.1])
         let events = RowChange(table: "events", operation: .insert, commitTimestamp: "", record: nil, oldRecord: nil)
-        XCTAssertEqual(PostgresChangesFeed.matchedIDs(bindings, change: events, row: row), [])
+        XCTAssertEqual(ids(bindings, events, row), [])
+    }
+
+    func ids(_ bindings: [ChangeBinding], _ change: RowChange, _ row: JSONObject) -> [Int] {
+        PostgresChangesFeed.ids(of: PostgresChangesFeed.matched(bindings, change: change, row: row))
+    }
+
+    func testSelectKeepsTheChosenColumnsAndThePrimaryKey() throws {
+        var params = attendance(filter: nil)
+        params["select"] = .array([.string("status")])
+        let binding = try XCTUnwrap(try ChangeBinding.parse([params]).get().first)
+        XCTAssertEqual(binding.select, ["status"])
+        XCTAssertNil(PostgresChangesFeed.selection(of: [binding, try ChangeBinding.parse([attendance(filter: nil)]).get()[0]]))
+        let change = RowChange(table: "event_attendance", operation: .update, commitTimestamp: "", record: nil,
+                               oldRecord: nil)
+        let row: JSONObject = ["id": .string("a"), "status": .string("going"), "notes": .string("secret")]
+        let payload = ChangePayload.make(ids: [1], change: change, columns: [("id", "uuid"), ("status", "varchar"),
+                                                                             ("notes", "text")],
+                                         record: row, oldRecord: row, select: PostgresChangesFeed.selection(of: [binding]))
+        XCTAssertEqual(payload["data"]?["record"], .object(["id": .string("a"), "status": .string("going")]))
+        XCTAssertEqual(payload["data"]?["old_record"], .object(["id": .string("a"), "status": .string("going")]))
+        XCTAssertEqual(payload["data"]?["columns"]?.arrayValue?.count, 2)
+        params["select"] = .string("status")
+        XCTAssertNotNil(refusal(params))
     }
 
     func testPayloadHasSupabasesShape() throws {

@@ -53,6 +53,12 @@ final class PostgresChangesMatrixTests: XCTestCase {
             XCTAssertTrue(reply.isOK, "\(name): \(reply)")
             replyIDs[name] = reply.response["postgres_changes"]?.arrayValue?.compactMap { $0["id"]?.intValue }
         }
+        for (name, client) in clients {
+            let system = client.events.first { $0.event == "system" && $0.topic == "realtime:changes" }
+            XCTAssertEqual(system?.payload["message"], .string("Subscribed to PostgreSQL"), name)
+            XCTAssertEqual(system?.payload["extension"], .string("postgres_changes"), name)
+            XCTAssertEqual(system?.payload["channel"], .string("changes"), name)
+        }
         let refused = try await clients["actor"]!.connection.join("realtime:refused", options: JoinOptions(
             postgresChanges: [.object(["event": .string("*"), "schema": .string("public"),
                                        "table": .string("notifications")])]))
