@@ -41,8 +41,10 @@ extension Migrations {
                                                                   'old_record', old_row::TEXT));
             IF octet_length(whole::TEXT) >= \(inlinePayloadLimit) THEN
                 whole := head || jsonb_strip_nulls(jsonb_build_object('partial', true,
-                    'record', (SELECT jsonb_object_agg(k, new_row -> k) FROM unnest(TG_ARGV) k)::TEXT,
-                    'old_record', (SELECT jsonb_object_agg(k, old_row -> k) FROM unnest(TG_ARGV) k)::TEXT));
+                    'record', (SELECT jsonb_object_agg(k, new_row -> k) FROM unnest(TG_ARGV) k
+                               WHERE new_row IS NOT NULL)::TEXT,
+                    'old_record', (SELECT jsonb_object_agg(k, old_row -> k) FROM unnest(TG_ARGV) k
+                                   WHERE old_row IS NOT NULL)::TEXT));
             END IF;
             PERFORM pg_notify('rally_changes', whole::TEXT);
             RETURN NULL;
