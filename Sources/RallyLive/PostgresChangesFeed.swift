@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
+import NIOCore
 import RallyAuth
 import RallyDirectory
 import RallyHub
@@ -15,6 +16,14 @@ final class PostgresChangesFeed: Sendable {
         let topic: String
         let viewer: ViewerIdentity
         let bindings: [ChangeBinding]
+        let tables: Set<String>
+
+        init(topic: String, viewer: ViewerIdentity, bindings: [ChangeBinding]) {
+            self.topic = topic
+            self.viewer = viewer
+            self.bindings = bindings
+            tables = Set(bindings.map(\.table.name))
+        }
     }
 
     private let hub: Hub
@@ -28,9 +37,11 @@ final class PostgresChangesFeed: Sendable {
     /// Rows waiting for their privacy decisions, in commit order: deciding them (directory reads per subscriber)
     /// never holds up the other live feeds.
     private let queue: AsyncStream<RowChange>.Continuation
+    /// When channels were last told that rows were dropped.
+    private let lastDropNotice = NIOLockedValueBox<NIODeadline?>(nil)
 
     /// Most rows waiting; past it a row is dropped and logged.
-    static let maxQueuedRows = 50_000
+    static let maxQueuedRows = 10_000
 
     init(hub: Hub, directory: any Directory, reader: (any RowReader)?, logger: Logger) {
         self.hub = hub
@@ -50,10 +61,36 @@ final class PostgresChangesFeed: Sendable {
 
     deinit { queue.finish() }
 
-    /// Hands a row to the queue (from the change feed, in order).
+    /// Hands a row to the queue (from the change feed, in order); a row of a table nobody here asked for is
+    /// dropped at once (it was committed before any join that could want it was acknowledged).
     func enqueue(_ change: RowChange) {
+        guard subscribers.withLockedValue({ $0.values.contains { $0.tables.contains(change.table) } }) else { return }
         if case .dropped = queue.yield(change) {
             logger.warning("postgres_changes row dropped: queue full", metadata: ["table": "\(change.table)"])
+            tellDropped(change.table)
+        }
+    }
+
+    /// The channels that wanted a dropped row are told, at most once a second (never silence): Supabase's
+    /// `system` error of `postgres_changes`, which leaves the channel open.
+    private func tellDropped(_ table: String) {
+        let now = NIODeadline.now()
+        let due = lastDropNotice.withLockedValue { last -> Bool in
+            guard last.map({ now - $0 >= .seconds(1) }) ?? true else { return false }
+            last = now
+            return true
+        }
+        guard due else { return }
+        let byTopic = subscribers.withLockedValue { all in
+            Dictionary(grouping: all.filter { $0.value.tables.contains(table) }, by: \.value.topic)
+        }
+        for (topic, members) in byTopic {
+            let message = "RowsDropped: too many changes at once, rows of \(table) were not delivered"
+            hub.publishPush(topic: topic, event: "system",
+                            payload: Replies.system(ok: false, message: message,
+                                                    channel: String(topic.dropFirst("realtime:".count)),
+                                                    extension: "postgres_changes"),
+                            audience: SubscriptionAudience(members: Set(members.map(\.key))))
         }
     }
 
@@ -110,7 +147,7 @@ final class PostgresChangesFeed: Sendable {
 
     func handle(_ change: RowChange) async {
         let interested = subscribers.withLockedValue { all in
-            all.filter { $0.value.bindings.contains { $0.table.name == change.table } }
+            all.filter { $0.value.tables.contains(change.table) }
         }
         guard !interested.isEmpty, let rows = await rows(of: change) else { return }
         let matchRow = change.operation == .delete ? rows.old : rows.new
