@@ -1,6 +1,7 @@
 """`postgres_changes` with realtime-py's `on_postgres_changes` on a real PostgreSQL (docs/live-data.md): rows of
 `event_attendance` reach a friend, a stranger and someone the actor blocks exactly as the privacy rules allow —
-DELETE and the old row of an UPDATE included — and a table Rally does not serve is refused with a reason."""
+DELETE and the old row of an UPDATE included — only when the filter matches, and a table Rally does not serve is
+refused with a reason."""
 
 import pytest
 from helpers import Inbox, client_for, run
@@ -52,6 +53,7 @@ def test_rows_reach_exactly_who_may_see_them(live_rally, rows, people):
             rows.rsvp(actor, event, visibility="friends")
             rows.connection.execute("UPDATE event_attendance SET visibility = 'public' WHERE user_id = %s", (actor,))
             rows.connection.execute("DELETE FROM event_attendance WHERE user_id = %s", (actor,))
+            rows.rsvp(marker, rows.event("another event"))  # everyone may see it, but the filter is on `event`
             rows.rsvp(marker, event)
             for _, inbox in watchers.values():
                 await inbox.wait_for(lambda p: p["data"].get("record", {}).get("user_id") == marker, "the marker")
