@@ -43,10 +43,11 @@ final class PostgresChangesFeed: Sendable {
     /// Most rows waiting; past it a row is dropped and logged.
     static let maxQueuedRows = 10_000
 
-    init(hub: Hub, directory: any Directory, reader: (any RowReader)?, logger: Logger) {
+    init(hub: Hub, directory: any Directory, relationships: RelationshipCache, reader: (any RowReader)?,
+         logger: Logger) {
         self.hub = hub
         self.reader = reader
-        self.privacy = RowPrivacy(directory: directory)
+        self.privacy = RowPrivacy(directory: directory, relationships: relationships)
         self.logger = logger
         let (stream, queue) = AsyncStream.makeStream(of: RowChange.self,
                                                      bufferingPolicy: .bufferingOldest(Self.maxQueuedRows))
@@ -151,21 +152,21 @@ final class PostgresChangesFeed: Sendable {
         }
         guard !interested.isEmpty, let rows = await rows(of: change) else { return }
         let matchRow = change.operation == .delete ? rows.old : rows.new
+        let sights = await sights(of: change, rows: rows)
         var groups: [DeliveryKey: Set<UInt64>] = [:]
         var decided: [ViewerIdentity: (row: Bool, old: Bool)] = [:]
         for (id, subscriber) in interested {
             let matched = Self.matched(subscriber.bindings, change: change, row: matchRow ?? JSONObject())
             guard !matched.isEmpty else { continue }
-            let ids = Self.ids(of: matched)
             let sight: (row: Bool, old: Bool)
             if let known = decided[subscriber.viewer] {
                 sight = known
             } else {
-                sight = await decide(change, rows: rows, viewer: subscriber.viewer)
+                sight = await decide(change.operation, sights, viewer: subscriber.viewer)
                 decided[subscriber.viewer] = sight
             }
             guard sight.row else { continue }
-            groups[DeliveryKey(topic: subscriber.topic, ids: ids, wholeOld: sight.old,
+            groups[DeliveryKey(topic: subscriber.topic, ids: Self.ids(of: matched), wholeOld: sight.old,
                                select: Self.selection(of: matched)), default: []].insert(id)
         }
         let tableColumns = columns.withLockedValue { $0[change.table] } ?? []
@@ -185,24 +186,28 @@ final class PostgresChangesFeed: Sendable {
         let select: Set<String>?
     }
 
+    /// The facts of the new and the old row, read once for every viewer.
+    private func sights(of change: RowChange, rows: (new: JSONObject?, old: JSONObject?)) async
+        -> (new: RowSight?, old: RowSight?) {
+        var new: RowSight?, old: RowSight?
+        if change.operation != .delete, let row = rows.new { new = await privacy.sight(of: row, table: change.table) }
+        if change.operation != .insert, let row = rows.old { old = await privacy.sight(of: row, table: change.table) }
+        return (new, old)
+    }
+
     /// Whether the viewer may see the change at all (the new row; the old one for a DELETE) and the whole old
-    /// row of an UPDATE (else it gets only its primary key).
-    private func decide(_ change: RowChange, rows: (new: JSONObject?, old: JSONObject?), viewer: ViewerIdentity)
-        async -> (row: Bool, old: Bool) {
-        switch change.operation {
+    /// row (else an UPDATE's old row goes as its primary key).
+    private func decide(_ operation: ChangeOperation, _ sights: (new: RowSight?, old: RowSight?),
+                        viewer: ViewerIdentity) async -> (row: Bool, old: Bool) {
+        switch operation {
         case .insert:
-            guard let new = rows.new else { return (false, false) }
-            return (await privacy.visible(new, table: change.table, to: viewer), false)
+            return (await sights.new?.visible(to: viewer) ?? false, false)
         case .delete:
-            guard let old = rows.old else { return (false, false) }
-            let seen = await privacy.visible(old, table: change.table, to: viewer)
+            let seen = await sights.old?.visible(to: viewer) ?? false
             return (seen, seen)
         case .update:
-            guard let new = rows.new, await privacy.visible(new, table: change.table, to: viewer) else {
-                return (false, false)
-            }
-            guard let old = rows.old else { return (true, false) }
-            return (true, await privacy.visible(old, table: change.table, to: viewer))
+            guard await sights.new?.visible(to: viewer) ?? false else { return (false, false) }
+            return (true, await sights.old?.visible(to: viewer) ?? false)
         }
     }
 

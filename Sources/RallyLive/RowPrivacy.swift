@@ -3,74 +3,74 @@ import RallyDirectory
 import RallyPrivacy
 import RallyProtocol
 
-/// Whether a viewer may see one row of a served table (docs/live-data.md, "postgres_changes"): the rules of the
-/// topic the row belongs to, read from the directory as it is now. Fails closed: a directory error, a missing
-/// id, an anonymous viewer are a "no"; `service_role` sees everything.
+/// Who may see one row of a served table (docs/live-data.md, "postgres_changes"): the facts of the row are read
+/// once (`sight(of:table:)`: the event, the attendee's privacy level, the group's members, the plan's
+/// participants, relationships through `RelationshipCache`), then each viewer is decided without I/O — except
+/// whether they attend a non-public event, read only when that alone could let them see it. Fails closed: a
+/// directory error, a missing id, an anonymous viewer are a "no"; `service_role` sees everything.
 struct RowPrivacy: Sendable {
     let directory: any Directory
+    let relationships: RelationshipCache
 
-    func visible(_ row: JSONObject, table: String, to viewer: ViewerIdentity) async -> Bool {
-        if viewer.isService { return true }
-        guard viewer.role == .authenticated, let me = viewer.userID else { return false }
+    func sight(of row: JSONObject, table: String) async -> RowSight {
         do {
             switch table {
-            case "event_attendance": return try await attendanceVisible(row, viewer: viewer, me: me)
-            case "events": return try await eventVisible(row, viewer: viewer, me: me)
-            case "group_messages": return try await messageVisible(row, viewer: viewer, me: me)
-            case "plans":
-                guard let plan = uuid(row, "id") else { return false }
-                if uuid(row, "organizer_id") == me { return true }
-                return try await joins(.plan(plan), viewer)
-            case "plan_participants":
-                guard let plan = uuid(row, "plan_id") else { return false }
-                if uuid(row, "user_id") == me { return true }
-                return try await joins(.plan(plan), viewer)
-            default: return false
+            case "event_attendance": return try await attendance(row)
+            case "events": return try await event(row)
+            case "group_messages":
+                guard let group = uuid(row, "group_id") else { return RowSight(rule: .nobody) }
+                let author = uuid(row, "user_id")
+                return RowSight(rule: .conversation(
+                    members: Set(try await directory.groupMembers(group)), author: author,
+                    towardsAuthor: try await towards(author)))
+            case "plans", "plan_participants":
+                let plan = uuid(row, table == "plans" ? "id" : "plan_id")
+                let own = uuid(row, table == "plans" ? "organizer_id" : "user_id")
+                guard let plan else { return RowSight(rule: .nobody) }
+                return RowSight(rule: .participants(Set(try await directory.planParticipants(plan)), own: own))
+            default: return RowSight(rule: .nobody)
             }
         } catch {
-            return false
+            return RowSight(rule: .nobody)
         }
     }
 
     /// One's own RSVP; otherwise the rules of `feed:`/`profile:` items: the event is visible to the viewer, and
     /// the attendee's privacy level AND the stricter of the row's and the event's visibility admit the viewer.
-    private func attendanceVisible(_ row: JSONObject, viewer: ViewerIdentity, me: UUID) async throws -> Bool {
-        guard let user = uuid(row, "user_id"), let eventID = uuid(row, "event_id") else { return false }
-        if user == me { return true }
-        guard try await joins(.event(eventID), viewer), let event = try await directory.event(eventID) else {
-            return false
+    private func attendance(_ row: JSONObject) async throws -> RowSight {
+        guard let user = uuid(row, "user_id"), let eventID = uuid(row, "event_id"),
+              let event = try await directory.event(eventID) else {
+            return RowSight(rule: .own(uuid(row, "user_id")))
         }
-        let visibility = ActivityFeed.stricter(ItemVisibility(storedValue: row["visibility"]?.stringValue),
-                                               event.visibility)
-        let privacy = try await directory.privacyLevel(of: user) ?? .mostRestrictive
-        let relationship = try await directory.relationship(of: me, to: user)
-        return ItemRule.visible(actorPrivacy: privacy, itemVisibility: visibility, relationship: relationship,
-                                viewer: .authenticated)
+        let item = RowSight.Item(
+            actor: user, privacy: try await directory.privacyLevel(of: user) ?? .mostRestrictive,
+            visibility: ActivityFeed.stricter(ItemVisibility(storedValue: row["visibility"]?.stringValue),
+                                              event.visibility),
+            towardsActor: try await relationships.towards(user))
+        return RowSight(rule: .item(item, event: try await eventSight(id: eventID, visibility: event.visibility,
+                                                                      creator: event.creator)),
+                        directory: directory)
     }
 
     /// The rule of `event:` applied to the row itself (so a deleted event is judged by what it was).
-    private func eventVisible(_ row: JSONObject, viewer: ViewerIdentity, me: UUID) async throws -> Bool {
-        guard let id = uuid(row, "id") else { return false }
+    private func event(_ row: JSONObject) async throws -> RowSight {
+        guard let id = uuid(row, "id") else { return RowSight(rule: .nobody) }
         let creator = uuid(row, "created_by_user_id")
         let stored = row["visibility"]?.stringValue ?? (creator == nil ? "public" : "private")
-        var relationship: Relationship?
-        if let creator { relationship = try await directory.relationship(of: me, to: creator) }
-        let facts = EventFacts(visibility: ItemVisibility(storedValue: stored), creator: relationship,
-                               viewerAttends: try await directory.hasAttendance(me, event: id))
-        return JoinRule.decide(topic: .event(id), viewer: viewer, facts: .event(facts)).isAllowed
+        return RowSight(rule: .event(try await eventSight(id: id, visibility: ItemVisibility(storedValue: stored),
+                                                          creator: creator)),
+                        directory: directory)
     }
 
-    /// A member of the group, not blocked with the author either way.
-    private func messageVisible(_ row: JSONObject, viewer: ViewerIdentity, me: UUID) async throws -> Bool {
-        guard let group = uuid(row, "group_id"), try await joins(.group(group), viewer) else { return false }
-        guard let author = uuid(row, "user_id"), author != me else { return true }
-        let relationship = try await directory.relationship(of: me, to: author)
-        return ItemRule.visibleInConversation(relationship: relationship, viewer: .authenticated)
+    private func eventSight(id: UUID, visibility: ItemVisibility, creator: UUID?) async throws -> RowSight.Event {
+        RowSight.Event(id: id, visibility: visibility, creator: creator,
+                       towardsCreator: try await towards(creator))
     }
 
-    private func joins(_ topic: RallyPrivacy.Topic, _ viewer: ViewerIdentity) async throws -> Bool {
-        let facts = try await directory.facts(for: topic, viewer: viewer)
-        return JoinRule.decide(topic: topic, viewer: viewer, facts: facts).isAllowed
+    /// How each other person stands towards `person`; nobody for no person.
+    private func towards(_ person: UUID?) async throws -> [UUID: Relationship] {
+        guard let person else { return [:] }
+        return try await relationships.towards(person)
     }
 
     private func uuid(_ row: JSONObject, _ column: String) -> UUID? {
