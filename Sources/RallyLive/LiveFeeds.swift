@@ -50,7 +50,7 @@ public final class LiveFeeds: TopicFeeds {
         notifications = NotificationFeed(hub: hub, store: store, settings: settings, logger: logger)
         activity = ActivityFeed(hub: hub, directory: directory, store: store, relationships: relationships,
                                 logger: logger)
-        rowChanges = PostgresChangesFeed(hub: hub, directory: directory, relationships: relationships,
+        rowChanges = PostgresChangesFeed(hub: hub, directory: directory, store: store, relationships: relationships,
                                          reader: changeFeeds > 0 ? store as? any RowReader : nil, logger: logger)
     }
 

@@ -43,11 +43,11 @@ final class PostgresChangesFeed: Sendable {
     /// Most rows waiting; past it a row is dropped and logged.
     static let maxQueuedRows = 10_000
 
-    init(hub: Hub, directory: any Directory, relationships: RelationshipCache, reader: (any RowReader)?,
-         logger: Logger) {
+    init(hub: Hub, directory: any Directory, store: any LiveStore, relationships: RelationshipCache,
+         reader: (any RowReader)?, logger: Logger) {
         self.hub = hub
         self.reader = reader
-        self.privacy = RowPrivacy(directory: directory, relationships: relationships)
+        self.privacy = RowPrivacy(directory: directory, store: store, relationships: relationships)
         self.logger = logger
         let (stream, queue) = AsyncStream.makeStream(of: RowChange.self,
                                                      bufferingPolicy: .bufferingOldest(Self.maxQueuedRows))

@@ -10,6 +10,8 @@ import RallyProtocol
 /// directory error, a missing id, an anonymous viewer are a "no"; `service_role` sees everything.
 struct RowPrivacy: Sendable {
     let directory: any Directory
+    /// The event of an RSVP (its visibility and creator, without the counts `Directory.event` adds).
+    let store: any LiveStore
     let relationships: RelationshipCache
 
     func sight(of row: JSONObject, table: String) async -> RowSight {
@@ -39,7 +41,7 @@ struct RowPrivacy: Sendable {
     /// the attendee's privacy level AND the stricter of the row's and the event's visibility admit the viewer.
     private func attendance(_ row: JSONObject) async throws -> RowSight {
         guard let user = uuid(row, "user_id"), let eventID = uuid(row, "event_id"),
-              let event = try await directory.event(eventID) else {
+              let event = try await store.eventDetails(eventID) else {
             return RowSight(rule: .own(uuid(row, "user_id")))
         }
         let item = RowSight.Item(

@@ -95,8 +95,8 @@ enum ValueKind: Sendable, Hashable {
                 if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
                     var end = index + 1
                     while end < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[end]) { end += 1 }
-                    guard end > index + 1, let fraction = Double("0" + String(decoding: bytes[index..<end], as: UTF8.self))
-                    else { return nil }
+                    let digits = String(decoding: bytes[index..<end], as: UTF8.self)
+                    guard end > index + 1, let fraction = Double("0" + digits) else { return nil }
                     seconds += fraction
                     index = end
                 }

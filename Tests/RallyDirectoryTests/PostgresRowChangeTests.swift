@@ -34,7 +34,8 @@ final class PostgresRowChangeTests: XCTestCase {
             guard case .row(let row) = change else { return nil }
             return row
         }
-        XCTAssertEqual(changes.map(\.operation), [.insert, .insert, .delete], "the UPDATE that changed nothing is not sent")
+        XCTAssertEqual(changes.map(\.operation), [.insert, .insert, .delete],
+                       "the UPDATE that changed nothing is not sent")
         XCTAssertTrue(changes.allSatisfy { $0.table == "group_messages" && $0.commitTimestamp.hasSuffix("Z") })
         let short = try XCTUnwrap(changes[0].record.flatMap(object))
         XCTAssertEqual(short["body"] as? String, "short")

@@ -62,7 +62,8 @@ final class EmbeddedModeTests: XCTestCase {
             .object(["event": .string("*"), "schema": .string("public"), "table": .string("events")])]))
         XCTAssertEqual(reply.status, "error")
         XCTAssertEqual(reply.response["reason"]?.stringValue, "PostgresChangesUnsupported: Unable to subscribe to "
-                       + "changes with given parameters: this node reads no PostgreSQL change feed (RALLY_DATABASE_URL)")
+                       + "changes with given parameters: this node reads no PostgreSQL change feed "
+                       + "(RALLY_DATABASE_URL)")
         let plain = try await client.connection.join("realtime:room2")
         XCTAssertTrue(plain.isOK)
         try await harness.shutdown()

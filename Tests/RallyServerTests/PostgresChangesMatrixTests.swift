@@ -92,24 +92,39 @@ final class PostgresChangesMatrixTests: XCTestCase {
     }
 
     private func writeRows(_ db: TestDatabase) async throws {
-        try await sql(db, "INSERT INTO event_attendance (user_id, event_id, status, visibility, notes) VALUES (\(actor), \(event), 'going', 'friends', 'rsvp')")
-        try await sql(db, "UPDATE event_attendance SET visibility = 'public' WHERE user_id = \(actor) AND event_id = \(event)")
+        try await rsvp(db, actor, event, visibility: "friends", notes: "rsvp")
+        try await sql(db, "UPDATE event_attendance SET visibility = 'public' WHERE user_id = \(actor)")
         try await sql(db, "DELETE FROM event_attendance WHERE user_id = \(actor) AND event_id = \(event)")
         try await sql(db, "UPDATE events SET title = 'friends event' WHERE id = \(friendsEvent)")
-        try await sql(db, "INSERT INTO group_messages (group_id, user_id, body) VALUES (\(group), \(actor), 'hello')")
+        try await post(db, "hello")
         try await sql(db, "DELETE FROM group_messages WHERE body = 'hello'")
         // Past NOTIFY's limit: only the key columns travel and the row is read back.
-        try await sql(db, "INSERT INTO group_messages (group_id, user_id, body) VALUES (\(group), \(actor), \(String(repeating: "long ", count: 2000)))")
-        try await sql(db, "INSERT INTO plan_participants (plan_id, user_id, status) VALUES (\(plan), \(member), 'invited')")
-        try await sql(db, "INSERT INTO event_attendance (user_id, event_id, status, visibility, notes) VALUES (\(marker), \(event), 'going', 'public', 'marker')")
+        try await post(db, String(repeating: "long ", count: 2000))
+        try await sql(db, """
+            INSERT INTO plan_participants (plan_id, user_id, status) VALUES (\(plan), \(member), 'invited')
+            """)
+        try await rsvp(db, marker, event, visibility: "public", notes: "marker")
     }
 
     private func revokeAndWriteAgain(_ db: TestDatabase) async throws {
         try await sql(db, "DELETE FROM friendships WHERE user_id = \(actor) AND friend_id = \(friend)")
         try await sql(db, "DELETE FROM group_members WHERE group_id = \(group) AND user_id = \(member)")
-        try await sql(db, "INSERT INTO event_attendance (user_id, event_id, status, visibility, notes) VALUES (\(actor), \(laterEvent), 'going', 'friends', 'unfriended')")
-        try await sql(db, "INSERT INTO group_messages (group_id, user_id, body) VALUES (\(group), \(actor), 'after leaving')")
+        try await rsvp(db, actor, laterEvent, visibility: "friends", notes: "unfriended")
+        try await post(db, "after leaving")
         try await sql(db, "UPDATE event_attendance SET status = 'maybe' WHERE user_id = \(marker)")
+    }
+
+    private func rsvp(_ db: TestDatabase, _ user: UUID, _ event: UUID, visibility: String, notes: String)
+        async throws {
+        try await sql(db, """
+            INSERT INTO event_attendance (user_id, event_id, status, visibility, notes)
+            VALUES (\(user), \(event), 'going', \(visibility), \(notes))
+            """)
+    }
+
+    /// A message of the actor in the group.
+    private func post(_ db: TestDatabase, _ body: String) async throws {
+        try await sql(db, "INSERT INTO group_messages (group_id, user_id, body) VALUES (\(group), \(actor), \(body))")
     }
 
     /// The friend's view of the UPDATE: Supabase's fields, both binding ids (its filter matched), whole old row.
