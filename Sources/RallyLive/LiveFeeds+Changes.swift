@@ -48,6 +48,7 @@ extension LiveFeeds {
         await chat.resync()
         await notifications.resync()
         await activity.resync()
+        if isConnected { rowChanges.resumed() }
     }
 
     /// Attendance statuses that are activity a friend would want to see.

@@ -26,11 +26,11 @@ final class PostgresChangesFeed: Sendable {
         }
     }
 
-    private let hub: Hub
+    let hub: Hub
     private let reader: (any RowReader)?
     private let privacy: RowPrivacy
     private let logger: Logger
-    private let subscribers = NIOLockedValueBox<[UInt64: Subscriber]>([:])
+    let subscribers = NIOLockedValueBox<[UInt64: Subscriber]>([:])
     /// Each served table's columns, read once (the `columns` of every change).
     private let columns = NIOLockedValueBox<[String: [(name: String, type: String)]]>([:])
 
@@ -38,7 +38,7 @@ final class PostgresChangesFeed: Sendable {
     /// never holds up the other live feeds.
     private let queue: AsyncStream<RowChange>.Continuation
     /// When channels were last told that rows were dropped.
-    private let lastDropNotice = NIOLockedValueBox<NIODeadline?>(nil)
+    let lastDropNotice = NIOLockedValueBox<NIODeadline?>(nil)
 
     /// Most rows waiting; past it a row is dropped and logged.
     static let maxQueuedRows = 10_000
@@ -69,29 +69,6 @@ final class PostgresChangesFeed: Sendable {
         if case .dropped = queue.yield(change) {
             logger.warning("postgres_changes row dropped: queue full", metadata: ["table": "\(change.table)"])
             tellDropped(change.table)
-        }
-    }
-
-    /// The channels that wanted a dropped row are told, at most once a second (never silence): Supabase's
-    /// `system` error of `postgres_changes`, which leaves the channel open.
-    private func tellDropped(_ table: String) {
-        let now = NIODeadline.now()
-        let due = lastDropNotice.withLockedValue { last -> Bool in
-            guard last.map({ now - $0 >= .seconds(1) }) ?? true else { return false }
-            last = now
-            return true
-        }
-        guard due else { return }
-        let byTopic = subscribers.withLockedValue { all in
-            Dictionary(grouping: all.filter { $0.value.tables.contains(table) }, by: \.value.topic)
-        }
-        for (topic, members) in byTopic {
-            let message = "RowsDropped: too many changes at once, rows of \(table) were not delivered"
-            hub.publishPush(topic: topic, event: "system",
-                            payload: Replies.system(ok: false, message: message,
-                                                    channel: String(topic.dropFirst("realtime:".count)),
-                                                    extension: "postgres_changes"),
-                            audience: SubscriptionAudience(members: Set(members.map(\.key))))
         }
     }
 
