@@ -2,9 +2,9 @@
 """Opens the demo page of a running embedded node in headless Chromium tabs, one per demo person, and checks what
 the page promises a newcomer (README "The demo"):
 
-- Alice RSVPs to Bob's open studio: Bob's tab sees the event's count move, and her RSVP in his activity feed;
-  Dave's tab shows Alice's profile refused (she shares with friends only) and never gets her item, though he
-  gets Bob's public one that follows it;
+- Alice RSVPs to Bob's open studio and creates an event: Bob's tab sees the count move, and both in his
+  activity feed (the new event joins his events); Dave's tab shows Alice's profile refused (she shares with
+  friends only) and never gets her items, though he gets Bob's public one that follows them;
 - Alice writes in the Rooftop crew chat: Bob's tab shows it live, and again (replayed from the store) after a
   reload; Dave's tab shows the private group refused;
 - Alice nudges Bob: a notification arrives in his tab; Dave cannot nudge Erin, whom he blocked;
@@ -94,6 +94,10 @@ async def check_single_node(alice, bob, dave):
     await bob.wait_text("#feed", "Alice is going to Bob's open studio", "Alice's RSVP in her friend's feed")
     await dave.wait_text("#rule-alice", "hidden", "Alice's friends-only profile refused to a stranger")
     await dave.wait_text("#feed-hidden", "Alice", "the feed saying Alice's activity is hidden")
+    await alice.eval("document.getElementById('new-event-title').value = 'Picnic by the river';"
+                     "document.getElementById('new-event').requestSubmit(); true")
+    await bob.wait_text("#feed", "Alice created Picnic by the river", "Alice's new event in her friend's feed")
+    await bob.wait_text("#events", "Picnic by the river", "Alice's new event among the friend's events")
     await bob.click(f"#rsvp-interested-{STUDIO}")
     await dave.wait_text("#feed", "Bob is interested in Bob's open studio", "Bob's public activity")
     if "Alice" in await dave.text("#feed"):

@@ -69,7 +69,10 @@ async function joinFeed() {
   $("new-event").onsubmit = async (e) => {
     e.preventDefault();
     const title = $("new-event-title").value.trim();
-    if (title) { await act("/demo/event", {title}); $("new-event-title").value = ""; }
+    if (!title) return;
+    const answer = await act("/demo/event", {title});
+    $("new-event-title").value = "";
+    if (answer.event_id) showEvent({id: answer.event_id, title, visibility: "public"});
   };
 }
 
@@ -83,31 +86,38 @@ function showActivity(item) {
                   `${nameOf(item.actor_id)} ${verb} ${item.event.title} (${item.visibility})`);
   $("feed").prepend(line);
   flash(line);
+  if (item.verb === "created_event") {
+    showEvent({id: item.event.event_id, title: item.event.title, visibility: item.visibility});
+  }
 }
 
 async function joinEvents() {
-  await Promise.all(state.world.events.map(async (event) => {
-    const count = el("span", {class: "count", id: "count-" + event.id}, "…");
-    const buttons = el("span", {}, ...["going", "interested", "none"].map(status =>
-      el("button", {class: "small", id: `rsvp-${status}-${event.id}`,
-                    onclick: () => act("/demo/rsvp", {event_id: event.id, status})},
-         status === "none" ? "not going" : status)));
-    const box = el("div", {class: "event", id: "event-" + event.id},
-                   el("strong", {}, event.title), ` (${event.visibility}) `, el("br"), count, " ", buttons);
-    $("events").append(box);
-    const channel = state.socket.channel("event:" + event.id).on("capacity", (c) => {
-      const places = c.capacity == null ? "no limit" : c.full ? "FULL" : `${c.remaining} of ${c.capacity} left`;
-      count.textContent = `${c.going} going · ${c.interested} interested · ${places}`;
-      count.dataset.going = c.going;
-      flash(count);
-    });
-    const reply = await channel.join();
-    if (reply.status !== "ok") {
-      count.textContent = "hidden from you — " + reply.response.reason;
-      count.className = "refused";
-      buttons.remove();
-    }
-  }));
+  await Promise.all(state.world.events.map(showEvent));
+}
+
+// One event's box and its `event:` channel; an event created meanwhile (seen as activity) is added the same way.
+async function showEvent(event) {
+  if ($("event-" + event.id)) return;
+  const count = el("span", {class: "count", id: "count-" + event.id}, "…");
+  const buttons = el("span", {}, ...["going", "interested", "none"].map(status =>
+    el("button", {class: "small", id: `rsvp-${status}-${event.id}`,
+                  onclick: () => act("/demo/rsvp", {event_id: event.id, status})},
+       status === "none" ? "not going" : status)));
+  const box = el("div", {class: "event", id: "event-" + event.id},
+                 el("strong", {}, event.title), ` (${event.visibility}) `, el("br"), count, " ", buttons);
+  $("events").append(box);
+  const channel = state.socket.channel("event:" + event.id).on("capacity", (c) => {
+    const places = c.capacity == null ? "no limit" : c.full ? "FULL" : `${c.remaining} of ${c.capacity} left`;
+    count.textContent = `${c.going} going · ${c.interested} interested · ${places}`;
+    count.dataset.going = c.going;
+    flash(count);
+  });
+  const reply = await channel.join();
+  if (reply.status !== "ok") {
+    count.textContent = "hidden from you — " + reply.response.reason;
+    count.className = "refused";
+    buttons.remove();
+  }
 }
 
 async function joinGroups() {
