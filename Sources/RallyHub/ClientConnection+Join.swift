@@ -100,7 +100,8 @@ extension ClientConnection {
                 case .success(.ready(let backlog)) where state != nil:
                     // Read again once the feed join is done: on a group or plan, presence tracked on other nodes
                     // is shown only to a viewer whose blocks are known, and this join is what reads them.
-                    services.hub.presenceState(topic: topic, for: subscription, on: eventLoop).whenSuccess { [self] now in
+                    let reread = services.hub.presenceState(topic: topic, for: subscription, on: eventLoop)
+                    reread.whenSuccess { [self] now in
                         guard subscription.isActive, registry.isCurrent(topic: topic, generation: generation) else {
                             return
                         }

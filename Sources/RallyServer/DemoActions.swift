@@ -113,12 +113,13 @@ struct DemoActions: Sendable {
     static let rsvpStatuses: Set<String> = ["going", "interested", "maybe", "none"]
     static let planStatuses: Set<String> = ["proposed", "planning", "confirmed", "booked", "cancelled", "completed"]
 
-    /// The verified identity of a demo person's bearer token; nil otherwise.
+    /// The verified identity of a demo person's bearer token (its `sub` one of `DemoData`'s people); nil otherwise.
     private func actor(of request: HTTPRequest) -> Identity? {
         guard let bearer = request.head.headers.first(name: "authorization"), bearer.lowercased().hasPrefix("bearer "),
               case .success(let identity) = services.verifier.verifySynchronously(
                 String(bearer.dropFirst("bearer ".count)), now: services.now()),
-              identity.role == .authenticated, identity.subject.flatMap(UUID.init(uuidString:)) != nil else {
+              identity.role == .authenticated,
+              let person = identity.subject.flatMap(UUID.init(uuidString:)), DemoWorld.name(of: person) != nil else {
             return nil
         }
         return identity

@@ -35,7 +35,8 @@ final class DemoActionsTests: XCTestCase {
         let rsvp = ["event_id": id(DemoData.bobOpenStudio), "status": "going"]
         try await assertStatus(200, "/demo/rsvp", as: DemoData.alice, rsvp)
         XCTAssertNotNil(bob.events.first {
-            $0.topic == studio && $0.broadcastEvent == "capacity" && TestConnection.field($0.broadcastPayload, "going") == .int(1)
+            $0.topic == studio && $0.broadcastEvent == "capacity"
+                && TestConnection.field($0.broadcastPayload, "going") == .int(1)
         })
         bob.waitFor("activity", on: DemoData.bob.topic("feed"), "actor_id", id(DemoData.alice))
         try await assertStatus(200, "/demo/rsvp", as: DemoData.bob, ["event_id": id(DemoData.bobOpenStudio),
@@ -69,6 +70,7 @@ final class DemoActionsTests: XCTestCase {
         try await assertStatus(422, "/demo/plan", as: DemoData.alice, ["plan_id": id(DemoData.fridayDinner),
                                                                      "status": "party"])
         try await assertStatus(401, "/demo/rsvp", as: nil, ["event_id": id(DemoData.bobOpenStudio), "status": "going"])
+        try await assertStatus(401, "/demo/event", as: UUID(), ["title": "not a demo person's"])
         let service = try await harness.token(role: "service_role")
         let anonymous = try await http.request(method: .POST, path: "/demo/event",
                                                headers: ["authorization": "Bearer \(service)"],

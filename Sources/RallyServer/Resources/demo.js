@@ -196,8 +196,9 @@ async function joinPlans() {
     await channel.track({name: state.name});
     box.append(el("div", {}, ...planOptions.map(option => el("button", {class: "small", id: `vote-${slug(option)}`,
       onclick: () => channel.broadcast("vote", {user: state.me, option})}, "vote " + option)), " ",
-      ...["confirmed", "cancelled"].map(next => el("button", {class: "small", id: `plan-${next}`,
-        onclick: () => act("/demo/plan", {plan_id: plan.id, status: next})}, next === "confirmed" ? "confirm" : "cancel"))));
+      ...[["confirmed", "confirm"], ["cancelled", "cancel"]].map(([next, label]) => el("button",
+        {class: "small", id: `plan-${next}`, onclick: () => act("/demo/plan", {plan_id: plan.id, status: next})},
+        label))));
   }));
 }
 
