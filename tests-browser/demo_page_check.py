@@ -92,7 +92,9 @@ async def check_single_node(alice, bob, dave):
     await alice.click(f"#rsvp-going-{STUDIO}")
     await bob.wait_for(f"document.getElementById('count-{STUDIO}').dataset.going === '1'", "the count moving")
     await bob.wait_text("#feed", "Alice is going to Bob's open studio", "Alice's RSVP in her friend's feed")
-    await dave.wait_text("#rule-alice", "hidden", "Alice's friends-only profile refused to a stranger")
+    await dave.wait_text("#rule-alice", "hidden: Alice shares with friends only",
+                         "Alice's friends-only profile refused to a stranger")
+    await dave.wait_text("#rule-erin", "a block", "Erin's profile refused across the block")
     await dave.wait_text("#feed-hidden", "Alice", "the feed saying Alice's activity is hidden")
     await alice.eval("document.getElementById('new-event-title').value = 'Picnic by the river';"
                      "document.getElementById('new-event').requestSubmit(); true")

@@ -53,7 +53,8 @@ async function joinRules() {
     if (reply.status === "ok") {
       item.append(about, el("span", {class: "allowed"}, "you see their activity"));
     } else {
-      item.append(about, el("span", {class: "refused"}, "hidden — " + reply.response.reason));
+      item.append(about, el("span", {class: "refused"}, "hidden: " + whyHidden(person)),
+                  el("br"), el("small", {class: "hint"}, "node: " + reply.response.reason));
       hidden.push(person.name);
     }
   }));
@@ -74,6 +75,16 @@ async function joinFeed() {
     $("new-event-title").value = "";
     if (answer.event_id) showEvent({id: answer.event_id, title, visibility: "public"});
   };
+}
+
+// The rule behind a refused profile, in words (docs/privacy.md); the node's own reason is shown beside it.
+function whyHidden(person) {
+  if (person.relationship === "blocking" || person.relationship === "blocked_by") {
+    return "a block, either way: neither of you sees anything of the other";
+  }
+  if (person.privacy === "private") return `${person.name} shares with nobody`;
+  if (person.privacy === "friends_only") return `${person.name} shares with friends only, and you are not one`;
+  return "the rules refuse it";
 }
 
 const seenActivity = new Set();
@@ -189,6 +200,7 @@ async function joinPlans() {
       .on("vote", (v) => { votes[v.user] = v.option; showVotes(); flash(tally); });
     const reply = await channel.join();
     if (reply.status !== "ok") {
+      status.textContent = "";
       box.append(el("p", {class: "refused"}, "not a participant — " + reply.response.reason));
       return;
     }
