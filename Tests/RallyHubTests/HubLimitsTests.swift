@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import RallyProtocol
+import RallyWebSocket
 import XCTest
 @testable import RallyHub
 
