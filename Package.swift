@@ -29,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+        // Already a dependency of jwt-kit; named here because the auth tests forge tokens with it directly.
+        .package(url: "https://github.com/apple/swift-crypto.git", "4.1.0"..<"6.0.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
@@ -55,7 +57,6 @@ let package = Package(
         // Identity: JWT verification (HS*, RS*/ES* via JWKS) and Supabase's error mapping.
         .target(name: "RallyAuth", dependencies: [
             .product(name: "JWTKit", package: "jwt-kit"),
-            "RallyProtocol",
         ]),
         // The bus between nodes: the Broker seam (bytes to channels), the message formats between nodes and from
         // backend services, and the in-process bus. No I/O of its own.
@@ -74,8 +75,11 @@ let package = Package(
         ]),
         // Hub core: sharded topic tables, fanout, presence, per-connection channel state machine, limits, and the
         // hub's side of the bus (cluster broadcast, cluster-wide presence, node liveness).
-        .target(name: "RallyHub", dependencies: nio + [
+        .target(name: "RallyHub", dependencies: [
             "RallyProtocol", "RallyWebSocket", "RallyAuth", "RallyBus",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
         ]),
@@ -83,18 +87,19 @@ let package = Package(
         .target(name: "RallyAccess", dependencies: [
             "RallyHub", "RallyDirectory", "RallyPrivacy", "RallyAuth",
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Server assembly: configuration, HTTP routes, metrics, drain, demo page.
         .target(name: "RallyServer", dependencies: nio + [
             "RallyProtocol", "RallyWebSocket", "RallyAuth", "RallyHub", "RallyAccess", "RallyDirectory", "RallyLive",
-            "RallyBus", "RallyBusRedis", "RallyRedis",
+            "RallyPrivacy", "RallyBus", "RallyBusRedis", "RallyRedis",
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
-            .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ], resources: [.copy("Resources")]),
         // Swift client speaking Rally's protocol (v1 and v2 with binary broadcasts); used by tests and loadtest.
         .target(name: "RallyClient", dependencies: nio + [
@@ -136,46 +141,80 @@ let package = Package(
             .product(name: "Histogram", package: "hdrhistogram-swift"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
         ], path: "loadtest/Sources/RallyLoadTest"),
-        // What the test targets share: a fresh PostgreSQL database per test on the server scripts/services.sh starts.
+        // What the test targets share: a fresh PostgreSQL database per test on the server scripts/services.sh starts,
+        // the demo and fixture seeds written into it (PostgresSeeder), Redis, and the recorder tests wait on.
         .target(name: "RallyTestSupport", dependencies: [
             "RallyDirectory", "RallyRedis",
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/RallyTestSupport"),
-        .testTarget(name: "RallyProtocolTests", dependencies: ["RallyProtocol"]),
-        .testTarget(name: "RallyWebSocketTests", dependencies: [
-            "RallyWebSocket", .product(name: "NIOEmbedded", package: "swift-nio"),
+        // A hub on real event loops with fake sockets (RecordingTransport), for the hub and access tests.
+        .target(name: "RallyHubTestSupport", dependencies: nio + [
+            "RallyHub", "RallyAuth", "RallyBus", "RallyProtocol", "RallyWebSocket", "RallyTestSupport",
+            .product(name: "NIOWebSocket", package: "swift-nio"),
+        ], path: "Tests/RallyHubTestSupport"),
+        .testTarget(name: "RallyProtocolTests", dependencies: [
+            "RallyProtocol", .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+        .testTarget(name: "RallyWebSocketTests", dependencies: nio + [
+            "RallyWebSocket", "CZlib",
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "RallyAuthTests", dependencies: [
             "RallyAuth",
             .product(name: "JWTKit", package: "jwt-kit"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "CryptoExtras", package: "swift-crypto"),
         ]),
         .testTarget(name: "RallyBusTests", dependencies: nio + [
             "RallyBus", "RallyBusRedis", "RallyRedis", "RallyProtocol", "RallyTestSupport",
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ]),
-        .testTarget(name: "RallyHubTests", dependencies: [
-            "RallyHub", "RallyBus", .product(name: "NIOEmbedded", package: "swift-nio"),
-            "RallyAccess", "RallyDirectory", "RallyPrivacy", "RallyTestSupport",
+        // The hub alone: no PostgreSQL needed.
+        .testTarget(name: "RallyHubTests", dependencies: nio + [
+            "RallyHub", "RallyHubTestSupport", "RallyAuth", "RallyBus", "RallyProtocol", "RallyWebSocket",
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
+        ]),
+        // The privacy rules on the hub: authorizer, revocation, change pipeline (in memory and on PostgreSQL).
+        .testTarget(name: "RallyAccessTests", dependencies: [
+            "RallyAccess", "RallyHub", "RallyHubTestSupport", "RallyAuth", "RallyDirectory", "RallyPrivacy",
+            "RallyProtocol", "RallyTestSupport",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
         ]),
         .testTarget(name: "RallyLiveTests", dependencies: [
-            "RallyLive", "RallyHub", "RallyDirectory", "RallyPrivacy", "RallyProtocol", "RallyAuth",
+            "RallyLive", "RallyHub", "RallyDirectory", "RallyPrivacy",
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
-        .testTarget(name: "RallyServerTests", dependencies: [
-            "RallyServer", "RallyClient", "RallyDirectory", "RallyPrivacy", "RallyTestSupport", "RallyBusRedis",
+        .testTarget(name: "RallyServerTests", dependencies: nio + [
+            "RallyServer", "RallyClient", "RallyDirectory", "RallyLive", "RallyPrivacy", "RallyProtocol",
+            "RallyTestSupport", "RallyBusRedis",
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "RallyPrivacyTests", dependencies: ["RallyPrivacy"]),
-        .testTarget(name: "RallyRedisTests", dependencies: [
-            "RallyRedis", "CHiredis", "RallyTestSupport", .product(name: "NIOEmbedded", package: "swift-nio"),
+        .testTarget(name: "RallyRedisTests", dependencies: nio + [
+            "RallyRedis", "RallyTestSupport",
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
         .testTarget(name: "RallyDirectoryTests", dependencies: [
             "RallyDirectory", "RallyPrivacy", "RallyTestSupport",
             .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
     ],
     swiftLanguageModes: [.v5]
