@@ -76,7 +76,7 @@ let package = Package(
         // Hub core: sharded topic tables, fanout, presence, per-connection channel state machine, limits, and the
         // hub's side of the bus (cluster broadcast, cluster-wide presence, node liveness).
         .target(name: "RallyHub", dependencies: [
-            "RallyProtocol", "RallyWebSocket", "RallyAuth", "RallyBus",
+            "RallyProtocol", "RallyWebSocket", "RallyAuth", "RallyBus", "RallyPrivacy",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "NIOWebSocket", package: "swift-nio"),

@@ -40,9 +40,9 @@ public final class LiveFeeds: TopicFeeds {
         self.logger = logger
         relationships = RelationshipCache(store: store, capacity: settings.relationshipCacheSize)
         blocks = BlockIndex(relationships: relationships)
-        events = RetainedFeed(topic: RallyPrivacy.Topic.event, hub: hub, source: EventSource(store: store),
+        events = RetainedFeed(topic: Topic.event, hub: hub, source: EventSource(store: store),
                               maxUpdatesPerSecond: settings.retainedUpdatesPerSecond, logger: logger)
-        plans = RetainedFeed(topic: RallyPrivacy.Topic.plan, hub: hub, source: PlanSource(store: store),
+        plans = RetainedFeed(topic: Topic.plan, hub: hub, source: PlanSource(store: store),
                              maxUpdatesPerSecond: settings.retainedUpdatesPerSecond, logger: logger)
         chat = ChatFeed(hub: hub, store: store, relationships: relationships, settings: settings, logger: logger)
         notifications = NotificationFeed(hub: hub, store: store, settings: settings, logger: logger)
@@ -56,9 +56,7 @@ public final class LiveFeeds: TopicFeeds {
     // MARK: TopicFeeds
 
     public func join(_ join: FeedJoin, on loop: EventLoop) -> EventLoopFuture<FeedJoinOutcome> {
-        guard case .success(let topic) = Topic.parse(join.subtopic), topic.kind != .freeForm else {
-            return loop.makeSucceededFuture(.ready(.empty))
-        }
+        guard let topic = join.identifiedTopic else { return loop.makeSucceededFuture(.ready(.empty)) }
         let task = Task { await self.open(topic, join) }
         openingJoins.withLockedValue { $0[join.subscriptionID] = task }
         let promise = loop.makePromise(of: FeedJoinOutcome.self)
@@ -71,7 +69,7 @@ public final class LiveFeeds: TopicFeeds {
     }
 
     public func leave(_ join: FeedJoin) {
-        guard case .success(let topic) = Topic.parse(join.subtopic), topic.kind != .freeForm else { return }
+        guard let topic = join.identifiedTopic else { return }
         let opening = openingJoins.withLockedValue { $0[join.subscriptionID] }
         Task {
             _ = await opening?.value
@@ -81,9 +79,7 @@ public final class LiveFeeds: TopicFeeds {
     }
 
     public func write(_ write: FeedWrite) -> WriteDisposition {
-        guard case .success(let topic) = Topic.parse(write.join.subtopic), topic.kind != .freeForm else {
-            return .publish
-        }
+        guard let topic = write.join.identifiedTopic else { return .publish }
         if case .group(let group) = topic, let chat = chatWrite(write, group: group) { return chat }
         if write.join.identity.role != .serviceRole, LiveEvents.isReserved(write.event, on: topic.kind) {
             return .refuse(LiveEvents.refusal(write.event))
@@ -93,7 +89,7 @@ public final class LiveFeeds: TopicFeeds {
 
     // MARK: Opening and closing inputs
 
-    private func open(_ topic: RallyPrivacy.Topic, _ join: FeedJoin) async -> FeedJoinOutcome {
+    private func open(_ topic: Topic, _ join: FeedJoin) async -> FeedJoinOutcome {
         let peerKnown = await retainPeer(of: join)
         guard isConnected, peerKnown else { return .refused(Self.unavailable) }
         do {
@@ -134,7 +130,7 @@ public final class LiveFeeds: TopicFeeds {
         }
     }
 
-    private func close(_ topic: RallyPrivacy.Topic) async {
+    private func close(_ topic: Topic) async {
         switch topic {
         case .event(let id): await events.unwatch(id)
         case .plan(let id): await plans.unwatch(id)

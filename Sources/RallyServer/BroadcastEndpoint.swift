@@ -61,7 +61,7 @@ struct BroadcastEndpoint: Sendable {
                 return invalid("payload", "Payload size exceeds tenant limit")
             }
             let meta: JSON? = message["id"]?.stringValue.map { .object(["id": .string($0)]) }
-            envelopes.append(BroadcastEnvelope(topic: Topic.prefix + topic, event: event, payload: .json(payload),
+            envelopes.append(BroadcastEnvelope(topic: TopicName.prefix + topic, event: event, payload: .json(payload),
                                                meta: meta, preferBinary: false))
         }
         for envelope in envelopes { services.hub.broadcast(envelope) }
@@ -86,7 +86,7 @@ struct BroadcastEndpoint: Sendable {
         } else {
             return Responses.message(.unsupportedMediaType, "Use application/json or application/octet-stream")
         }
-        services.hub.broadcast(BroadcastEnvelope(topic: Topic.prefix + topic, event: event, payload: payload,
+        services.hub.broadcast(BroadcastEnvelope(topic: TopicName.prefix + topic, event: event, payload: payload,
                                                meta: nil, preferBinary: true))
         services.metrics.broadcastsPublished.increment()
         return Responses.accepted
