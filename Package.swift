@@ -8,6 +8,10 @@ let nio: [Target.Dependency] = [
     .product(name: "NIOPosix", package: "swift-nio"),
 ]
 
+/// Targets moved to the Swift 6 language mode (strict concurrency checked by the compiler); the rest are still
+/// in Swift 5 mode (README "Architecture" lists which).
+let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
 let package = Package(
     name: "Rally",
     platforms: [.macOS(.v14)],
@@ -43,7 +47,7 @@ let package = Package(
         .target(name: "RallyProtocol", dependencies: [
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-        ]),
+        ], swiftSettings: swift6),
         // RFC 6455 server transport: HTTP routing and upgrade, message assembly, UTF-8, permessage-deflate,
         // bounded outbound queue, shared pre-encoded frames, TLS.
         .target(name: "RallyWebSocket", dependencies: nio + [
@@ -53,18 +57,18 @@ let package = Package(
             .product(name: "NIOWebSocket", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], swiftSettings: swift6),
         // Identity: JWT verification (HS*, RS*/ES* via JWKS) and Supabase's error mapping.
         .target(name: "RallyAuth", dependencies: [
             .product(name: "JWTKit", package: "jwt-kit"),
-        ]),
+        ], swiftSettings: swift6),
         // The bus between nodes: the Broker seam (bytes to channels), the message formats between nodes and from
         // backend services, and the in-process bus. No I/O of its own.
         .target(name: "RallyBus", dependencies: [
             "RallyProtocol",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-        ]),
+        ], swiftSettings: swift6),
         // The bus on Redis: the Broker seam over the hiredis client (PUBLISH / SUBSCRIBE, reconnects, resubscribes).
         .target(name: "RallyBusRedis", dependencies: [
             "RallyBus", "RallyRedis",
@@ -72,7 +76,7 @@ let package = Package(
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
-        ]),
+        ], swiftSettings: swift6),
         // Hub core: sharded topic tables, fanout, presence, per-connection channel state machine, limits, and the
         // hub's side of the bus (cluster broadcast, cluster-wide presence, node liveness).
         .target(name: "RallyHub", dependencies: [
@@ -106,16 +110,16 @@ let package = Package(
             "RallyProtocol",
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOWebSocket", package: "swift-nio"),
-        ]),
+        ], swiftSettings: swift6),
         // Who may see what: the privacy rules as pure functions (topic kinds, join and item decisions). No I/O.
-        .target(name: "RallyPrivacy"),
+        .target(name: "RallyPrivacy", swiftSettings: swift6),
         // The directory behind the rules (friendships, groups, plans, events): a protocol with an in-memory and a
         // Postgres implementation, the SQL migrations and their NOTIFY triggers.
         .target(name: "RallyDirectory", dependencies: [
             "RallyPrivacy",
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], swiftSettings: swift6),
         // Live data (capacity, chat with history, notifications, plans, friend activity) fed by the directory's
         // change feed and served to the hub's joins.
         .target(name: "RallyLive", dependencies: [
@@ -130,7 +134,7 @@ let package = Package(
             "CHiredis",
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], swiftSettings: swift6),
         .executableTarget(name: "rally", dependencies: [
             "RallyServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -262,7 +262,8 @@ extension WebSocketSession: Sendable {}
 /// Coalesces flushes: sessions that wrote during this event-loop tick are flushed together by one
 /// task at its end. One instance per thread; an event loop is one thread.
 final class FlushScheduler {
-    private static let perThread = ThreadSpecificVariable<FlushScheduler>()
+    /// One per thread: a thread only ever sees its own value, so sharing the variable is safe.
+    nonisolated(unsafe) private static let perThread = ThreadSpecificVariable<FlushScheduler>()
 
     private var pending: [WebSocketSession] = []
     private var flushing: [WebSocketSession] = []
