@@ -117,14 +117,14 @@ let executableAndTestTargets: [Target] = [
         "RallyServer",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
-    ]),
+    ], swiftSettings: swift6),
     .executableTarget(name: "RallyLoadTest", dependencies: nio + [
         "RallyClient", "RallyProtocol", "RallyRedis",
         .product(name: "Histogram", package: "hdrhistogram-swift"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "PostgresNIO", package: "postgres-nio"),
         .product(name: "Logging", package: "swift-log"),
-    ], path: "loadtest/Sources/RallyLoadTest"),
+    ], path: "loadtest/Sources/RallyLoadTest", swiftSettings: swift6),
     // What the test targets share: a fresh PostgreSQL database per test on the server scripts/services.sh starts,
     // the demo and fixture seeds written into it (PostgresSeeder), Redis, and the recorder tests wait on.
     .target(name: "RallyTestSupport", dependencies: [
