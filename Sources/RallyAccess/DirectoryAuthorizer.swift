@@ -35,11 +35,9 @@ public struct DirectoryAuthorizer: TopicAuthorizer {
             let join = JoinRule.decide(topic: topic, viewer: viewer, facts: .none, policy: policy)
             return loop.makeSucceededFuture(decision(join, subtopic: subtopic, viewer: viewer))
         }
-        let promise = loop.makePromise(of: AuthorizationDecision.self)
-        promise.completeWithTask { [self] in
+        return loop.futureFromTask { [self] in
             await decideWithFacts(topic: topic, subtopic: subtopic, viewer: viewer)
         }
-        return promise.futureResult
     }
 
     private func decideWithFacts(topic: Topic, subtopic: String, viewer: ViewerIdentity) async

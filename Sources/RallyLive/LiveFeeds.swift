@@ -59,13 +59,11 @@ public final class LiveFeeds: TopicFeeds {
         guard let topic = join.identifiedTopic else { return loop.makeSucceededFuture(.ready(.empty)) }
         let task = Task { await self.open(topic, join) }
         openingJoins.withLockedValue { $0[join.subscriptionID] = task }
-        let promise = loop.makePromise(of: FeedJoinOutcome.self)
-        promise.completeWithTask {
+        return loop.futureFromTask {
             let outcome = await task.value
             self.openingJoins.withLockedValue { $0[join.subscriptionID] = nil }
             return outcome
         }
-        return promise.futureResult
     }
 
     public func leave(_ join: FeedJoin) {

@@ -24,14 +24,12 @@ struct DemoEndpoints: Sendable {
                 HTTPResponse(status: .ok, headers: ["content-type": "text/html; charset=utf-8"], body: page))
         case "/demo/token":
             let tokens = self.tokens
-            let promise = loop.makePromise(of: HTTPResponse.self)
-            promise.completeWithTask {
+            return loop.futureFromTask {
                 let user = try await tokens.mint(role: "authenticated")
                 return Responses.json(.ok, .object([
                     "token": .string(user.token), "user_id": .string(user.subject ?? ""),
                 ]))
             }
-            return promise.futureResult
         default:
             return nil
         }
