@@ -164,7 +164,6 @@ let executableAndTestTargets: [Target] = [
         "RallyHub", "RallyHubTestSupport", "RallyAuth", "RallyBus", "RallyProtocol", "RallyWebSocket",
         .product(name: "NIOEmbedded", package: "swift-nio"),
         .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-        .product(name: "NIOWebSocket", package: "swift-nio"),
     ]),
     // The privacy rules on the hub: authorizer, revocation, change pipeline (in memory and on PostgreSQL).
     .testTarget(name: "RallyAccessTests", dependencies: [

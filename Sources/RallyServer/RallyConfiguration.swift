@@ -26,6 +26,9 @@ public struct RallyConfiguration: Sendable {
     public var allowAnonymous = false
     /// When set, `/metrics` answers only requests with `Authorization: Bearer <metricsToken>` (401 otherwise).
     public var metricsToken: String?
+    /// The admin dashboard's secret (`/admin`, README "Admin dashboard"): `Authorization: Bearer <adminToken>` or a
+    /// `service_role` token. Production serves the dashboard only when it is set.
+    public var adminToken: String?
     /// Embedded mode: mint demo tokens even with a secret the node was given (they are always minted with the
     /// node's own random secret).
     public var demoTokensWithGivenSecret = false
@@ -37,6 +40,8 @@ public struct RallyConfiguration: Sendable {
     public var databaseURL: String?
     /// The events database when the catalogue lives apart from user data (seed 000's split).
     public var eventsDatabaseURL: String?
+    /// Origins a browser page may call the REST API from (`*`: any); nil: `*` in embedded mode, none in production.
+    public var corsOrigins: [String]?
     /// The bus to other nodes (Redis); unset: a node alone.
     public var bus = BusConfiguration()
     /// Sockets this node accepts at most; past it upgrades get 503.
@@ -57,6 +62,8 @@ public struct RallyConfiguration: Sendable {
     public init() {}
 
     public var isEchoEnabled: Bool { echoEnabled ?? (mode == .embedded) }
+
+    public var effectiveCORSOrigins: [String] { corsOrigins ?? (mode == .embedded ? ["*"] : []) }
 
     /// The transport settings this configuration implies.
     public var effectiveServer: WebSocketServerConfiguration {
