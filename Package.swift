@@ -174,7 +174,7 @@ let executableAndTestTargets: [Target] = [
         .product(name: "PostgresNIO", package: "postgres-nio"),
     ]),
     .testTarget(name: "RallyLiveTests", dependencies: [
-        "RallyLive", "RallyHub", "RallyDirectory", "RallyPrivacy",
+        "RallyLive", "RallyHub", "RallyDirectory", "RallyPrivacy", "RallyProtocol",
         .product(name: "NIOEmbedded", package: "swift-nio"),
     ]),
     .testTarget(name: "RallyServerTests", dependencies: nio + [
