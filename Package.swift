@@ -161,7 +161,7 @@ let executableAndTestTargets: [Target] = [
     ]),
     // The hub alone: no PostgreSQL needed.
     .testTarget(name: "RallyHubTests", dependencies: nio + [
-        "RallyHub", "RallyHubTestSupport", "RallyAuth", "RallyBus", "RallyProtocol", "RallyWebSocket",
+        "RallyHub", "RallyHubTestSupport", "RallyAuth", "RallyBus", "RallyPrivacy", "RallyProtocol", "RallyWebSocket",
         .product(name: "NIOEmbedded", package: "swift-nio"),
         .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
     ]),
