@@ -87,7 +87,11 @@ public final class RedisBroker: Broker {
 
     /// Waits for what was published so far to be answered (a PING queued behind it), then closes both.
     public func shutdown() -> EventLoopFuture<Void> {
-        state.withLockedValue { $0.receiver = nil }
+        let neverLive = state.withLockedValue { state in
+            defer { state.receiver = nil; state.firstLive = nil }
+            return state.firstLive
+        }
+        neverLive?.fail(BusError.shutDown)  // shut down before Redis was ever reached
         let drained = commands.send(["PING"]).map { _ in }.recover { _ in }
         return drained.flatMap { [self] in
             subscriber.shutdown().and(commands.shutdown()).map { _ in }
