@@ -5,7 +5,8 @@
 # `compare` (BENCHMARKS.md "Fanout with a one-at-a-time publisher"): each fanout row with a pipelined and a
 # one-at-a-time publisher, Rally, Nchan and — when FLOOR_START names its start script — the C floor (a minimal
 # epoll server, not part of Rally, started with `--slice 64`, and with `--threads 2` for latency-10k),
-# alternating the servers run by run for $RUNS rounds (default 3); COMPARE="f1k-one lat1k …" picks scenarios.
+# alternating the servers run by run for $RUNS rounds (default 3); COMPARE="f1k-one lat1k …" picks scenarios,
+# SERVERS="rally nchan" the servers (default: Rally on 2 event loops and on 1 (`rally-1t`), Nchan; the floor added).
 # The table: python3 loadtest/compare_medians.py $OUT/compare.jsonl
 # `cluster` (several nodes on one Redis, loadtest/bench_cluster.sh) starts its own redis-server and four nodes.
 # `live` (Postgres commit → client: capacity, chat --durable, activity) needs a Postgres: RALLY_TEST_DATABASE_URL
@@ -34,6 +35,7 @@ source loadtest/bench_cluster.sh
 cleanup() {
   cluster_stop
   [[ -n "${rally_pid:-}" ]] && kill "$rally_pid" 2>/dev/null || true
+  [[ -n "${rally1_pid:-}" ]] && kill "$rally1_pid" 2>/dev/null || true
   floor_stop
   loadtest/nchan/run.sh stop >/dev/null 2>&1 || true
   [[ -n "${live_pid:-}" ]] && { kill "$live_pid" 2>/dev/null; wait "$live_pid" 2>/dev/null; } || true
@@ -45,8 +47,15 @@ if [[ $what != live* && $what != cluster ]]; then
     RALLY_JOINS_PER_SECOND=1000 "$RALLY" serve --port "$rally_port" --mode production --jwt-secret "$secret" \
     > "$OUT/rally.log" 2>&1 &
   rally_pid=$!
+  if [[ $what == compare || $what == all ]]; then  # the same node on one event loop (as Nchan's one worker, the floor's one thread)
+    RALLY_THREADS=1 RALLY_MAX_CONNECTIONS_PER_IP=1000000 RALLY_MESSAGES_PER_SECOND=1000000 RALLY_MESSAGE_BURST=1000000 \
+      RALLY_JOINS_PER_SECOND=1000 "$RALLY" serve --port "$((rally_port + 1))" --mode production --jwt-secret "$secret" \
+      > "$OUT/rally1.log" 2>&1 &
+    rally1_pid=$!
+  fi
   nchan_pid=$(NCHAN_PORT=$nchan_port loadtest/nchan/run.sh start)
   for _ in $(seq 200); do grep -q listening "$OUT/rally.log" && break; sleep 0.05; done
+  for _ in $(seq 200); do [[ -z "${rally1_pid:-}" ]] || grep -q listening "$OUT/rally1.log" && break; sleep 0.05; done
 fi
 user=$(python3 loadtest/mint_jwt.py --secret "$secret" --role authenticated --hours 2)
 service=$(python3 loadtest/mint_jwt.py --secret "$secret" --role service_role --hours 2)
@@ -92,6 +101,9 @@ compare_run() {
   case $server in
     rally) target=(--mode rally-v1 --url "$rally_ws" --token "$service" --publish http --publish-url "$rally_http"
                    --server-pid "$rally_pid") ;;
+    rally-1t) target=(--mode rally-v1 --url "ws://127.0.0.1:$((rally_port + 1))/socket/websocket" --token "$service"
+                      --publish http --publish-url "http://127.0.0.1:$((rally_port + 1))/api/broadcast"
+                      --server-pid "$rally1_pid") ;;
     nchan) target=(--mode raw --url "$nchan_sub" --publish-url "$nchan_pub" --server-pid "$nchan_pid") ;;
     floor) target=(--mode raw --url "ws://127.0.0.1:$floor_port/sub/{topic}"
                    --publish-url "http://127.0.0.1:$floor_port/pub/{topic}" --server-pid "$floor_pid") ;;
@@ -105,18 +117,18 @@ compare_run() {
 
 compare_args() {  # the rally-loadtest arguments of one comparison scenario
   case $1 in
-    f1k-pipe) echo "--subscribers 1000 --messages 5000 --window 256" ;;
-    f1k-one) echo "--subscribers 1000 --messages 5000 --one-at-a-time" ;;
-    f10k-pipe) echo "--subscribers 10000 --messages 500 --window 32 --processes 2 --source-addresses 2" ;;
-    f10k-one) echo "--subscribers 10000 --messages 500 --one-at-a-time --processes 2 --source-addresses 2" ;;
+    f1k-pipe) echo "--subscribers 1000 --messages 3000 --window 256" ;;
+    f1k-one) echo "--subscribers 1000 --messages 3000 --one-at-a-time" ;;
+    f10k-pipe) echo "--subscribers 10000 --messages 300 --window 32 --processes 2 --source-addresses 2" ;;
+    f10k-one) echo "--subscribers 10000 --messages 300 --one-at-a-time --processes 2 --source-addresses 2" ;;
     lat1k) echo "--subscribers 1000 --messages 500 --rate 100 --one-at-a-time" ;;
-    lat10k) echo "--subscribers 10000 --messages 100 --rate 5 --one-at-a-time --processes 2 --source-addresses 2" ;;
+    lat10k) echo "--subscribers 10000 --messages 60 --rate 5 --one-at-a-time --processes 2 --source-addresses 2" ;;
   esac
 }
 
 compare() {
   floor_start
-  local servers=(rally nchan)
+  local servers=(${SERVERS:-rally rally-1t nchan})
   [[ -n "${floor_pid:-}" ]] && servers+=(floor)
   for round in $(seq "${RUNS:-3}"); do
     for scenario in ${COMPARE:-f1k-pipe f1k-one f10k-pipe f10k-one lat1k lat10k}; do
