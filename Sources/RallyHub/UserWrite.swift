@@ -1,0 +1,58 @@
+import NIOCore
+import RallyProtocol
+
+/// What became of a user's broadcast, whichever way it came (a joined socket or the REST API).
+public enum WriteResult: Sendable {
+    /// Fanned out.
+    case published
+    /// Stored (group chat): the store's answer (the message id); the fanout comes from the store's change feed.
+    case stored(JSON)
+    /// Over an ephemeral write limit (typing): a socket drops it silently.
+    case dropped(metric: String)
+    /// Refused; `reason` is what the client is told.
+    case refused(WriteRefusal, reason: String, metric: String)
+}
+
+/// Why a write was refused, for the REST status code (403, 429, 503).
+public enum WriteRefusal: Sendable {
+    case unauthorized
+    case rateLimited
+    case unavailable
+}
+
+extension HubServices {
+    /// Carries out what the topic's feeds decide about a user's broadcast: the one place both the socket path
+    /// (`ClientConnection.publish`) and the REST path (`publish(_:as:on:)`) act on a `WriteDisposition`.
+    /// `admit` takes a token of a per-channel write limit; `fanOut` publishes the broadcast. `completion` runs
+    /// on `loop`, at once unless the write is stored.
+    func carryOut(_ write: FeedWrite, admit: (WriteLimit) -> Bool, fanOut: () -> Void, on loop: EventLoop,
+                  completion: @escaping (WriteResult) -> Void) {
+        switch feeds.write(write) {
+        case .publish:
+            fanOut()
+            completion(.published)
+        case .publishLimited(let limit):
+            guard admit(limit) else { return completion(.dropped(metric: "\(limit.name)_rate")) }
+            fanOut()
+            completion(.published)
+        case .refuse(let reason):
+            completion(.refused(.unauthorized, reason: reason, metric: "write_refused"))
+        case .store(let limit, let perform):
+            guard admit(limit) else {
+                return completion(.refused(.rateLimited,
+                                           reason: "RateLimited: Too many \(limit.name) writes per second",
+                                           metric: "\(limit.name)_rate"))
+            }
+            perform(loop).hop(to: loop).whenComplete { [logger] result in
+                switch result {
+                case .success(let response):
+                    completion(.stored(response))
+                case .failure(let error):
+                    logger.warning("write not stored", metadata: ["error": "\(String(reflecting: error))"])
+                    completion(.refused(.unavailable, reason: "StoreFailed: the message was not stored, please retry",
+                                        metric: "store_failed"))
+                }
+            }
+        }
+    }
+}
