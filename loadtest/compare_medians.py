@@ -54,12 +54,19 @@ def table(runs):
             medians[server] = (rate_median, p99_median)
             lines.append(f"| {scenario} | {server} | {len(reports)} | {rate} | {p50} | {p99} | {server_cpu} "
                          f"| {generator_cpu} | {bad[0]}/{bad[1]}/{bad[2]} |")
-        rally = medians.get("rally")
-        for other, (rate, p99) in medians.items():
-            if other == "rally" or not rally or not rate or not rally[0]:
+        floors = [medians[name] for name in ("floor", "floor2") if name in medians]
+        best_floor = (max((f[0] for f in floors if f[0]), default=None), min((f[1] for f in floors if f[1]), default=None))
+        for rally in ("rally", "rally-1t"):
+            if rally not in medians or not medians[rally][0]:
                 continue
-            ratios.append(f"- {scenario}: Rally / {other}: deliveries/s × {rally[0] / rate:.2f}"
-                          + (f", p99 × {rally[1] / p99:.2f}" if p99 and rally[1] else ""))
+            rate, p99 = medians[rally]
+            parts = []
+            if medians.get("nchan", (None, None))[0]:
+                parts.append(f"× {rate / medians['nchan'][0]:.2f} Nchan's deliveries/s, p99 × {p99 / medians['nchan'][1]:.2f}")
+            if best_floor[0]:
+                parts.append(f"× {rate / best_floor[0]:.2f} the floor's best deliveries/s, p99 × {p99 / best_floor[1]:.2f}")
+            if parts:
+                ratios.append(f"- {scenario}, {rally}: " + "; ".join(parts))
     return "\n".join(lines + [""] + ratios)
 
 
