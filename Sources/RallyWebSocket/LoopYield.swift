@@ -63,6 +63,13 @@ final class LoopYield: LoopYielding {
         self.continuation = nil
         body?()
     }
+
+    /// The pipe's channel is gone (its loop is shutting down): no more yields, and a pending continuation runs now
+    /// so the work it carries is not stranded.
+    fileprivate func channelClosed() {
+        self.isRegistered = false
+        self.wake()
+    }
 }
 
 /// The pipe's read end: the byte means nothing, its arrival is the signal.
@@ -78,5 +85,10 @@ private final class Waker: ChannelInboundHandler {
 
     func channelReadComplete(context: ChannelHandlerContext) {
         self.yielder.wake()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.yielder.channelClosed()
+        context.fireChannelInactive()
     }
 }
