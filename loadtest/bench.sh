@@ -117,10 +117,10 @@ compare_run() {
 
 compare_args() {  # the rally-loadtest arguments of one comparison scenario
   case $1 in
-    f1k-pipe) echo "--subscribers 1000 --messages 3000 --window 256" ;;
-    f1k-one) echo "--subscribers 1000 --messages 3000 --one-at-a-time" ;;
-    f10k-pipe) echo "--subscribers 10000 --messages 300 --window 32 --processes 2 --source-addresses 2" ;;
-    f10k-one) echo "--subscribers 10000 --messages 300 --one-at-a-time --processes 2 --source-addresses 2" ;;
+    f1k-pipe) echo "--subscribers 1000 --messages 3000 --window 256 --duration 10" ;;
+    f1k-one) echo "--subscribers 1000 --messages 3000 --one-at-a-time --duration 10" ;;
+    f10k-pipe) echo "--subscribers 10000 --messages 300 --window 32 --processes 2 --source-addresses 2 --duration 10" ;;
+    f10k-one) echo "--subscribers 10000 --messages 300 --one-at-a-time --processes 2 --source-addresses 2 --duration 10" ;;
     lat1k) echo "--subscribers 1000 --messages 500 --rate 100 --one-at-a-time" ;;
     lat10k) echo "--subscribers 10000 --messages 60 --rate 5 --one-at-a-time --processes 2 --source-addresses 2" ;;
   esac
