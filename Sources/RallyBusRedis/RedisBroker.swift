@@ -13,7 +13,8 @@ public final class RedisBroker: Broker {
     public let nodeID: UInt64
     private let loop: EventLoop
     private let commands: RedisConnection
-    private var subscriber: RedisSubscriber!
+    /// Set once, at the end of `init` (its event handler needs `self`); only read after.
+    nonisolated(unsafe) private var subscriber: RedisSubscriber!
     private let logger: Logger
     private let publishFailures = Counter(label: "rally_bus_publish_failures_total")
     private let unknownChannels = Counter(label: "rally_bus_dropped_total", dimensions: [("reason", "unknown_channel")])

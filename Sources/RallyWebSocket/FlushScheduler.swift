@@ -50,7 +50,8 @@ final class FlushScheduler {
     /// arrives meanwhile miss more sessions' writes (BENCHMARKS.md, "Fanout that batches by itself").
     static let defaultSliceSize = 64
 
-    private static let perThread = ThreadSpecificVariable<FlushScheduler>()
+    /// One per thread: a thread only ever sees its own value, so sharing the variable is safe.
+    nonisolated(unsafe) private static let perThread = ThreadSpecificVariable<FlushScheduler>()
 
     private var queue: FlushQueue<WebSocketSession>
     private var slice: [WebSocketSession] = []
