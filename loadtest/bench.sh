@@ -37,7 +37,7 @@ cleanup() {
   [[ -n "${rally_pid:-}" ]] && kill "$rally_pid" 2>/dev/null || true
   [[ -n "${rally1_pid:-}" ]] && kill "$rally1_pid" 2>/dev/null || true
   floor_stop
-  loadtest/nchan/run.sh stop >/dev/null 2>&1 || true
+  [[ -n "${nchan_started:-}" ]] && { loadtest/nchan/run.sh stop >/dev/null 2>&1 || true; }
   [[ -n "${live_pid:-}" ]] && { kill "$live_pid" 2>/dev/null; wait "$live_pid" 2>/dev/null; } || true
   [[ -n "$live_db" ]] && psql "$RALLY_TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS $live_db" >/dev/null 2>&1 || true
 }
@@ -53,6 +53,8 @@ if [[ $what != live* && $what != cluster ]]; then
       > "$OUT/rally1.log" 2>&1 &
     rally1_pid=$!
   fi
+  # Stopped at the end only if started here (an nginx already running under NCHAN_PREFIX is someone else's).
+  loadtest/nchan/run.sh pid >/dev/null 2>&1 || nchan_started=1
   nchan_pid=$(NCHAN_PORT=$nchan_port loadtest/nchan/run.sh start)
   for _ in $(seq 200); do grep -q listening "$OUT/rally.log" && break; sleep 0.05; done
   for _ in $(seq 200); do [[ -z "${rally1_pid:-}" ]] || grep -q listening "$OUT/rally1.log" && break; sleep 0.05; done
