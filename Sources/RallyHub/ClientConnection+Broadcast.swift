@@ -60,6 +60,12 @@ extension ClientConnection {
             ack(Replies.error(reason: reason))
         case .store(let limit, let perform):
             store(limit: limit, perform: perform, channel: channel, ack: ack)
+        case .rewrite(let rewritten):
+            if let event = rewritten.event {
+                fanOut(event: event, payload: .json(rewritten.payload), meta: nil, preferBinary: false,
+                       channel: channel, subscription: subscription, feedJoin: feedJoin, ack: { _ in })
+            }
+            ack(Replies.ok(rewritten.response))
         }
     }
 

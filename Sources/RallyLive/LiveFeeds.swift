@@ -24,6 +24,7 @@ public final class LiveFeeds: TopicFeeds {
     let activity: ActivityFeed
     let relationships: RelationshipCache
     let blocks: BlockIndex
+    let locations: LocationFeed
     /// Joins still opening their inputs, by subscription id: a leave waits for its join.
     let openingJoins = NIOLockedValueBox<[UInt64: Task<FeedJoinOutcome, Never>]>([:])
     /// Change feeds (by index) that are not listening; joins of live topics wait for all of them.
@@ -40,6 +41,7 @@ public final class LiveFeeds: TopicFeeds {
         self.logger = logger
         relationships = RelationshipCache(store: store, capacity: settings.relationshipCacheSize)
         blocks = BlockIndex(relationships: relationships)
+        locations = LocationFeed(hub: hub, blocks: blocks, settings: settings.location)
         events = RetainedFeed(topic: RallyPrivacy.Topic.event, hub: hub, source: EventSource(store: store),
                               maxUpdatesPerSecond: settings.retainedUpdatesPerSecond, logger: logger)
         plans = RetainedFeed(topic: RallyPrivacy.Topic.plan, hub: hub, source: PlanSource(store: store),
@@ -72,6 +74,7 @@ public final class LiveFeeds: TopicFeeds {
 
     public func leave(_ join: FeedJoin) {
         guard case .success(let topic) = Topic.parse(join.subtopic), topic.kind != .freeForm else { return }
+        if topic.kind == .locationPlan || topic.kind == .locationFriends { locations.channelClosed(join) }
         let opening = openingJoins.withLockedValue { $0[join.subscriptionID] }
         Task {
             _ = await opening?.value
@@ -85,6 +88,7 @@ public final class LiveFeeds: TopicFeeds {
             return .publish
         }
         if case .group(let group) = topic, let chat = chatWrite(write, group: group) { return chat }
+        if topic.kind == .locationPlan || topic.kind == .locationFriends { return locations.write(write) }
         if write.join.identity.role != .serviceRole, LiveEvents.isReserved(write.event, on: topic.kind) {
             return .refuse(LiveEvents.refusal(write.event))
         }
@@ -114,7 +118,7 @@ public final class LiveFeeds: TopicFeeds {
             case .profile(let id):
                 await activity.openProfile(id)
                 return .ready(.empty)
-            case .freeForm:
+            case .locationPlan, .locationFriends, .freeForm:
                 return .ready(.empty)
             }
         } catch {
@@ -142,7 +146,7 @@ public final class LiveFeeds: TopicFeeds {
         case .user(let id): await notifications.unwatch(id)
         case .feed(let id): await activity.closeFeed(id)
         case .profile(let id): await activity.closeProfile(id)
-        case .freeForm: break
+        case .locationPlan, .locationFriends, .freeForm: break
         }
     }
 
