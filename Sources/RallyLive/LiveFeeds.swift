@@ -88,10 +88,10 @@ public final class LiveFeeds: TopicFeeds {
             return .publish
         }
         if case .group(let group) = topic, let chat = chatWrite(write, group: group) { return chat }
-        if topic.kind == .locationPlan || topic.kind == .locationFriends { return locations.write(write) }
         if write.join.identity.role != .serviceRole, LiveEvents.isReserved(write.event, on: topic.kind) {
             return .refuse(LiveEvents.refusal(write.event))
         }
+        if topic.kind == .locationPlan || topic.kind == .locationFriends { return locations.write(write) }
         return .publish
     }
 

@@ -43,8 +43,8 @@ enum LocationPayloads {
     }
 
     static func rateLimited(_ settings: LocationSettings) -> Refusal {
-        Refusal(reason: "RateLimited: at most \(formatted(settings.positionsPerSecond)) positions per second "
-            + "(burst \(settings.burst))")
+        Refusal(reason: "RateLimited: at most \(formatted(settings.positionsPerSecond)) location messages per second "
+            + "per user (burst \(settings.burst))")
     }
 
     /// The JSON object of a location payload within the size limit.
