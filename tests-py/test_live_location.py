@@ -44,8 +44,8 @@ def test_positions_reach_participants_until_they_leave_and_stop_is_announced(liv
                 status, response = await send(sharing, "position", {"lat": 1, "lon": 2})
                 assert status == "error" and response["reason"].startswith("LocationNotShared")
 
-                status, response = await send(sharing, "share_start", {"duration_s": 600})
-                assert status == "ok" and response["precision_digits"] == 3 and response["expires_at"]
+                status, _ = await send(sharing, "share_start", {"duration_s": 600})
+                assert status == "ok"  # realtime-py keeps only postgres_changes of an ok reply's response
                 status, _ = await send(sharing, "position", {"lat": 52.520608, "lon": 13.404954, "accuracy": 8})
                 assert status == "ok"
                 first = await inboxes["bob"].wait_for(named("location", user_id=alice_id), "alice's position")
