@@ -21,7 +21,8 @@ extension LiveFeeds {
     func peer(of join: FeedJoin) -> UUID? {
         guard join.identity.role != .serviceRole else { return nil }
         switch Topic.kind(ofSubtopic: join.subtopic) {
-        case .group, .plan, .locationPlan, .locationFriends: return join.identity.subject.flatMap(UUID.init(uuidString:))
+        case .group, .plan, .locationPlan, .locationFriends:
+            return join.identity.subject.flatMap(UUID.init(uuidString:))
         default: return nil
         }
     }

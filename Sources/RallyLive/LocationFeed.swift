@@ -29,7 +29,9 @@ final class LocationFeed: Sendable {
         self.hub = hub
         self.blocks = blocks
         self.settings = settings
-        tables = (0..<max(1, tableCount)).map { _ in NIOLockedValueBox(Table(shares: LocationShares(settings: settings))) }
+        tables = (0..<max(1, tableCount)).map { _ in
+            NIOLockedValueBox(Table(shares: LocationShares(settings: settings)))
+        }
     }
 
     /// What a client broadcast on a location topic does. `service_role` (the backend) broadcasts as anywhere.

@@ -121,7 +121,9 @@ enum JoinScenarios {
         let topic = Topic.locationFriends(ownerID)
         let viewer = Scenarios.viewer(row, ownerID: ownerID)
         if column == "no such user" { return JoinCase(topic: topic, viewer: viewer, facts: .profile(nil)) }
-        guard column == "user exists" else { throw Scenarios.UnknownLabel(table: "join-location-friends", label: column) }
+        guard column == "user exists" else {
+            throw Scenarios.UnknownLabel(table: "join-location-friends", label: column)
+        }
         let relationship = viewer.isSignedIn && !viewer.isService
             ? try Scenarios.relationship(row, table: "join-location-friends") : .stranger
         return JoinCase(topic: topic, viewer: viewer,

@@ -80,7 +80,9 @@ final class ClusterPrivacyTests: XCTestCase {
         try await request(bob, "share_start", .emptyObject, on: plan)
         try await request(bob, "position", .object(["lat": .number("3"), "lon": .number("0")]), on: plan)
         for client in [erin, dave] {
-            client.events.first { $0.topic == plan && TestConnection.field($0.broadcastPayload, "lat") == .number("3.0000") }
+            client.events.first {
+                $0.topic == plan && TestConnection.field($0.broadcastPayload, "lat") == .number("3.0000")
+            }
         }
         XCTAssertEqual(dave.values("location", on: plan, "user_id"), [DemoData.bob.uuidString.lowercased()],
                        "Dave gets neither Erin's positions nor her stop, from another node")

@@ -115,7 +115,8 @@ final class PostgresLocationMatrixTests: XCTestCase {
             // Expiry: the receivers are told, and the sharer must opt in again.
             try await self.start(sharer, on: topic, seconds: 1)
             let expired = friend.events.first(timeout: 5) {
-                $0.broadcastEvent == "location_stopped" && TestConnection.field($0.broadcastPayload, "reason") == .string("expired")
+                $0.broadcastEvent == "location_stopped"
+                    && TestConnection.field($0.broadcastPayload, "reason") == .string("expired")
             }
             XCTAssertNotNil(expired)
             let late = try await self.send(sharer, "position", lat: 3, on: topic)
@@ -152,7 +153,9 @@ final class PostgresLocationMatrixTests: XCTestCase {
     private func send(_ client: TestConnection, _ event: String, lat: Double?, on topic: String) async throws
         -> Reply {
         var payload: JSON = .emptyObject
-        if let lat { payload = .object(["lat": .number(String(lat)), "lon": .number("13.404954"), "accuracy": .int(5)]) }
+        if let lat {
+            payload = .object(["lat": .number(String(lat)), "lon": .number("13.404954"), "accuracy": .int(5)])
+        }
         return try await client.connection.request(topic: topic, event: "broadcast", payload: .object([
             "type": .string("broadcast"), "event": .string(event), "payload": payload]))
     }
