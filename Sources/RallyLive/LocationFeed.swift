@@ -38,7 +38,7 @@ final class LocationFeed: Sendable {
     func write(_ write: FeedWrite) -> WriteDisposition {
         guard write.join.identity.role != .serviceRole else { return .publish }
         guard let user = write.join.identity.subject.flatMap(UUID.init(uuidString:)) else {
-            return .refuse(LocationPayloads.unknownEvent.reason)
+            return .refuse(LocationPayloads.needsUser.reason)
         }
         let result: Result<RewrittenWrite, LocationPayloads.Refusal>
         switch write.event {

@@ -35,6 +35,8 @@ enum LocationPayloads {
         "InvalidShare: payload must be {\"duration_s\": <whole seconds ≥ 1, optional>}")
     static let notSharing = Refusal(reason: "LocationNotShared: send share_start before any position")
     static let expired = Refusal(reason: "LocationShareExpired: the share has ended, send share_start again")
+    static let needsUser = Refusal(reason:
+        "LocationNeedsUser: only a signed-in user (a uuid sub) shares a position")
     static let unknownEvent = Refusal(reason:
         "UnknownEvent: a location topic takes only share_start, position and share_stop")
 
