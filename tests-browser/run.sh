@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The demo page in a real browser: starts an embedded node ($RALLY_BIN, port chosen by the OS), opens the page in
-# two headless Chromium tabs (tests-browser/demo_page_check.py) and stops the node. Then, with a Redis
+# two headless Chromium tabs (tests-browser/demo_page_check.py) and stops the node; the REST publish of realtime-js
+# from a page on another origin (tests-browser/rest_publish_check.py). Then, with a Redis
 # (RALLY_TEST_REDIS_URL, as scripts/services.sh exports it), two nodes of one cluster: one tab on each.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +24,11 @@ start_node() {
 
 start_node
 timeout 120 python3 tests-browser/demo_page_check.py "$url"
+
+# The REST publish of realtime-js from a page on another origin (CORS preflight), with tokens of demo people.
+rest_secret=$(python3 -c 'import secrets; print(secrets.token_hex(24))')
+start_node RALLY_JWT_SECRET="$rest_secret"
+timeout 120 python3 tests-browser/rest_publish_check.py "$url" "$rest_secret"
 
 if [[ -n "${RALLY_TEST_REDIS_URL:-}" ]]; then
   secret=$(python3 -c 'import secrets; print(secrets.token_hex(24))')

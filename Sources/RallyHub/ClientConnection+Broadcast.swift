@@ -29,9 +29,10 @@ extension ClientConnection {
         }
     }
 
-    /// Checks size and write rights, lets the topic's feeds decide (ephemeral, rate-limited, refused or stored),
-    /// fans out, and acknowledges when the channel asked for acks. A write the channel may not make is dropped
-    /// silently, even with `ack` (as Supabase does for private channels); an oversized one is refused with a reason.
+    /// Checks size and write rights, lets the topic's feeds decide (ephemeral, rate-limited, refused or stored;
+    /// `HubServices.carryOut`, shared with the REST API), fans out, and acknowledges when the channel asked for
+    /// acks. A write the channel may not make is dropped silently, even with `ack` (as Supabase does for private
+    /// channels); an oversized one is refused with a reason.
     private func publish(event: String, payload: BroadcastPayload, meta: JSON?, preferBinary: Bool, size: Int,
                          channel: ChannelRegistry.Channel, ack: @escaping (JSON) -> Void) {
         guard size <= services.limits.maxBroadcastPayloadBytes else {
@@ -44,34 +45,32 @@ extension ClientConnection {
             metrics.rejection("write_unauthorized").increment()
             return
         }
-        switch services.feeds.write(FeedWrite(join: feedJoin, event: event, payload: payload)) {
-        case .publish:
-            fanOut(event: event, payload: payload, meta: meta, preferBinary: preferBinary, channel: channel,
-                   subscription: subscription, feedJoin: feedJoin, ack: ack)
-        case .publishLimited(let limit):
-            guard registry.admitWrite(topic: channel.topic, limit: limit, now: .now()) else {
-                metrics.rejection("\(limit.name)_rate").increment()
-                return
+        let write = FeedWrite(join: feedJoin, event: event, payload: payload)
+        services.carryOut(write,
+                          admit: { limit in registry.admitWrite(topic: channel.topic, limit: limit, now: .now()) },
+                          fanOut: { event, payload in
+                              fanOut(event: event, payload: payload, meta: meta, preferBinary: preferBinary,
+                                     channel: channel, subscription: subscription, feedJoin: feedJoin)
+                          }, on: eventLoop) { [self] result in
+            switch result {
+            case .published:
+                if channel.config.broadcastAck { ack(Replies.ok()) }
+            case .stored(let response):
+                metrics.broadcastsPublished.increment()
+                ack(Replies.ok(response))
+            case .answered(let response):
+                ack(Replies.ok(response))
+            case .dropped(let metric):
+                metrics.rejection(metric).increment()
+            case .refused(_, let reason, let metric):
+                metrics.rejection(metric).increment()
+                ack(Replies.error(reason: reason))
             }
-            fanOut(event: event, payload: payload, meta: meta, preferBinary: preferBinary, channel: channel,
-                   subscription: subscription, feedJoin: feedJoin, ack: ack)
-        case .refuse(let reason):
-            metrics.rejection("write_refused").increment()
-            ack(Replies.error(reason: reason))
-        case .store(let limit, let perform):
-            store(limit: limit, perform: perform, channel: channel, ack: ack)
-        case .rewrite(let rewritten):
-            if let event = rewritten.event {
-                fanOut(event: event, payload: .json(rewritten.payload), meta: nil, preferBinary: false,
-                       channel: channel, subscription: subscription, feedJoin: feedJoin, ack: { _ in })
-            }
-            ack(Replies.ok(rewritten.response))
         }
     }
 
     private func fanOut(event: String, payload: BroadcastPayload, meta: JSON?, preferBinary: Bool,
-                        channel: ChannelRegistry.Channel, subscription: ChannelSubscription, feedJoin: FeedJoin,
-                        ack: (JSON) -> Void) {
+                        channel: ChannelRegistry.Channel, subscription: ChannelSubscription, feedJoin: FeedJoin) {
         // Who may receive it (not across a block with the sender on group and plan topics); nil: everyone.
         let audience = services.feeds.audience(of: feedJoin, live: false)
         let envelope = BroadcastEnvelope(topic: channel.topic, event: event, payload: payload, meta: meta,
@@ -79,28 +78,5 @@ extension ClientConnection {
         services.hub.broadcast(envelope, senderID: subscription.id, senderUser: subscription.userID,
                                audience: audience)
         metrics.broadcastsPublished.increment()
-        if channel.config.broadcastAck { ack(Replies.ok()) }
-    }
-
-    /// A durable write: stored first (the fanout comes from the store's change feed), then always answered —
-    /// ok with what the store returned (the message id), or an error with a reason.
-    private func store(limit: WriteLimit, perform: @Sendable (EventLoop) -> EventLoopFuture<JSON>,
-                       channel: ChannelRegistry.Channel, ack: @escaping (JSON) -> Void) {
-        guard registry.admitWrite(topic: channel.topic, limit: limit, now: .now()) else {
-            metrics.rejection("\(limit.name)_rate").increment()
-            ack(Replies.error(reason: "RateLimited: Too many \(limit.name) writes per second"))
-            return
-        }
-        perform(eventLoop).hop(to: eventLoop).whenComplete { [self] result in
-            switch result {
-            case .success(let response):
-                metrics.broadcastsPublished.increment()
-                ack(Replies.ok(response))
-            case .failure(let error):
-                metrics.rejection("store_failed").increment()
-                services.logger.warning("write not stored", metadata: ["error": "\(String(reflecting: error))"])
-                ack(Replies.error(reason: "StoreFailed: the message was not stored, please retry"))
-            }
-        }
     }
 }

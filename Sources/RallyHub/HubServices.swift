@@ -18,6 +18,8 @@ public final class HubServices: Sendable {
     public let connections: ConnectionTracker
     /// The per-user write limit, one gate per event loop (index as in `hub.loops`).
     let userGates: [UserRateGate]
+    /// The per-channel write limits of REST publishes, one table per event loop.
+    let restWriteBuckets: [RESTWriteBuckets]
     public let logger: Logger
     /// Wall clock for token expiry; injectable for tests.
     public let now: @Sendable () -> Date
@@ -38,6 +40,7 @@ public final class HubServices: Sendable {
         self.metrics = metrics
         self.connections = ConnectionTracker(loops: hub.loops)
         self.userGates = hub.loops.map { UserRateGate(loop: $0, limit: limits.userRate, counter: rateCounter) }
+        self.restWriteBuckets = hub.loops.map { RESTWriteBuckets(loop: $0) }
         self.logger = logger
         self.now = now
     }

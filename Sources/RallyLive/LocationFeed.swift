@@ -40,6 +40,8 @@ final class LocationFeed: Sendable {
         guard let user = write.join.identity.subject.flatMap(UUID.init(uuidString:)) else {
             return .refuse(LocationPayloads.needsUser.reason)
         }
+        // A share belongs to a channel and ends with it; a REST publish has none (subscription id 0).
+        guard write.join.subscriptionID != 0 else { return .refuse(LocationPayloads.needsChannel.reason) }
         let result: Result<RewrittenWrite, LocationPayloads.Refusal>
         switch write.event {
         case LocationPayloads.shareStart: result = start(write, user: user)

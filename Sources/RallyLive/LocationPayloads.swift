@@ -37,6 +37,8 @@ enum LocationPayloads {
     static let expired = Refusal(reason: "LocationShareExpired: the share has ended, send share_start again")
     static let needsUser = Refusal(reason:
         "LocationNeedsUser: only a signed-in user (a uuid sub) shares a position")
+    static let needsChannel = Refusal(reason:
+        "LocationNeedsChannel: positions are shared from a joined channel, not through the REST API")
     static let unknownEvent = Refusal(reason:
         "UnknownEvent: a location topic takes only share_start, position and share_stop")
 

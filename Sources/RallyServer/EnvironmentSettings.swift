@@ -97,6 +97,11 @@ extension EnvironmentSetting {
         .init("RALLY_METRICS_TOKEN", "unset (open)", "/metrics requires `Authorization: Bearer <token>` (else 401)") {
             $0.metricsToken = try Parse.nonEmpty($1)
         },
+        .init("RALLY_CORS_ORIGINS", "* in embedded, else none",
+              "origins (comma list, `*`: any) whose pages may call /api/broadcast; others get no CORS headers") {
+            $0.corsOrigins = $1.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty }
+        },
         .init("RALLY_ALLOW_ANON", "false", "let `anon` tokens join free-form rooms") {
             $0.allowAnonymous = try Parse.bool($1)
         },

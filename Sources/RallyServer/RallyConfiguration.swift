@@ -37,6 +37,8 @@ public struct RallyConfiguration: Sendable {
     public var databaseURL: String?
     /// The events database when the catalogue lives apart from user data (seed 000's split).
     public var eventsDatabaseURL: String?
+    /// Origins a browser page may call the REST API from (`*`: any); nil: `*` in embedded mode, none in production.
+    public var corsOrigins: [String]?
     /// The bus to other nodes (Redis); unset: a node alone.
     public var bus = BusConfiguration()
     /// Sockets this node accepts at most; past it upgrades get 503.
@@ -57,6 +59,8 @@ public struct RallyConfiguration: Sendable {
     public init() {}
 
     public var isEchoEnabled: Bool { echoEnabled ?? (mode == .embedded) }
+
+    public var effectiveCORSOrigins: [String] { corsOrigins ?? (mode == .embedded ? ["*"] : []) }
 
     /// The transport settings this configuration implies.
     public var effectiveServer: WebSocketServerConfiguration {

@@ -11,6 +11,7 @@ final class RallyHTTPDelegate: HTTPServerDelegate {
     private let services: HubServices
     private let realtime: RealtimeUpgrade
     private let broadcast: BroadcastEndpoint
+    private let cors: CORSPolicy
     private let metrics: MetricsEndpoint
     private let demo: DemoEndpoints?
     private let readiness: @Sendable (EventLoop) -> EventLoopFuture<[String: Bool]>
@@ -25,6 +26,7 @@ final class RallyHTTPDelegate: HTTPServerDelegate {
                                            maxPerAddress: configuration.maxConnectionsPerIP),
             connectErrorDelay: configuration.connectErrorDelay)
         self.broadcast = BroadcastEndpoint(services: services)
+        self.cors = CORSPolicy(origins: configuration.effectiveCORSOrigins)
         self.metrics = metrics
         self.demo = demo
         self.readiness = readiness
@@ -45,6 +47,7 @@ final class RallyHTTPDelegate: HTTPServerDelegate {
 
     func respond(to request: HTTPRequest, eventLoop: EventLoop) -> EventLoopFuture<HTTPResponse> {
         let target = RequestTarget(request.head.uri)
+        if let path = Self.apiPath(target.path) { return api(request, path: path, query: target.query, on: eventLoop) }
         switch target.path {
         case "/healthz":
             return eventLoop.makeSucceededFuture(Responses.json(.ok, .object(["status": .string("ok")])))
@@ -53,8 +56,6 @@ final class RallyHTTPDelegate: HTTPServerDelegate {
         case "/metrics":
             return eventLoop.makeSucceededFuture(metrics.response(to: request.head.headers,
                                                                   token: configuration.metricsToken))
-        case let path where path == "/api/broadcast" || path.hasPrefix("/api/broadcast/"):
-            return broadcast.handle(request, target: target, on: eventLoop)
         case let path where Self.realtimePaths.contains(path):
             return eventLoop.makeSucceededFuture(Responses.connectError(.badRequest, "Expected a WebSocket upgrade"))
         default:
@@ -62,6 +63,21 @@ final class RallyHTTPDelegate: HTTPServerDelegate {
                 return response
             }
             return eventLoop.makeSucceededFuture(Responses.notFound)
+        }
+    }
+
+    /// The REST API under `/api/broadcast`, also under `/realtime/v1/api/broadcast` (where realtime-js posts, as
+    /// Supabase's gateway maps it): the path without that prefix, or nil for another path.
+    static func apiPath(_ path: String) -> String? {
+        let bare = path.hasPrefix("/realtime/v1/api/") ? String(path.dropFirst("/realtime/v1".count)) : path
+        return bare == "/api/broadcast" || bare.hasPrefix("/api/broadcast/") ? bare : nil
+    }
+
+    private func api(_ request: HTTPRequest, path: String, query: [String: String], on loop: EventLoop)
+        -> EventLoopFuture<HTTPResponse> {
+        if request.head.method == .OPTIONS { return loop.makeSucceededFuture(cors.preflight(request)) }
+        return broadcast.handle(request, path: path, query: query, on: loop).map { [cors] in
+            cors.decorate($0, for: request)
         }
     }
 
