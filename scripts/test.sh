@@ -38,7 +38,7 @@ if [[ "$skip" != *" python "* ]]; then
 fi
 
 if [[ "$skip" != *" browser "* ]]; then
-  stage "demo page in headless Chromium (two tabs chat and see each other)"
+  stage "demo page (two tabs chat and see each other) and admin dashboard in headless Chromium"
   tests-browser/run.sh
 fi
 

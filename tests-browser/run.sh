@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The demo page in a real browser: starts an embedded node ($RALLY_BIN, port chosen by the OS), opens the page in
 # two headless Chromium tabs (tests-browser/demo_page_check.py) and stops the node; the REST publish of realtime-js
-# from a page on another origin (tests-browser/rest_publish_check.py). Then, with a Redis
+# from a page on another origin (tests-browser/rest_publish_check.py); the admin dashboard in one tab of another
+# node (tests-browser/admin_page_check.py). Then, with a Redis
 # (RALLY_TEST_REDIS_URL, as scripts/services.sh exports it), two nodes of one cluster: one tab on each.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,9 +31,15 @@ rest_secret=$(python3 -c 'import secrets; print(secrets.token_hex(24))')
 start_node RALLY_JWT_SECRET="$rest_secret"
 timeout 120 python3 tests-browser/rest_publish_check.py "$url" "$rest_secret"
 
+# The admin dashboard (README "Admin dashboard"), signed in with the node's admin token.
+admin_token=$(python3 -c 'import secrets; print(secrets.token_hex(16))')
+start_node RALLY_ADMIN_TOKEN="$admin_token"
+timeout 60 python3 tests-browser/admin_page_check.py "$url" "$admin_token"
+
 if [[ -n "${RALLY_TEST_REDIS_URL:-}" ]]; then
   secret=$(python3 -c 'import secrets; print(secrets.token_hex(24))')
-  cluster=(RALLY_REDIS_URL="$RALLY_TEST_REDIS_URL" RALLY_JWT_SECRET="$secret" RALLY_DEMO_TOKENS=true)
+  cluster=(RALLY_REDIS_URL="$RALLY_TEST_REDIS_URL" RALLY_JWT_SECRET="$secret" RALLY_DEMO_TOKENS=true
+           RALLY_ADMIN_TOKEN="$admin_token")
   start_node "${cluster[@]}" RALLY_NODE_ID=b1
   first=$url
   start_node "${cluster[@]}" RALLY_NODE_ID=b2
@@ -41,6 +48,7 @@ if [[ -n "${RALLY_TEST_REDIS_URL:-}" ]]; then
     for _ in $(seq 300); do curl -fsS "${node}readyz" >/dev/null 2>&1 && break; sleep 0.05; done
   done
   timeout 120 python3 tests-browser/demo_page_check.py "$first" "$second"
+  timeout 60 python3 tests-browser/admin_page_check.py "$first" "$admin_token" --publish-url "$second"
 else
   echo "browser: RALLY_TEST_REDIS_URL unset, the two-node demo check is skipped"
 fi

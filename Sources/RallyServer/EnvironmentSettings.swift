@@ -97,6 +97,11 @@ extension EnvironmentSetting {
         .init("RALLY_METRICS_TOKEN", "unset (open)", "/metrics requires `Authorization: Bearer <token>` (else 401)") {
             $0.metricsToken = try Parse.nonEmpty($1)
         },
+        .init("RALLY_ADMIN_TOKEN", "unset",
+              "secret for the /admin dashboard (≥ 16 characters); production serves /admin only when set") {
+            guard $1.utf8.count >= 16 else { throw ConfigurationError("must be at least 16 characters") }
+            $0.adminToken = $1
+        },
         .init("RALLY_CORS_ORIGINS", "* in embedded, else none",
               "origins (comma list, `*`: any) whose pages may call /api/broadcast; others get no CORS headers") {
             $0.corsOrigins = $1.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }

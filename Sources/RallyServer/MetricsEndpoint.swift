@@ -17,12 +17,22 @@ struct MetricsEndpoint: Sendable {
         let registry = shared.withLockedValue { existing -> PrometheusCollectorRegistry in
             if let existing { return existing }
             let registry = PrometheusCollectorRegistry()
-            MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+            var factory = PrometheusMetricsFactory(registry: registry)
+            factory.durationHistogramBuckets["rally_fanout_seconds"] = fanoutBuckets
+            MetricsSystem.bootstrap(factory)
             existing = registry
             return registry
         }
         return MetricsEndpoint(registry: registry)
     }
+
+    /// A fanout takes microseconds: the default buckets (5 ms and up) would put every one in the first, so the
+    /// admin dashboard's percentiles and `histogram_quantile` get buckets from 10 µs.
+    static let fanoutBuckets: [Duration] = [
+        .microseconds(10), .microseconds(25), .microseconds(50), .microseconds(100), .microseconds(250),
+        .microseconds(500), .milliseconds(1), .milliseconds(2.5), .milliseconds(5), .milliseconds(10),
+        .milliseconds(25), .milliseconds(100), .milliseconds(250), .seconds(1),
+    ]
 
     func response() -> HTTPResponse {
         Responses.bytes(registry.emitToBuffer(), contentType: "text/plain; version=0.0.4")
@@ -42,7 +52,7 @@ struct MetricsEndpoint: Sendable {
         return response()
     }
 
-    private static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
         guard a.count == b.count else { return false }
         return zip(a, b).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
     }

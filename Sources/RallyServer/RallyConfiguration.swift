@@ -26,6 +26,9 @@ public struct RallyConfiguration: Sendable {
     public var allowAnonymous = false
     /// When set, `/metrics` answers only requests with `Authorization: Bearer <metricsToken>` (401 otherwise).
     public var metricsToken: String?
+    /// The admin dashboard's secret (`/admin`, README "Admin dashboard"): `Authorization: Bearer <adminToken>` or a
+    /// `service_role` token. Production serves the dashboard only when it is set.
+    public var adminToken: String?
     /// Embedded mode: mint demo tokens even with a secret the node was given (they are always minted with the
     /// node's own random secret).
     public var demoTokensWithGivenSecret = false

@@ -14,6 +14,7 @@ final class RallyHTTPDelegate: HTTPServerDelegate {
     private let cors: CORSPolicy
     private let metrics: MetricsEndpoint
     private let demo: DemoEndpoints?
+    private let admin: AdminEndpoint
     private let readiness: @Sendable (EventLoop) -> EventLoopFuture<[String: Bool]>
 
     init(configuration: RallyConfiguration, services: HubServices, metrics: MetricsEndpoint, demo: DemoEndpoints?,
@@ -29,6 +30,8 @@ final class RallyHTTPDelegate: HTTPServerDelegate {
         self.cors = CORSPolicy(origins: configuration.effectiveCORSOrigins)
         self.metrics = metrics
         self.demo = demo
+        self.admin = AdminEndpoint(configuration: configuration, services: services, metrics: metrics,
+                                   readiness: readiness)
         self.readiness = readiness
     }
 
@@ -56,6 +59,8 @@ final class RallyHTTPDelegate: HTTPServerDelegate {
         case "/metrics":
             return eventLoop.makeSucceededFuture(metrics.response(to: request.head.headers,
                                                                   token: configuration.metricsToken))
+        case let path where AdminEndpoint.handles(path):
+            return admin.respond(to: request, target: target, on: eventLoop)
         case let path where Self.realtimePaths.contains(path):
             return eventLoop.makeSucceededFuture(Responses.connectError(.badRequest, "Expected a WebSocket upgrade"))
         default:

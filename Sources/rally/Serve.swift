@@ -58,8 +58,22 @@ struct Serve: AsyncParsableCommand {
                 lines.append("rally: demo \(role) token (24 h)\(minted.userID.map { " for user \($0)" } ?? ""): \(minted.token)")
             }
         }
+        lines.append(try await adminLine(node))
         Console.write(lines.joined(separator: "\n"))
     }
+}
+
+/// Where the admin dashboard is (README "Admin dashboard"): in embedded mode, a link that signs in with a
+/// `service_role` token (the fragment never reaches the server).
+private func adminLine(_ node: RallyNode) async throws -> String {
+    let page = "\(node.httpURL)admin"
+    if let minter = node.demoTokens {
+        return "rally: admin dashboard \(page)#token=\(try await minter.token(role: "service_role").token)"
+    }
+    if node.configuration.mode == .embedded || node.configuration.adminToken != nil {
+        return "rally: admin dashboard \(page) (sign in with RALLY_ADMIN_TOKEN or a service_role token)"
+    }
+    return "rally: admin dashboard off (production without RALLY_ADMIN_TOKEN)"
 }
 
 /// SIGTERM/SIGINT as an awaitable event. The handlers are installed at init, and a signal that arrives before
