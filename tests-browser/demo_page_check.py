@@ -1,16 +1,32 @@
 #!/usr/bin/env python3
-"""Opens the demo page of a running node in two headless Chromium tabs and checks that they join, see each
-other's presence, and that a message typed in one tab appears in the other. With a second URL the second tab
-opens the page of another node of the same cluster (README "Running several nodes").
+"""Opens the demo page of a running embedded node in headless Chromium tabs, one per demo person, and checks what
+the page promises a newcomer (README "The demo"):
+
+- Alice RSVPs to Bob's open studio and creates an event: Bob's tab sees the count move, and both in his
+  activity feed (the new event joins his events); Dave's tab shows Alice's profile refused (she shares with
+  friends only) and never gets her items, though he gets Bob's public one that follows them;
+- Alice writes in the Rooftop crew chat: Bob's tab shows it live, and again (replayed from the store) after a
+  reload; Dave's tab shows the private group refused;
+- Alice nudges Bob: a notification arrives in his tab; Dave cannot nudge Erin, whom he blocked;
+- the Friday dinner plan: Alice and Bob see each other present, Bob's vote and Alice's "confirm" reach the
+  other tab; Dave, who declined, is not let in.
+
+With a second URL (another node of the same cluster), Alice's tab is on the first node and Bob's on the second:
+each node has its own in-memory directory, so only the plan's presence and votes (which travel on the bus) are
+checked there.
 
     python3 tests-browser/demo_page_check.py http://127.0.0.1:4000/ [http://127.0.0.1:4001/] [--screenshot out.png]
 
 Drives Chromium through its DevTools protocol (Debian `chromium`; `websockets` from realtime's dependencies).
 Exits non-zero with the page state when a check fails within its deadline.
 """
-import argparse, asyncio, base64, json, os, shutil, socket, subprocess, sys, tempfile, time, urllib.request
+import argparse, asyncio, base64, json, shutil, socket, subprocess, sys, tempfile, time, urllib.request
 
 import websockets
+
+STUDIO = "e0000000-0000-4000-8000-000000000003"
+ROOFTOP = "60000000-0000-4000-8000-000000000001"
+DINNER = "70000000-0000-4000-8000-000000000001"
 
 
 def free_port():
@@ -20,8 +36,8 @@ def free_port():
 
 
 class Tab:
-    def __init__(self, ws):
-        self.ws, self.next_id = ws, 0
+    def __init__(self, ws, who):
+        self.ws, self.who, self.next_id = ws, who, 0
 
     async def call(self, method, **params):
         self.next_id += 1
@@ -32,8 +48,17 @@ class Tab:
                 return reply.get("result", {})
 
     async def eval(self, expression):
-        result = await self.call("Runtime.evaluate", expression=expression, returnByValue=True)
+        result = await self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
         return result.get("result", {}).get("value")
+
+    async def text(self, selector):
+        return await self.eval(f"(document.querySelector({json.dumps(selector)}) || {{}}).innerText || ''")
+
+    async def click(self, selector):
+        found = await self.eval(f"(() => {{ const b = document.querySelector({json.dumps(selector)});"
+                                f" if (b) b.click(); return !!b; }})()")
+        if not found:
+            await self.fail(f"no {selector} to click")
 
     async def wait_for(self, expression, what, timeout=15):
         deadline = time.monotonic() + timeout
@@ -41,14 +66,76 @@ class Tab:
             if await self.eval(expression):
                 return
             await asyncio.sleep(0.1)  # polling the page's DOM, bounded by the deadline
+        await self.fail(f"{what} not seen within {timeout}s")
+
+    async def wait_text(self, selector, needle, what, timeout=15):
+        await self.wait_for(f"((document.querySelector({json.dumps(selector)}) || {{}}).innerText || '')"
+                            f".includes({json.dumps(needle)})", what, timeout)
+
+    async def fail(self, what):
         state = await self.eval("document.body.innerText")
-        sys.exit(f"demo page: {what} not seen within {timeout}s; page shows:\n{state}")
+        sys.exit(f"demo page ({self.who}'s tab): {what}; page shows:\n{state}")
 
 
-async def open_tab(devtools, url):
-    target = json.load(urllib.request.urlopen(urllib.request.Request(f"{devtools}/json/new?{url}", method="PUT")))
+async def open_tab(devtools, url, who):
+    target = json.load(urllib.request.urlopen(
+        urllib.request.Request(f"{devtools}/json/new?{url}?as={who.lower()}", method="PUT")))
     ws = await websockets.connect(target["webSocketDebuggerUrl"], max_size=None)
-    return Tab(ws)
+    tab = Tab(ws, who)
+    await tab.wait_text("#status", f"joined as {who}", "the join of every channel")
+    return tab
+
+
+async def check_single_node(alice, bob, dave):
+    # An RSVP: the count moves in the other tab, and the activity reaches the friend only.
+    await bob.wait_for(f"document.getElementById('count-{STUDIO}').dataset.going === '0'", "the studio's count")
+    await alice.click(f"#rsvp-going-{STUDIO}")
+    await bob.wait_for(f"document.getElementById('count-{STUDIO}').dataset.going === '1'", "the count moving")
+    await bob.wait_text("#feed", "Alice is going to Bob's open studio", "Alice's RSVP in her friend's feed")
+    await dave.wait_text("#rule-alice", "hidden: Alice shares with friends only",
+                         "Alice's friends-only profile refused to a stranger")
+    await dave.wait_text("#rule-erin", "a block", "Erin's profile refused across the block")
+    await dave.wait_text("#feed-hidden", "Alice", "the feed saying Alice's activity is hidden")
+    await alice.eval("document.getElementById('new-event-title').value = 'Picnic by the river';"
+                     "document.getElementById('new-event').requestSubmit(); true")
+    await bob.wait_text("#feed", "Alice created Picnic by the river", "Alice's new event in her friend's feed")
+    await bob.wait_text("#events", "Picnic by the river", "Alice's new event among the friend's events")
+    await bob.click(f"#rsvp-interested-{STUDIO}")
+    await dave.wait_text("#feed", "Bob is interested in Bob's open studio", "Bob's public activity")
+    if "Alice" in await dave.text("#feed"):
+        await dave.fail("Alice's friends-only activity reached a stranger")
+
+    # Group chat: live, then replayed from the store after a reload; refused to a non-member.
+    await alice.eval(f"(() => {{ const f = document.querySelector('#chat-{ROOFTOP}').nextElementSibling;"
+                     f" f.querySelector('input').value = 'rooftop at eight?'; f.requestSubmit(); return true; }})()")
+    await bob.wait_text(f"#chat-{ROOFTOP}", "Alice: rooftop at eight?", "Alice's chat message")
+    await dave.wait_text(f"#chat-{ROOFTOP}", "hidden from you", "the private group refused to Dave")
+    await bob.call("Page.reload")
+    await bob.wait_for(f"[...document.querySelectorAll('#chat-{ROOFTOP} p.replayed')]"
+                       f".some(p => p.innerText.includes('rooftop at eight?'))", "the message replayed after a reload")
+    await bob.wait_text("#status", "joined as Bob", "the rejoin after the reload")
+
+    # A notification, and a nudge refused across a block.
+    await alice.eval("document.getElementById('nudge-to').value = 'b0b00000-0000-4000-8000-000000000002';"
+                     "document.getElementById('nudge-text').value = 'bring snacks';"
+                     "document.getElementById('nudge').requestSubmit(); true")
+    await bob.wait_text("#notifications", "Alice nudged you — bring snacks", "Alice's notification")
+    await bob.wait_text("#unread", "1", "the unread count")
+    await dave.eval("document.getElementById('nudge-to').value = 'e2170000-0000-4000-8000-000000000005';"
+                    "document.getElementById('nudge').requestSubmit(); true")
+    await dave.wait_text("#nudge-result", "Blocked", "the nudge refused across the block")
+
+    await check_plan(alice, bob)
+    await dave.wait_text("#plans", "not a participant", "the plan refused to Dave")
+    await alice.click("#plan-confirmed")
+    await bob.wait_text(f"#plan-status-{DINNER}", "confirmed", "the plan's new status")
+
+
+async def check_plan(alice, bob):
+    for tab in (alice, bob):
+        await tab.wait_text(f"#plan-here-{DINNER}", "Alice, Bob", "both present in the planning session")
+    await bob.click("#vote-sushi")
+    await alice.wait_text(f"#plan-votes-{DINNER}", "Sushi 1", "Bob's vote")
 
 
 async def check(page_url, other_url, screenshot):
@@ -69,21 +156,23 @@ async def check(page_url, other_url, screenshot):
                 if time.monotonic() > deadline:
                     sys.exit("demo page: chromium did not start")
                 await asyncio.sleep(0.1)
-        first, second = await open_tab(devtools, page_url), await open_tab(devtools, other_url or page_url)
-        for tab in (first, second):
-            await tab.wait_for("document.getElementById('status').textContent.startsWith('joined as')", "join")
-        for tab in (first, second):
-            await tab.wait_for("document.getElementById('count').textContent === '2'", "two people present")
-        await first.eval("document.getElementById('text').value = 'hello from tab one';"
-                         "document.getElementById('send').requestSubmit(); true")
-        await second.wait_for("document.getElementById('log').innerText.includes('hello from tab one')",
-                              "the other tab's message")
+        alice = await open_tab(devtools, page_url, "Alice")
+        bob = await open_tab(devtools, other_url or page_url, "Bob")
+        if other_url:
+            await check_plan(alice, bob)
+            print(f"demo page: Alice on {page_url} and Bob on {other_url} saw each other in the planning session"
+                  " and Bob's vote")
+        else:
+            dave = await open_tab(devtools, page_url, "Dave")
+            await check_single_node(alice, bob, dave)
+            print(f"demo page on {page_url}: capacity, activity (and its refusal to Dave), chat with replay after a"
+                  " reload, a notification, and the planning session's presence, votes and status, in three tabs")
         if screenshot:
-            shot = await second.call("Page.captureScreenshot", format="png")
+            await bob.call("Emulation.setDeviceMetricsOverride", width=1280, height=1000, deviceScaleFactor=1,
+                           mobile=False)
+            shot = await bob.call("Page.captureScreenshot", format="png")
             with open(screenshot, "wb") as out:
                 out.write(base64.b64decode(shot["data"]))
-        where = f"on {page_url} and {other_url}" if other_url else f"on {page_url}"
-        print(f"demo page: two tabs {where} joined, saw each other's presence and chatted")
     finally:
         browser.terminate()
         browser.wait(timeout=10)
@@ -93,7 +182,7 @@ async def check(page_url, other_url, screenshot):
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("url")
-    parser.add_argument("other_url", nargs="?", help="the second tab's node (another node of the cluster)")
+    parser.add_argument("other_url", nargs="?", help="Bob's node (another node of the cluster)")
     parser.add_argument("--screenshot")
     args = parser.parse_args()
     asyncio.run(check(args.url, args.other_url, args.screenshot))

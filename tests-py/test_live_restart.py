@@ -1,15 +1,18 @@
 """A PostgreSQL restart under a running node (docs/live-data.md, "After a lost database connection"): while the
 database is down, open `event:` channels get their values again with live:false and /readyz reports
 postgres_listen false; once it is back, the current count comes with live:true and chat messages stored
-meanwhile are read after the last delivered id. The test runs its own PostgreSQL, so it may stop it."""
+meanwhile are read after the last delivered id; a `postgres_changes` channel gets `Subscribed to PostgreSQL` again
+(read again what you show) and the rows written after. The test runs its own PostgreSQL, so it may stop it."""
 
+import asyncio
 import os
 
 import psycopg
 import pytest
 from conftest import JWT_SECRET, RallyNode, wait_ready
-from helpers import run
+from helpers import Inbox, run
 from live_helpers import LiveClient, named, off_loop, readyz, wait_until
+from realtime.types import RealtimeSubscribeStates
 from livedb import PrivateCluster, Rows, free_port, migrate
 
 DOWN_DEADLINE_S = 15.0
@@ -45,6 +48,11 @@ def write(url: str, event: str, user: str, group: str, author: str, body: str) -
         rows = Rows(connection)
         rows.rsvp(user, event, "going")
         return rows.message(group, author, body)
+
+
+def write_own_rsvp(url: str, user: str, event: str) -> None:
+    with psycopg.connect(url, autocommit=True) as connection:
+        Rows(connection).rsvp(user, event, "maybe")
 
 
 def write_while_hidden(cluster: PrivateCluster, *args) -> str:
@@ -86,6 +94,15 @@ def test_a_postgres_restart_goes_not_live_then_resyncs(cluster, restart_rally):
         try:
             capacity = await client.join(f"event:{event}")
             chat = await client.join(f"group:{group}")
+            rows_seen, row_system = Inbox("rows"), Inbox("system messages of the rows channel")
+            rows_channel = client.client.channel("rows")
+            rows_channel.on_postgres_changes("INSERT", rows_seen.put, table="event_attendance",
+                                             filter=f"event_id=eq.{event}")
+            rows_channel.on_system(row_system.put)
+            row_states = Inbox("states of the rows channel")
+            await rows_channel.subscribe(lambda state, error: row_states.put((state, str(error))))
+            await row_states.wait_for(lambda s: s[0] == RealtimeSubscribeStates.SUBSCRIBED, "rows subscribed")
+            await row_system.wait_for(what="Subscribed to PostgreSQL")
             await capacity.wait_for(named("capacity", going=1, live=True), "capacity after the join")
             before = await off_loop(write, cluster.url, event, attendees[1], group, author, "before")
             await message_with(chat, before, "the message before the restart")
@@ -112,7 +129,14 @@ def test_a_postgres_restart_goes_not_live_then_resyncs(cluster, restart_rally):
                                               BACK_DEADLINE_S)
             assert status == 200, (status, checks)
 
+            await wait_until(lambda: asyncio.sleep(0, len(row_system.items) >= 2), "Subscribed to PostgreSQL again",
+                             BACK_DEADLINE_S)
+            assert [(m.status, m.message) for m in row_system.items] == [("ok", "Subscribed to PostgreSQL")] * 2
+            assert [s[0] for s in row_states.items] == [RealtimeSubscribeStates.SUBSCRIBED]
             latest = await off_loop(write, cluster.url, event, attendees[4], group, author, "after")
+            await off_loop(write_own_rsvp, cluster.url, viewer, event)
+            await rows_seen.wait_for(lambda p: p["data"]["record"]["user_id"] == viewer, "the viewer's own RSVP")
+            assert len(rows_seen.items) == 1, "the attendees' rows are private to a stranger"
             await capacity.wait_for(named("capacity", going=5, live=True), "a live update after the restart")
             await message_with(chat, latest, "a live message after the restart")
             messages = [m for m in chat.items if m["event"] == "message"]

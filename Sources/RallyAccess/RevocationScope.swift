@@ -47,7 +47,7 @@ public enum RevocationScope {
             return topic == .event(event)
         case .attendance(_, let event, let user, _, _):
             return topic == .event(event) && holder(subject, isOneOf: user)
-        case .notification, .groupMessage:
+        case .notification, .groupMessage, .row:
             return false
         }
     }
@@ -71,7 +71,7 @@ public enum RevocationScope {
             return ChannelScope(subtopics: ["event:\(id(event))"])
         case .attendance(_, _, let user, _, _):
             return ChannelScope(subjects: [id(user)])
-        case .notification, .groupMessage:
+        case .notification, .groupMessage, .row:
             return nil
         }
     }
@@ -95,7 +95,7 @@ public enum RevocationScope {
         case .group, .groupMember: return kind == .group
         case .plan, .planParticipant: return kind == .plan || kind == .locationPlan
         case .event, .attendance: return kind == .event
-        case .notification, .groupMessage: return false
+        case .notification, .groupMessage, .row: return false
         }
     }
 }

@@ -15,6 +15,9 @@ extension DirectoryChange {
         var isRead: Bool?
         /// Microseconds since the Unix epoch.
         var createdAt: Int64?
+        /// A served row (`kind: "row"`): its table, the rows as JSON text, the transaction's time.
+        var table, record, oldRecord, commitTimestamp: String?
+        var partial: Bool?
 
         enum CodingKeys: String, CodingKey {
             case kind, op, a, b, user, group, plan, event, creator, status, visibility, active, id
@@ -22,6 +25,9 @@ extension DirectoryChange {
             case privacyLevel = "privacy_level"
             case isRead = "is_read"
             case createdAt = "created_at"
+            case table, record, partial
+            case oldRecord = "old_record"
+            case commitTimestamp = "commit_timestamp"
         }
     }
 
@@ -76,6 +82,10 @@ extension DirectoryChange {
         case "notification":
             guard let id = p.id.flatMap(UUID.init(uuidString:)), let user = p.user else { return nil }
             return .notification(op, id: id, user: user, inline: inlineNotification(p, id: id, user: user))
+        case "row":
+            guard let table = p.table, let time = p.commitTimestamp else { return nil }
+            return .row(RowChange(table: table, operation: op, commitTimestamp: time, record: p.record,
+                                  oldRecord: p.oldRecord, partial: p.partial ?? false))
         case "group_message":
             guard let id = p.id.flatMap(Int64.init), let group = p.group else { return nil }
             return .groupMessage(op, id: id, group: group, inline: inlineMessage(p, id: id, group: group),

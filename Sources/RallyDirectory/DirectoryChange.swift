@@ -33,6 +33,8 @@ public enum DirectoryChange: Sendable, Hashable {
     /// A `group_messages` row; `inline` is the row when it fitted in the NOTIFY payload (otherwise read it by id).
     /// `author` is the deleted row's `user_id` on a delete (nil otherwise: the row says it).
     case groupMessage(ChangeOperation, id: Int64, group: UUID, inline: StoredMessage? = nil, author: UUID? = nil)
+    /// A row of a table served as `postgres_changes`, whole (or its key columns when it was too large).
+    case row(RowChange)
     /// The change feed reconnected: anything may have changed meanwhile, re-check everything.
     case resync
 }
@@ -51,6 +53,7 @@ extension DirectoryChange {
         case .attendance: return "attendance"
         case .notification: return "notification"
         case .groupMessage: return "group_message"
+        case .row: return "row"
         case .resync: return "resync"
         }
     }
@@ -62,7 +65,7 @@ extension DirectoryChange {
         // Only the attendee's own right to a non-public event depends on the row, and only its removal takes
         // it away (a new RSVP or a status change never does).
         case .attendance(let operation, _, _, _, _), .plan(let operation, _, _): return operation == .delete
-        case .notification, .groupMessage: return false
+        case .notification, .groupMessage, .row: return false
         }
     }
 }

@@ -36,7 +36,8 @@ public struct Migration: Sendable, Hashable {
 public enum Migrations {
     /// Every migration in order.
     public static let all: [Migration] = [usersSchema, eventsSchema, crossDatabaseKeys, usersTriggers, eventsTriggers,
-                                          liveDataUsers, liveDataEvents, chatDeleteAuthor]
+                                          liveDataUsers, liveDataEvents, chatDeleteAuthor,
+                                          rowChangesUsers, rowChangesEvents]
 
     /// Key of the advisory lock that serialises concurrent `apply` runs (several nodes starting at once).
     static let lockKey: Int64 = 0x5241_4C4C_5953_514C

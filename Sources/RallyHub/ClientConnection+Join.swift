@@ -97,8 +97,18 @@ extension ClientConnection {
             services.feeds.join(feedJoin, on: eventLoop).hop(to: eventLoop).whenComplete { [self] outcome in
                 guard subscription.isActive, registry.isCurrent(topic: topic, generation: generation) else { return }
                 switch outcome {
+                case .success(.ready(let backlog)) where state != nil:
+                    // Read again once the feed join is done: on a group or plan, presence tracked on other nodes
+                    // is shown only to a viewer whose blocks are known, and this join is what reads them.
+                    let reread = services.hub.presenceState(topic: topic, for: subscription, on: eventLoop)
+                    reread.whenSuccess { [self] now in
+                        guard subscription.isActive, registry.isCurrent(topic: topic, generation: generation) else {
+                            return
+                        }
+                        acknowledge(message, subscription: subscription, presenceState: now, backlog: backlog)
+                    }
                 case .success(.ready(let backlog)):
-                    acknowledge(message, subscription: subscription, presenceState: state, backlog: backlog)
+                    acknowledge(message, subscription: subscription, presenceState: nil, backlog: backlog)
                 case .success(.refused(let reason)):
                     removeChannel(topic: topic)
                     refuseJoin(message, reason: reason, metric: "feed_refused")

@@ -138,6 +138,17 @@ public final class Hub: Sendable {
         }
     }
 
+    /// Fans a server push (`event` with `payload`, as Supabase sends `postgres_changes`) out to the topic's local
+    /// subscribers that `audience` admits; node-local, like `publish`.
+    public func publishPush(topic: String, event: String, payload: JSON, audience: Audience) {
+        let shard = shard(for: topic)
+        shard.run {
+            guard let state = shard.state(of: topic), state.count > 0 else { return }
+            shard.dispatch(FanoutMessage.push(kind: .broadcast, topic: topic, event: event, payload: payload,
+                                              versions: state.versions, audience: audience), to: state)
+        }
+    }
+
     /// Gives a topic's slot its first value: kept and fanned out only when the slot holds nothing yet (every
     /// subscriber already holds the kept value otherwise: it got it on subscribing or when it was published).
     public func seed(_ envelope: BroadcastEnvelope, slot: RetainedSlot) {

@@ -30,6 +30,8 @@ extension LiveFeeds {
             await activity.friendshipChanged(a, b)
         case .user(_, let user, _):
             relationships.invalidate(user)
+        case .row(let row):
+            rowChanges.enqueue(row)
         case .resync:
             await resync()
         case .group, .groupMember, .planParticipant:
@@ -46,6 +48,7 @@ extension LiveFeeds {
         await chat.resync()
         await notifications.resync()
         await activity.resync()
+        if isConnected { rowChanges.resumed() }
     }
 
     /// Attendance statuses that are activity a friend would want to see.

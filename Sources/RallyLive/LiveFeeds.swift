@@ -25,13 +25,15 @@ public final class LiveFeeds: TopicFeeds {
     let relationships: RelationshipCache
     let blocks: BlockIndex
     let locations: LocationFeed
+    let rowChanges: PostgresChangesFeed
     /// Joins still opening their inputs, by subscription id: a leave waits for its join.
     let openingJoins = NIOLockedValueBox<[UInt64: Task<FeedJoinOutcome, Never>]>([:])
     /// Change feeds (by index) that are not listening; joins of live topics wait for all of them.
     private let feedsDown: NIOLockedValueBox<Set<Int>>
 
     /// `changeFeeds`: how many LISTEN connections feed it (0 for the in-memory directory's stream, which is
-    /// always live); until each has reported `listening`, joins of live topics are refused.
+    /// always live); until each has reported `listening`, joins of live topics are refused. `postgres_changes`
+    /// are served only from LISTEN connections, by a store that can read rows back (`RowReader`).
     public init(hub: Hub, directory: any Directory, store: any LiveStore, settings: LiveSettings = LiveSettings(),
                 changeFeeds: Int = 0, logger: Logger = Logger(label: "rally.live")) {
         self.hub = hub
@@ -50,6 +52,8 @@ public final class LiveFeeds: TopicFeeds {
         notifications = NotificationFeed(hub: hub, store: store, settings: settings, logger: logger)
         activity = ActivityFeed(hub: hub, directory: directory, store: store, relationships: relationships,
                                 logger: logger)
+        rowChanges = PostgresChangesFeed(hub: hub, directory: directory, store: store, relationships: relationships,
+                                         reader: changeFeeds > 0 ? store as? any RowReader : nil, logger: logger)
     }
 
     /// Whether every change feed is listening (`/readyz`).
@@ -58,10 +62,11 @@ public final class LiveFeeds: TopicFeeds {
     // MARK: TopicFeeds
 
     public func join(_ join: FeedJoin, on loop: EventLoop) -> EventLoopFuture<FeedJoinOutcome> {
-        guard case .success(let topic) = Topic.parse(join.subtopic), topic.kind != .freeForm else {
+        let topic = Self.liveTopic(of: join)
+        guard topic != nil || !join.config.postgresChanges.isEmpty else {
             return loop.makeSucceededFuture(.ready(.empty))
         }
-        let task = Task { await self.open(topic, join) }
+        let task = Task { await self.open(topic ?? .freeForm(join.subtopic), join) }
         openingJoins.withLockedValue { $0[join.subscriptionID] = task }
         let promise = loop.makePromise(of: FeedJoinOutcome.self)
         promise.completeWithTask {
@@ -73,14 +78,23 @@ public final class LiveFeeds: TopicFeeds {
     }
 
     public func leave(_ join: FeedJoin) {
-        guard case .success(let topic) = Topic.parse(join.subtopic), topic.kind != .freeForm else { return }
-        if topic.kind == .locationPlan || topic.kind == .locationFriends { locations.channelClosed(join) }
+        let topic = Self.liveTopic(of: join)
+        guard topic != nil || !join.config.postgresChanges.isEmpty else { return }
+        if let kind = topic?.kind, kind == .locationPlan || kind == .locationFriends { locations.channelClosed(join) }
         let opening = openingJoins.withLockedValue { $0[join.subscriptionID] }
         Task {
             _ = await opening?.value
+            self.rowChanges.unsubscribe(join.subscriptionID)
+            guard let topic else { return }
             await self.close(topic)
             self.releasePeer(of: join)
         }
+    }
+
+    /// The topic of a join when it is one with live inputs (not a free-form room).
+    static func liveTopic(of join: FeedJoin) -> RallyPrivacy.Topic? {
+        guard case .success(let topic) = Topic.parse(join.subtopic), topic.kind != .freeForm else { return nil }
+        return topic
     }
 
     public func write(_ write: FeedWrite) -> WriteDisposition {
@@ -100,6 +114,7 @@ public final class LiveFeeds: TopicFeeds {
     private func open(_ topic: RallyPrivacy.Topic, _ join: FeedJoin) async -> FeedJoinOutcome {
         let peerKnown = await retainPeer(of: join)
         guard isConnected, peerKnown else { return .refused(Self.unavailable) }
+        if let refused = await rowChanges.subscribe(join) { return refused }
         do {
             switch topic {
             case .event(let id):

@@ -6,6 +6,7 @@ import NIOPosix
 import RallyAuth
 import RallyBus
 import RallyBusRedis
+import RallyDirectory
 import RallyHub
 import RallyLive
 import RallyWebSocket
@@ -68,7 +69,10 @@ public final class RallyNode: Sendable {
             ? DemoTokenMinter(tokens: DemoTokens(verifier: verifier, lifetime: 24 * 3600)) : nil
         let delegate = RallyHTTPDelegate(
             configuration: configuration, services: services, metrics: metrics,
-            demo: try minter.map { try DemoEndpoints(tokens: $0.tokens) },
+            demo: try minter.map { minter in
+                try DemoEndpoints(tokens: minter.tokens, directory: access.directory, actions:
+                    (access.directory as? InMemoryDirectory).map { DemoActions(directory: $0, services: services) })
+            },
             readiness: { [bus = configuration.bus] loop in
                 access.readiness(on: loop, live: live).map { checks in
                     var checks = checks

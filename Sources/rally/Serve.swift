@@ -52,7 +52,8 @@ struct Serve: AsyncParsableCommand {
             lines.append("rally: echo \(node.realtimeURL.replacingOccurrences(of: "/realtime/v1/websocket", with: "/echo"))")
         }
         if let minter = node.demoTokens {
-            lines.append("rally: embedded mode — demo page at \(node.httpURL) (open it in two tabs)")
+            lines.append("rally: embedded mode — demo page at \(node.httpURL): open \(node.httpURL)?as=alice and "
+                         + "\(node.httpURL)?as=bob in two tabs (then ?as=dave)")
             for role in ["authenticated", "anon", "service_role"] {
                 let minted = try await minter.token(role: role)
                 lines.append("rally: demo \(role) token (24 h)\(minted.userID.map { " for user \($0)" } ?? ""): \(minted.token)")

@@ -105,8 +105,9 @@ struct TestClient {
              ref: ref, joinRef: joinRef)
     }
 
-    func waitForReply(ref: String, file: StaticString = #filePath, line: UInt = #line) -> JSON? {
-        transport.waitForFrame(file: file, line: line) { frame in
+    func waitForReply(ref: String, timeout: TimeInterval = 5, file: StaticString = #filePath,
+                      line: UInt = #line) -> JSON? {
+        transport.waitForFrame(timeout: timeout, file: file, line: line) { frame in
             guard let json = frame.json else { return false }
             return json.eventName == "phx_reply" && json.refValue == .string(ref)
         }?.json?.payloadValue

@@ -90,6 +90,16 @@ final class ClusterPrivacyTests: XCTestCase {
         XCTAssertEqual(erin.values("location", on: plan, "user_id"), [DemoData.bob.uuidString.lowercased()])
     }
 
+    /// Bob's first group channel on a node: his blocks are read by that very join, after the topic's presence
+    /// was fetched from the other node; the presence tracked there is in his `presence_state` all the same.
+    func testAFirstChannelOnANodeSeesThePresenceTrackedOnAnother() async throws {
+        let erin = try await present(DemoData.erin, key: "erin", on: nodes[0])
+        try await track(erin, "erin")
+        let bob = try await present(DemoData.bob, key: "bob", on: nodes[1])
+        let state = bob.events.first { $0.topic == self.group && $0.event == "presence_state" }
+        XCTAssertNotNil(state?.payload["erin"], "\(String(describing: state?.payload))")
+    }
+
     // MARK: Helpers
 
     private func request(_ client: TestConnection, _ event: String, _ payload: JSON, on topic: String) async throws {

@@ -53,4 +53,19 @@ final class EmbeddedModeTests: XCTestCase {
         XCTAssertNotNil(minted.userID)
         try await harness.shutdown()
     }
+
+    /// Without PostgreSQL there is no change feed to serve `postgres_changes` from: the join says so.
+    func testPostgresChangesWithoutADatabaseAreRefusedWithAReason() async throws {
+        let harness = try await NodeHarness()
+        let client = try await harness.connect(.v1)
+        let reply = try await client.connection.join("realtime:room", options: JoinOptions(postgresChanges: [
+            .object(["event": .string("*"), "schema": .string("public"), "table": .string("events")])]))
+        XCTAssertEqual(reply.status, "error")
+        XCTAssertEqual(reply.response["reason"]?.stringValue, "PostgresChangesUnsupported: Unable to subscribe to "
+                       + "changes with given parameters: this node reads no PostgreSQL change feed "
+                       + "(RALLY_DATABASE_URL)")
+        let plain = try await client.connection.join("realtime:room2")
+        XCTAssertTrue(plain.isOK)
+        try await harness.shutdown()
+    }
 }

@@ -28,6 +28,7 @@ final class PostgresActivityMatrixTests: XCTestCase {
         let database = try await TestDatabase.migrated(seed: seed())
         let harness = try await NodeHarness { $0.databaseURL = Self.urlText(database.url) }
         do {
+            try await harness.waitUntilListening()  // live joins are refused until the LISTEN connection is up
             try await run(database, harness)
         } catch {
             try? await harness.shutdown()
