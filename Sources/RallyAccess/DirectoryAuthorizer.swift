@@ -24,8 +24,8 @@ public struct DirectoryAuthorizer: TopicAuthorizer {
     public func authorize(subtopic: String, identity: Identity, isPrivate: Bool, on loop: EventLoop)
         -> EventLoopFuture<AuthorizationDecision> {
         let viewer = Self.viewer(of: identity)
-        let topic: RallyPrivacy.Topic
-        switch RallyPrivacy.Topic.parse(subtopic) {
+        let topic: Topic
+        switch Topic.parse(subtopic) {
         case .failure:
             return loop.makeSucceededFuture(decision(.deny(.malformedTopic), subtopic: subtopic, viewer: viewer))
         case .success(let parsed):
@@ -35,14 +35,12 @@ public struct DirectoryAuthorizer: TopicAuthorizer {
             let join = JoinRule.decide(topic: topic, viewer: viewer, facts: .none, policy: policy)
             return loop.makeSucceededFuture(decision(join, subtopic: subtopic, viewer: viewer))
         }
-        let promise = loop.makePromise(of: AuthorizationDecision.self)
-        promise.completeWithTask { [self] in
+        return loop.futureFromTask { [self] in
             await decideWithFacts(topic: topic, subtopic: subtopic, viewer: viewer)
         }
-        return promise.futureResult
     }
 
-    private func decideWithFacts(topic: RallyPrivacy.Topic, subtopic: String, viewer: ViewerIdentity) async
+    private func decideWithFacts(topic: Topic, subtopic: String, viewer: ViewerIdentity) async
         -> AuthorizationDecision {
         do {
             let facts = try await directory.facts(for: topic, viewer: viewer)

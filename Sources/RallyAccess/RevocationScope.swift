@@ -23,8 +23,8 @@ import RallyPrivacy
 public enum RevocationScope {
     /// Whether `change` can alter the join decision on `subtopic` for the channel's user.
     public static func affects(_ change: DirectoryChange, subtopic: String, subject: String? = nil) -> Bool {
-        guard change.mayRevoke, mayTouch(change, RallyPrivacy.Topic.kind(ofSubtopic: subtopic)),
-              case .success(let topic) = RallyPrivacy.Topic.parse(subtopic) else { return false }
+        guard change.mayRevoke, mayTouch(change, Topic.kind(ofSubtopic: subtopic)),
+              case .success(let topic) = Topic.parse(subtopic) else { return false }
         switch change {
         case .resync:
             return true

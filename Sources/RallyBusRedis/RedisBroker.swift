@@ -13,7 +13,8 @@ public final class RedisBroker: Broker {
     public let nodeID: UInt64
     private let loop: EventLoop
     private let commands: RedisConnection
-    private var subscriber: RedisSubscriber!
+    /// Set once, at the end of `init` (its event handler needs `self`); only read after.
+    nonisolated(unsafe) private var subscriber: RedisSubscriber!
     private let logger: Logger
     private let publishFailures = Counter(label: "rally_bus_publish_failures_total")
     private let unknownChannels = Counter(label: "rally_bus_dropped_total", dimensions: [("reason", "unknown_channel")])
@@ -86,7 +87,11 @@ public final class RedisBroker: Broker {
 
     /// Waits for what was published so far to be answered (a PING queued behind it), then closes both.
     public func shutdown() -> EventLoopFuture<Void> {
-        state.withLockedValue { $0.receiver = nil }
+        let neverLive = state.withLockedValue { state in
+            defer { state.receiver = nil; state.firstLive = nil }
+            return state.firstLive
+        }
+        neverLive?.fail(BusError.shutDown)  // shut down before Redis was ever reached
         let drained = commands.send(["PING"]).map { _ in }.recover { _ in }
         return drained.flatMap { [self] in
             subscriber.shutdown().and(commands.shutdown()).map { _ in }

@@ -123,7 +123,11 @@ public final class RedisClusterBroker: Broker {
     }
 
     public func shutdown() -> EventLoopFuture<Void> {
-        state.withLockedValue { $0.receiver = nil; $0.isShutDown = true }
+        let neverLive = state.withLockedValue { state in
+            defer { state.receiver = nil; state.isShutDown = true; state.firstLive = nil }
+            return state.firstLive
+        }
+        neverLive?.fail(BusError.shutDown)  // shut down before the cluster was ever reached
         let drained = commands.currentTopology().flatMap { [self] topology in
             let pings = drainKeys(topology).map { key in
                 commands.send(["PING"], key: key).map { _ in }.recover { _ in }

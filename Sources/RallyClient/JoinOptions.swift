@@ -64,7 +64,7 @@ public struct RealtimeOptions: Sendable {
     public var sendAccessTokenOnJoin = true
     /// Runs on the event loop before decoding; returning true consumes the frame. The load
     /// generator uses it to read its stamps without a JSON parse.
-    public var frameFilter: (@Sendable (WebSocketMessage) -> Bool)? = nil
+    public var frameFilter: (@Sendable (WebSocketClientMessage) -> Bool)? = nil
 
     public init() {}
 }

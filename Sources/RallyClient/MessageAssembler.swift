@@ -6,7 +6,7 @@ import NIOWebSocket
 struct MessageAssembler {
     enum Action: Equatable {
         case none
-        case deliver(WebSocketMessage)
+        case deliver(WebSocketClientMessage)
         case sendPong(ByteBuffer)
         /// The server sent a close frame (code nil when the frame had no body).
         case closeReceived(code: UInt16?, reason: String)
@@ -16,7 +16,7 @@ struct MessageAssembler {
 
     private enum State {
         case idle
-        case assembling(WebSocketMessage.Kind, ByteBuffer)
+        case assembling(WebSocketClientMessage.Kind, ByteBuffer)
         case closed
     }
 
@@ -42,10 +42,10 @@ struct MessageAssembler {
         }
     }
 
-    private mutating func start(_ kind: WebSocketMessage.Kind, _ frame: WebSocketFrame) -> Action {
+    private mutating func start(_ kind: WebSocketClientMessage.Kind, _ frame: WebSocketFrame) -> Action {
         guard case .idle = state else { return fail(.protocolError, "new message inside a fragmented one") }
         guard frame.data.readableBytes <= maxMessageSize else { return fail(.messageTooLarge, "message too large") }
-        if frame.fin { return .deliver(WebSocketMessage(kind: kind, data: frame.data)) }
+        if frame.fin { return .deliver(WebSocketClientMessage(kind: kind, data: frame.data)) }
         state = .assembling(kind, frame.data)
         return .none
     }
@@ -60,7 +60,7 @@ struct MessageAssembler {
         state = .idle  // drop our reference so `buffer` is uniquely owned while we append
         var data = frame.data
         buffer.writeBuffer(&data)
-        if frame.fin { return .deliver(WebSocketMessage(kind: kind, data: buffer)) }
+        if frame.fin { return .deliver(WebSocketClientMessage(kind: kind, data: buffer)) }
         state = .assembling(kind, buffer)
         return .none
     }

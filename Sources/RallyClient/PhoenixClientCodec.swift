@@ -115,7 +115,7 @@ public enum PhoenixClientCodec {
             binaryPayload: binary, framing: .binaryUserBroadcast)
     }
 
-    public static func decode(_ message: WebSocketMessage) throws -> ServerEvent {
+    public static func decode(_ message: WebSocketClientMessage) throws -> ServerEvent {
         message.kind == .text ? try decodeText(message.data) : try decodeBinary(message.data)
     }
 }

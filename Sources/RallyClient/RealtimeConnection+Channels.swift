@@ -87,7 +87,7 @@ extension RealtimeConnection {
         case (.v2, _):
             let bytes = try PhoenixClientCodec.encodeUserBroadcastPush(
                 joinRef: joinRef, ref: ref, topic: topic, userEvent: event, payload: payload)
-            socket.send(WebSocketMessage(kind: .binary, data: bytes))
+            socket.send(WebSocketClientMessage(kind: .binary, data: bytes))
         case (.v1, .json(let value)):
             let body: JSON = .object(["type": .string("broadcast"), "event": .string(event), "payload": value])
             sendText(joinRef: joinRef, ref: ref, topic: topic, event: "broadcast", payload: body)

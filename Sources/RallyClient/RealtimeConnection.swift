@@ -111,7 +111,7 @@ public final class RealtimeConnection: Sendable {
     func sendText(joinRef: String?, ref: String?, topic: String, event: String, payload: JSON) {
         let bytes = PhoenixClientCodec.encodePush(
             joinRef: joinRef, ref: ref, topic: topic, event: event, payload: payload, version: version)
-        socket.send(WebSocketMessage(kind: .text, data: bytes))
+        socket.send(WebSocketClientMessage(kind: .text, data: bytes))
     }
 
     private func startHeartbeats() {
@@ -121,7 +121,7 @@ public final class RealtimeConnection: Sendable {
             session.ignoreReply(ref: ref)
             let bytes = PhoenixClientCodec.encodePush(
                 joinRef: nil, ref: ref, topic: "phoenix", event: "heartbeat", payload: .emptyObject, version: version)
-            socket.send(WebSocketMessage(kind: .text, data: bytes))
+            socket.send(WebSocketClientMessage(kind: .text, data: bytes))
         }
         socket.closeFuture.whenComplete { _ in task.cancel() }
     }

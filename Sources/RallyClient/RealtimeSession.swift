@@ -80,7 +80,7 @@ final class RealtimeSession: @unchecked Sendable {
     }
 
     /// Handles one inbound frame (called by the WebSocket on this event loop).
-    func receive(_ message: WebSocketMessage) {
+    func receive(_ message: WebSocketClientMessage) {
         if let filter = options.frameFilter, filter(message) { return }
         let event: ServerEvent
         do { event = try PhoenixClientCodec.decode(message) } catch {

@@ -126,8 +126,8 @@ public enum WebSocketClient {
         inbound: WebSocketInbound
     ) throws -> WebSocketConnection {
         let closed = channel.eventLoop.makePromise(of: WebSocketCloseInfo.self)
-        let (stream, continuation) = AsyncStream.makeStream(of: WebSocketMessage.self)
-        let deliver: @Sendable (WebSocketMessage) -> Void
+        let (stream, continuation) = AsyncStream.makeStream(of: WebSocketClientMessage.self)
+        let deliver: @Sendable (WebSocketClientMessage) -> Void
         switch inbound {
         case .callback(let callback):
             deliver = callback
@@ -135,7 +135,7 @@ public enum WebSocketClient {
         case .stream:
             deliver = { continuation.yield($0) }
         }
-        let handler = WebSocketFrameHandler(
+        let handler = WebSocketClientFrameHandler(
             configuration: configuration, deliver: deliver, finishInbound: { continuation.finish() }, closed: closed
         )
         do { try channel.pipeline.syncOperations.addHandler(handler) } catch {

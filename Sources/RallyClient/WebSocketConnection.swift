@@ -6,9 +6,9 @@ public final class WebSocketConnection: Sendable {
     /// Completes when the TCP connection is gone, with the close code the server sent (if any).
     public let closeFuture: EventLoopFuture<WebSocketCloseInfo>
     /// Inbound messages when connected with `.stream`; an already finished stream with `.callback`.
-    public let messages: AsyncStream<WebSocketMessage>
+    public let messages: AsyncStream<WebSocketClientMessage>
 
-    init(channel: Channel, closeFuture: EventLoopFuture<WebSocketCloseInfo>, messages: AsyncStream<WebSocketMessage>) {
+    init(channel: Channel, closeFuture: EventLoopFuture<WebSocketCloseInfo>, messages: AsyncStream<WebSocketClientMessage>) {
         self.channel = channel
         self.closeFuture = closeFuture
         self.messages = messages
@@ -19,12 +19,12 @@ public final class WebSocketConnection: Sendable {
     public var localAddress: SocketAddress? { channel.localAddress }
 
     /// Queues a message and flushes; `promise` (if any) completes when it was written to the socket.
-    public func send(_ message: WebSocketMessage, promise: EventLoopPromise<Void>? = nil) {
+    public func send(_ message: WebSocketClientMessage, promise: EventLoopPromise<Void>? = nil) {
         channel.writeAndFlush(WebSocketOutbound.message(message), promise: promise)
     }
 
     /// Queues without flushing; call `flush()` after a batch.
-    public func write(_ message: WebSocketMessage, promise: EventLoopPromise<Void>? = nil) {
+    public func write(_ message: WebSocketClientMessage, promise: EventLoopPromise<Void>? = nil) {
         channel.write(WebSocketOutbound.message(message), promise: promise)
     }
 

@@ -1,5 +1,6 @@
 import NIOCore
 import RallyAuth
+import RallyPrivacy
 import RallyProtocol
 
 /// The channels of one socket, keyed by topic: which join is current, which are still being authorized, and where
@@ -9,6 +10,8 @@ struct ChannelRegistry {
 
     struct Channel {
         let topic: String
+        /// The subtopic parsed once, at join (nil when it claims a kind but is malformed).
+        let parsedTopic: Topic?
         let joinRef: JSON?
         /// Distinguishes successive joins of one topic, so a slow authorization cannot complete a replaced join.
         let generation: UInt64
@@ -28,14 +31,14 @@ struct ChannelRegistry {
         /// "allow" read before a later change can never win over the "deny" of a re-check started after it.
         var recheck: UInt64 = 0
 
-        var subtopic: String { String(topic.dropFirst(Topic.prefix.count)) }
+        var subtopic: String { String(topic.dropFirst(TopicName.prefix.count)) }
 
         /// The live feeds' view of this channel once they were told of the join (built when needed, not kept:
         /// every field is the channel's own).
         var feedJoin: FeedJoin? {
             guard isFeedJoined, let identity, let subscription else { return nil }
-            return FeedJoin(topic: topic, subtopic: subtopic, identity: identity, config: config,
-                            subscriptionID: subscription.id)
+            return FeedJoin(topic: topic, subtopic: subtopic, parsedTopic: parsedTopic, identity: identity,
+                            config: config, subscriptionID: subscription.id)
         }
     }
 
@@ -82,8 +85,9 @@ struct ChannelRegistry {
     mutating func beginJoin(topic: String, joinRef: JSON?, config: JoinConfig, token: String?) -> UInt64 {
         let generation = nextGeneration
         nextGeneration += 1
-        let channel = Channel(topic: topic, joinRef: joinRef, generation: generation, phase: .joining,
-                              config: config, token: token)
+        let subtopic = topic.dropFirst(TopicName.prefix.count)
+        let channel = Channel(topic: topic, parsedTopic: try? Topic.parse(String(subtopic)).get(), joinRef: joinRef,
+                              generation: generation, phase: .joining, config: config, token: token)
         if let index = index(of: topic) { channels[index] = channel } else { channels.append(channel) }
         indexVersion &+= 1
         return generation
@@ -175,7 +179,8 @@ struct ChannelRegistry {
     }
 }
 
-/// Topic naming: every Supabase channel topic is `realtime:<subtopic>`.
-public enum Topic {
+/// Topic naming: every Supabase channel topic is `realtime:<subtopic>` (what the subtopic means is
+/// `RallyPrivacy.Topic`, parsed once at join).
+public enum TopicName {
     public static let prefix = "realtime:"
 }

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import RallyProtocol
 import RallyAuth
@@ -19,6 +20,8 @@ public final class ChannelSubscription: @unchecked Sendable {
     /// Identity of the joining user, for per-item filters. Fixed for the subscription's life: an `access_token` of
     /// another user or role closes the channel (`ClientConnection.handleAccessToken`) instead of changing it.
     public let userID: String?
+    /// `userID` as a UUID (nil when it is none), decoded once at join: per-item filters compare it per delivery.
+    public let userUUID: UUID?
     /// The joining token's role was `service_role` (per-item filters let it see everything).
     public let isServiceRole: Bool
 
@@ -51,6 +54,7 @@ public final class ChannelSubscription: @unchecked Sendable {
         self.broadcastSelf = broadcastSelf
         self.presenceEnabled = presenceEnabled
         self.userID = userID
+        self.userUUID = userID.flatMap(UUID.init(uuidString:))
         self.isServiceRole = isServiceRole
     }
 

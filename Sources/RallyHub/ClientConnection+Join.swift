@@ -6,7 +6,7 @@ import RallyProtocol
 extension ClientConnection {
     func handleJoin(_ message: PhoenixMessage, size: Int) {
         let topic = message.topic
-        guard topic.hasPrefix(Topic.prefix) else {
+        guard topic.hasPrefix(TopicName.prefix) else {
             reply(to: message, payload: Replies.error(reason: "unmatched topic"))
             return
         }
@@ -26,7 +26,7 @@ extension ClientConnection {
         if config.accessToken == connectToken { config.accessToken = connectToken }  // one copy of the text, not two
         let token = config.accessToken ?? connectToken
         let generation = registry.beginJoin(topic: topic, joinRef: message.joinRef, config: config, token: token)
-        verifyAndAuthorize(token: token, subtopic: String(topic.dropFirst(Topic.prefix.count)),
+        verifyAndAuthorize(token: token, subtopic: String(topic.dropFirst(TopicName.prefix.count)),
                            isPrivate: config.isPrivate).whenSuccess { [self] outcome in
             guard registry.isCurrent(topic: topic, generation: generation) else { return }
             switch outcome {
@@ -43,10 +43,10 @@ extension ClientConnection {
         if services.isDraining {
             return ("RealtimeRestarting: Realtime is restarting, please standby", "draining")
         }
-        if topic.count == Topic.prefix.count {
+        if topic.count == TopicName.prefix.count {
             return ("TopicNameRequired: You must provide a topic name", "topic_name")
         }
-        if topic.utf8.count - Topic.prefix.utf8.count > services.limits.maxTopicBytes {
+        if topic.utf8.count - TopicName.prefix.utf8.count > services.limits.maxTopicBytes {
             return ("TopicNameTooLong: Topic name is longer than \(services.limits.maxTopicBytes) bytes",
                     "topic_length")
         }
@@ -91,8 +91,9 @@ extension ClientConnection {
                            metric: "bus_unavailable")
                 return
             }
-            let feedJoin = FeedJoin(topic: topic, subtopic: String(topic.dropFirst(Topic.prefix.count)),
-                                    identity: identity, config: config, subscriptionID: subscription.id)
+            let feedJoin = FeedJoin(topic: topic, subtopic: String(topic.dropFirst(TopicName.prefix.count)),
+                                    parsedTopic: registry.channel(topic)?.parsedTopic, identity: identity,
+                                    config: config, subscriptionID: subscription.id)
             registry.markFeedJoined(topic: topic)
             services.feeds.join(feedJoin, on: eventLoop).hop(to: eventLoop).whenComplete { [self] outcome in
                 guard subscription.isActive, registry.isCurrent(topic: topic, generation: generation) else { return }

@@ -90,6 +90,17 @@ extension ClusterLink {
         return promise.futureResult
     }
 
+    /// At shutdown, joins still waiting for other nodes' presence go on without it (their timeouts would never run
+    /// once the loop stops, and a promise left unfulfilled is a leak).
+    func endPendingPresenceSyncs() {
+        let pending = syncs.values
+        syncs = [:]
+        for sync in pending {
+            sync.timeout.cancel()
+            sync.promise.succeed(())
+        }
+    }
+
     func answered(_ request: UInt64, by node: UInt64) {
         guard var pending = syncs[request] else { return }
         pending.waiting.remove(node)

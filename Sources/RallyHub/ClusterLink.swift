@@ -74,6 +74,7 @@ final class ClusterLink: BusReceiver, @unchecked Sendable {
         loop.flatSubmit { [self] in
             heartbeat?.cancel()
             heartbeat = nil
+            endPendingPresenceSyncs()
             publish(BusMessage(kind: .nodeLeaving, topic: ""), to: .control)
             return broker.shutdown()
         }

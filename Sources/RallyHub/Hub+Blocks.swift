@@ -19,7 +19,7 @@ extension Hub {
 
     private static func hide(_ person: UUID, from viewer: UUID, topic: String, state: TopicState) {
         guard let diff = state.presence.leaves(ofUsers: { Self.names($0, person) }) else { return }
-        let viewers = state.byLoop.joined().filter { $0.userID.map { Self.names($0, viewer) } ?? false }
+        let viewers = state.byLoop.joined().filter { $0.userUUID == viewer }
         guard !viewers.isEmpty else { return }
         let message = FanoutMessage.push(kind: .presence, topic: topic, event: "presence_diff", payload: diff.json(),
                                          versions: state.versions)

@@ -4,6 +4,7 @@ import NIOCore
 import RallyAuth
 import RallyBus
 import RallyProtocol
+import RallyWebSocket
 import Synchronization
 
 /// Everything a socket needs from the node, shared by all sockets. Immutable but for the drain flag.

@@ -22,7 +22,7 @@ public struct RESTMessage: Sendable {
         self.preferBinary = preferBinary
     }
 
-    var topic: String { Topic.prefix + subtopic }
+    var topic: String { TopicName.prefix + subtopic }
 }
 
 extension HubServices {

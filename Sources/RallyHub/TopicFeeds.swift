@@ -1,5 +1,6 @@
 import NIOCore
 import RallyAuth
+import RallyPrivacy
 import RallyProtocol
 
 /// A joined channel as the live feeds see it.
@@ -7,17 +8,33 @@ public struct FeedJoin: Sendable {
     /// The whole topic (`realtime:event:…`) and the part after `realtime:`.
     public let topic: String
     public let subtopic: String
+    /// The subtopic parsed (once, at join); nil when it claims a kind but is malformed.
+    public let parsedTopic: Topic?
     public let identity: Identity
     public let config: JoinConfig
     /// The subscription's id in the hub (stable for the channel's life).
     public let subscriptionID: UInt64
 
-    public init(topic: String, subtopic: String, identity: Identity, config: JoinConfig, subscriptionID: UInt64) {
+    public init(topic: String, subtopic: String, parsedTopic: Topic?, identity: Identity, config: JoinConfig,
+                subscriptionID: UInt64) {
         self.topic = topic
         self.subtopic = subtopic
+        self.parsedTopic = parsedTopic
         self.identity = identity
         self.config = config
         self.subscriptionID = subscriptionID
+    }
+
+    /// Parses `subtopic` itself (for feeds and tests that build a join by hand; the hub passes what it parsed).
+    public init(topic: String, subtopic: String, identity: Identity, config: JoinConfig, subscriptionID: UInt64) {
+        self.init(topic: topic, subtopic: subtopic, parsedTopic: try? Topic.parse(subtopic).get(), identity: identity,
+                  config: config, subscriptionID: subscriptionID)
+    }
+
+    /// The parsed topic when it names one of the identified kinds (event, group, …); nil for free-form rooms.
+    public var identifiedTopic: Topic? {
+        guard let parsedTopic, parsedTopic.kind != .freeForm else { return nil }
+        return parsedTopic
     }
 }
 

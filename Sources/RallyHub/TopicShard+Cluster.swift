@@ -112,7 +112,7 @@ extension TopicShard {
     private func tellGap(_ topic: String, state: TopicState) {
         guard state.count > 0 else { return }
         let payload = Replies.system(ok: true, message: ClusterLink.gapMessage,
-                                     channel: String(topic.dropFirst(Topic.prefix.count)))
+                                     channel: String(topic.dropFirst(TopicName.prefix.count)))
         dispatch(FanoutMessage.push(kind: .broadcast, topic: topic, event: "system", payload: payload,
                                     versions: state.versions), to: state)
     }

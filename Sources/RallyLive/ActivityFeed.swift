@@ -113,7 +113,7 @@ actor ActivityFeed {
         return allowed
     }
 
-    private func envelope(_ payload: JSON, topic: RallyPrivacy.Topic) -> BroadcastEnvelope {
+    private func envelope(_ payload: JSON, topic: Topic) -> BroadcastEnvelope {
         BroadcastEnvelope(topic: topic.hubName, event: LiveEvents.activity, payload: .json(payload), preferBinary: true)
     }
 

@@ -49,7 +49,7 @@ actor ChatFeed {
     /// A `group_messages` change.
     func handle(_ operation: ChangeOperation, id: Int64, group: UUID, inline: StoredMessage?, author: UUID?) async {
         guard groups[group] != nil else { return }
-        let topic = RallyPrivacy.Topic.group(group).hubName
+        let topic = Topic.group(group).hubName
         switch operation {
         case .delete:
             guard let audience = await conversationAudience(of: author) else { return }
@@ -115,7 +115,7 @@ actor ChatFeed {
     }
 
     private func deliver(_ message: StoredMessage, event: String) async {
-        let topic = RallyPrivacy.Topic.group(message.group).hubName
+        let topic = Topic.group(message.group).hubName
         guard let audience = await conversationAudience(of: message.user) else { return }
         hub.publish(envelope(message, event: event, topic: topic, replayed: false), audience: audience,
                     dedupeKey: Self.dedupeKey(message.id))

@@ -15,7 +15,7 @@ struct ActivityAudience: Audience {
 
     func admits(_ subscription: ChannelSubscription) -> Bool {
         if subscription.isServiceRole { return true }
-        guard let viewer = subscription.userID.flatMap(UUID.init(uuidString:)) else { return false }
+        guard let viewer = subscription.userUUID else { return false }
         if let eventViewers, !eventViewers.contains(viewer) { return false }
         let relationship = viewer == actor ? .oneself : (relationships[viewer] ?? .stranger)
         return ItemRule.visible(actorPrivacy: actorPrivacy, itemVisibility: visibility, relationship: relationship,
@@ -31,7 +31,7 @@ struct ConversationAudience: Audience {
 
     func admits(_ subscription: ChannelSubscription) -> Bool {
         if subscription.isServiceRole { return true }
-        guard let viewer = subscription.userID.flatMap(UUID.init(uuidString:)), viewer != author else { return true }
+        guard let viewer = subscription.userUUID, viewer != author else { return true }
         return ItemRule.visibleInConversation(relationship: relationships[viewer] ?? .stranger, viewer: .authenticated)
     }
 }
@@ -43,7 +43,7 @@ struct PeerAudience: Audience {
 
     func admits(_ subscription: ChannelSubscription) -> Bool {
         if subscription.isServiceRole { return true }
-        guard let viewer = subscription.userID.flatMap(UUID.init(uuidString:)) else { return true }
+        guard let viewer = subscription.userUUID else { return true }
         return !blocked.contains(viewer)
     }
 }
@@ -54,7 +54,7 @@ struct LivePeerAudience: Audience {
 
     func admits(_ subscription: ChannelSubscription) -> Bool {
         if subscription.isServiceRole { return true }
-        guard let viewer = subscription.userID.flatMap(UUID.init(uuidString:)) else { return true }
+        guard let viewer = subscription.userUUID else { return true }
         return !blocks.contains(viewer)
     }
 }

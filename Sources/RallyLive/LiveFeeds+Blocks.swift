@@ -20,7 +20,7 @@ extension LiveFeeds {
     /// location topic (a location receiver's too: positions from other nodes are checked against them).
     func peer(of join: FeedJoin) -> UUID? {
         guard join.identity.role != .serviceRole else { return nil }
-        switch Topic.kind(ofSubtopic: join.subtopic) {
+        switch join.parsedTopic?.kind {
         case .group, .plan, .locationPlan, .locationFriends:
             return join.identity.subject.flatMap(UUID.init(uuidString:))
         default: return nil
@@ -65,7 +65,7 @@ struct RemotePeerAudience: Audience {
 
     func admits(_ subscription: ChannelSubscription) -> Bool {
         if subscription.isServiceRole { return true }
-        guard let viewer = subscription.userID.flatMap(UUID.init(uuidString:)) else { return true }
+        guard let viewer = subscription.userUUID else { return true }
         guard let theirs = blocks.blocks(of: viewer) else { return false }
         return !theirs.contains(sender)
     }
@@ -73,8 +73,8 @@ struct RemotePeerAudience: Audience {
 
 extension LiveFeeds {
     public func audience(ofRemoteSender sender: String?, topic: String) -> Audience? {
-        guard topic.hasPrefix(RallyHub.Topic.prefix) else { return nil }
-        switch RallyPrivacy.Topic.kind(ofSubtopic: String(topic.dropFirst(RallyHub.Topic.prefix.count))) {
+        guard topic.hasPrefix(TopicName.prefix) else { return nil }
+        switch Topic.kind(ofSubtopic: String(topic.dropFirst(TopicName.prefix.count))) {
         case .group, .plan, .locationPlan, .locationFriends:
             guard let person = sender.flatMap(UUID.init(uuidString:)) else { return nil }
             return RemotePeerAudience(sender: person, blocks: blocks)

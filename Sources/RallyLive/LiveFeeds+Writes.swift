@@ -14,13 +14,11 @@ extension LiveFeeds {
             case .success(let message):
                 let limit = WriteLimit(name: "chat", perSecond: settings.chatPerSecond, burst: settings.chatBurst)
                 return .store(limit) { [store] loop in
-                    let promise = loop.makePromise(of: JSON.self)
-                    promise.completeWithTask {
+                    loop.futureFromTask {
                         let stored = try await store.storeMessage(message)
                         return .object(["id": .string(String(stored.id)),
                                         "inserted_at": LivePayloads.timestamp(stored.createdAt)])
                     }
-                    return promise.futureResult
                 }
             case .failure(let refusal):
                 return .refuse(refusal.reason)

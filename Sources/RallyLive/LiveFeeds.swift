@@ -44,9 +44,9 @@ public final class LiveFeeds: TopicFeeds {
         relationships = RelationshipCache(store: store, capacity: settings.relationshipCacheSize)
         blocks = BlockIndex(relationships: relationships)
         locations = LocationFeed(hub: hub, blocks: blocks, settings: settings.location)
-        events = RetainedFeed(topic: RallyPrivacy.Topic.event, hub: hub, source: EventSource(store: store),
+        events = RetainedFeed(topic: Topic.event, hub: hub, source: EventSource(store: store),
                               maxUpdatesPerSecond: settings.retainedUpdatesPerSecond, logger: logger)
-        plans = RetainedFeed(topic: RallyPrivacy.Topic.plan, hub: hub, source: PlanSource(store: store),
+        plans = RetainedFeed(topic: Topic.plan, hub: hub, source: PlanSource(store: store),
                              maxUpdatesPerSecond: settings.retainedUpdatesPerSecond, logger: logger)
         chat = ChatFeed(hub: hub, store: store, relationships: relationships, settings: settings, logger: logger)
         notifications = NotificationFeed(hub: hub, store: store, settings: settings, logger: logger)
@@ -68,13 +68,11 @@ public final class LiveFeeds: TopicFeeds {
         }
         let task = Task { await self.open(topic ?? .freeForm(join.subtopic), join) }
         openingJoins.withLockedValue { $0[join.subscriptionID] = task }
-        let promise = loop.makePromise(of: FeedJoinOutcome.self)
-        promise.completeWithTask {
+        return loop.futureFromTask {
             let outcome = await task.value
             self.openingJoins.withLockedValue { $0[join.subscriptionID] = nil }
             return outcome
         }
-        return promise.futureResult
     }
 
     public func leave(_ join: FeedJoin) {
@@ -92,15 +90,10 @@ public final class LiveFeeds: TopicFeeds {
     }
 
     /// The topic of a join when it is one with live inputs (not a free-form room).
-    static func liveTopic(of join: FeedJoin) -> RallyPrivacy.Topic? {
-        guard case .success(let topic) = Topic.parse(join.subtopic), topic.kind != .freeForm else { return nil }
-        return topic
-    }
+    static func liveTopic(of join: FeedJoin) -> Topic? { join.identifiedTopic }
 
     public func write(_ write: FeedWrite) -> WriteDisposition {
-        guard case .success(let topic) = Topic.parse(write.join.subtopic), topic.kind != .freeForm else {
-            return .publish
-        }
+        guard let topic = write.join.identifiedTopic else { return .publish }
         if case .group(let group) = topic, let chat = chatWrite(write, group: group) { return chat }
         if write.join.identity.role != .serviceRole, LiveEvents.isReserved(write.event, on: topic.kind) {
             return .refuse(LiveEvents.refusal(write.event))
@@ -111,7 +104,7 @@ public final class LiveFeeds: TopicFeeds {
 
     // MARK: Opening and closing inputs
 
-    private func open(_ topic: RallyPrivacy.Topic, _ join: FeedJoin) async -> FeedJoinOutcome {
+    private func open(_ topic: Topic, _ join: FeedJoin) async -> FeedJoinOutcome {
         let peerKnown = await retainPeer(of: join)
         guard isConnected, peerKnown else { return .refused(Self.unavailable) }
         if let refused = await rowChanges.subscribe(join) { return refused }
@@ -153,7 +146,7 @@ public final class LiveFeeds: TopicFeeds {
         }
     }
 
-    private func close(_ topic: RallyPrivacy.Topic) async {
+    private func close(_ topic: Topic) async {
         switch topic {
         case .event(let id): await events.unwatch(id)
         case .plan(let id): await plans.unwatch(id)

@@ -101,9 +101,9 @@ public enum LivePayloads {
     }
 }
 
-extension RallyPrivacy.Topic {
+extension Topic {
     /// The hub's topic name (`realtime:` + the canonical subtopic).
-    var hubName: String { RallyHub.Topic.prefix + subtopic }
+    var hubName: String { TopicName.prefix + subtopic }
 }
 
 extension UUID {

@@ -37,7 +37,7 @@ actor NotificationFeed {
 
     func handle(_ operation: ChangeOperation, id: UUID, user: UUID, inline: NotificationRecord?) async {
         guard users[user] != nil else { return }
-        let topic = RallyPrivacy.Topic.user(user).hubName
+        let topic = Topic.user(user).hubName
         do {
             switch operation {
             case .insert:
@@ -62,7 +62,7 @@ actor NotificationFeed {
     /// After the change feed reconnected: every open user channel gets its unread list again.
     func resync() async {
         for user in users.keys {
-            let topic = RallyPrivacy.Topic.user(user).hubName
+            let topic = Topic.user(user).hubName
             guard let unread = try? await store.unreadNotifications(of: user, limit: settings.unreadOnJoin) else {
                 continue
             }

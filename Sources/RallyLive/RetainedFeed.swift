@@ -25,7 +25,7 @@ actor RetainedFeed {
     }
 
     /// The topic of an id (`Topic.event`, `Topic.plan`).
-    let topic: @Sendable (UUID) -> RallyPrivacy.Topic
+    let topic: @Sendable (UUID) -> Topic
     private let hub: Hub
     private let source: any RetainedSource
     private let logger: Logger
@@ -35,7 +35,7 @@ actor RetainedFeed {
     private var isLive = true
     private let started = ContinuousClock.now
 
-    init(topic: @escaping @Sendable (UUID) -> RallyPrivacy.Topic, hub: Hub, source: any RetainedSource, maxUpdatesPerSecond: Double, logger: Logger) {
+    init(topic: @escaping @Sendable (UUID) -> Topic, hub: Hub, source: any RetainedSource, maxUpdatesPerSecond: Double, logger: Logger) {
         self.topic = topic
         self.hub = hub
         self.source = source

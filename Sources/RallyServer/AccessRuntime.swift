@@ -64,11 +64,9 @@ public final class AccessRuntime: Sendable {
     /// listening) when a database is configured.
     func readiness(on loop: EventLoop, live: LiveFeeds) -> EventLoopFuture<[String: Bool]> {
         guard let pools else { return loop.makeSucceededFuture([:]) }
-        let promise = loop.makePromise(of: [String: Bool].self)
-        promise.completeWithTask {
+        return loop.futureFromTask {
             ["postgres": await pools.ping(), "postgres_listen": live.isConnected]
         }
-        return promise.futureResult
     }
 
     /// Stops the change feeds and the pools.

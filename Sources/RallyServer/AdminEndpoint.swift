@@ -80,8 +80,7 @@ struct AdminEndpoint: Sendable {
         }
         let verifier = services.verifier
         let lifetime = inspectorTokenLifetime
-        let promise = loop.makePromise(of: HTTPResponse.self)
-        promise.completeWithTask {
+        return loop.futureFromTask {
             do {
                 let token = try await verifier.signHS256(subject: nil, role: "service_role",
                                                          expiresAt: Date().addingTimeInterval(lifetime))
@@ -91,7 +90,6 @@ struct AdminEndpoint: Sendable {
                                          "This node signs no tokens: sign in with a service_role token to inspect topics")
             }
         }
-        return promise.futureResult
     }
 
     private static func asset(_ body: ByteBuffer?, contentType: String) -> HTTPResponse {

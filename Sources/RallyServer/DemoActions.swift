@@ -34,8 +34,7 @@ struct DemoActions: Sendable {
               body.objectValue != nil else {
             return loop.makeSucceededFuture(Self.invalid("body must be a JSON object"))
         }
-        let promise = loop.makePromise(of: HTTPResponse.self)
-        promise.completeWithTask {
+        return loop.futureFromTask {
             switch path {
             case "/demo/rsvp": return try await rsvp(actor, body, on: loop)
             case "/demo/event": return await createEvent(actor, body)
@@ -43,7 +42,6 @@ struct DemoActions: Sendable {
             default: return try await movePlan(actor, body, on: loop)
             }
         }
-        return promise.futureResult
     }
 
     /// `{event_id, status: going|interested|maybe|none, visibility?: public|friends|private}` (default public).

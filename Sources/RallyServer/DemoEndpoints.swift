@@ -70,9 +70,7 @@ struct DemoEndpoints: Sendable {
 
     private func answer(on loop: EventLoop, _ body: @escaping @Sendable () async throws -> HTTPResponse)
         -> EventLoopFuture<HTTPResponse> {
-        let promise = loop.makePromise(of: HTTPResponse.self)
-        promise.completeWithTask(body)
-        return promise.futureResult
+        loop.futureFromTask(body)
     }
 }
 

@@ -12,7 +12,7 @@ extension EnvironmentSetting {
               "true: RALLY_REDIS_URL names any node of a Redis Cluster; the bus uses sharded pub/sub (SPUBLISH)") {
             $0.bus.redisCluster = try Parse.bool($1)
         },
-        .init("RALLY_REDIS_PARTITIONS", "128",
+        .init("RALLY_REDIS_PARTITIONS", Default.int(\.bus.redisPartitions),
               "Redis Cluster only: how many partitions topics spread over (1 to 16384, the same on every node)") {
             let count = try Parse.int($1)
             guard (1...16384).contains(count) else { throw ConfigurationError("expected 1 to 16384") }
@@ -24,14 +24,14 @@ extension EnvironmentSetting {
             }
             $0.bus.nodeID = id
         },
-        .init("RALLY_BUS_HEARTBEAT_MS", "1000", "how often a node tells the others it is alive") {
+        .init("RALLY_BUS_HEARTBEAT_MS", Default.milliseconds(\.bus.cluster.heartbeatInterval), "how often a node tells the others it is alive") {
             $0.bus.cluster.heartbeatInterval = try Parse.positiveMilliseconds($1)
         },
-        .init("RALLY_BUS_NODE_TIMEOUT_MS", "3000",
+        .init("RALLY_BUS_NODE_TIMEOUT_MS", Default.milliseconds(\.bus.cluster.nodeTimeout),
               "a node silent this long is down: its presence leaves on every node") {
             $0.bus.cluster.nodeTimeout = try Parse.positiveMilliseconds($1)
         },
-        .init("RALLY_BUS_PRESENCE_SYNC_MS", "1000",
+        .init("RALLY_BUS_PRESENCE_SYNC_MS", Default.milliseconds(\.bus.cluster.presenceSyncTimeout),
               "longest a join waits for the other nodes' presence before it is answered with what arrived") {
             $0.bus.cluster.presenceSyncTimeout = try Parse.positiveMilliseconds($1)
         },
@@ -39,7 +39,7 @@ extension EnvironmentSetting {
               "writes one user may make per minute over all their sockets and nodes (shared in Redis when set)") {
             $0.limits.userRate.perWindow = try Parse.int($1)
         },
-        .init("RALLY_REDIS_READY_GRACE_MS", "10000", "how long Redis may be unreachable before /readyz fails") {
+        .init("RALLY_REDIS_READY_GRACE_MS", Default.milliseconds(\.bus.readinessGrace), "how long Redis may be unreachable before /readyz fails") {
             $0.bus.readinessGrace = try Parse.milliseconds($1)
         },
     ]

@@ -1,22 +1,22 @@
 extension EnvironmentSetting {
     static let live: [EnvironmentSetting] = [
-        .init("RALLY_CAPACITY_UPDATES_PER_SECOND", "5",
+        .init("RALLY_CAPACITY_UPDATES_PER_SECOND", Default.rate(\.live.retainedUpdatesPerSecond),
               "capacity / event / plan updates per topic and second at most (latest value wins)") {
             $0.live.retainedUpdatesPerSecond = Double(try Parse.int($1))
         },
-        .init("RALLY_REPLAY_MAX", "100", "most chat messages one replay returns (broadcast.replay.limit is clamped)") {
+        .init("RALLY_REPLAY_MAX", Default.int(\.live.replayMaxMessages), "most chat messages one replay returns (broadcast.replay.limit is clamped)") {
             $0.live.replayMaxMessages = try Parse.int($1)
         },
-        .init("RALLY_CHAT_MAX_BODY_BYTES", "4000", "largest chat message body → MessageTooLarge") {
+        .init("RALLY_CHAT_MAX_BODY_BYTES", Default.int(\.live.maxMessageBodyBytes), "largest chat message body → MessageTooLarge") {
             $0.live.maxMessageBodyBytes = try Parse.int($1)
         },
-        .init("RALLY_CHAT_PER_SECOND", "5", "chat messages per second per channel (burst 10) → RateLimited") {
+        .init("RALLY_CHAT_PER_SECOND", Default.rate(\.live.chatPerSecond), "chat messages per second per channel (burst 10) → RateLimited") {
             $0.live.chatPerSecond = Double(try Parse.int($1))
         },
-        .init("RALLY_TYPING_PER_SECOND", "2", "typing indicators per second per channel (burst 3); the rest dropped") {
+        .init("RALLY_TYPING_PER_SECOND", Default.rate(\.live.typingPerSecond), "typing indicators per second per channel (burst 3); the rest dropped") {
             $0.live.typingPerSecond = Double(try Parse.int($1))
         },
-        .init("RALLY_UNREAD_ON_JOIN", "50", "unread notifications sent on joining user:<id>") {
+        .init("RALLY_UNREAD_ON_JOIN", Default.int(\.live.unreadOnJoin), "unread notifications sent on joining user:<id>") {
             $0.live.unreadOnJoin = try Parse.int($1)
         },
         .init("RALLY_LOCATION_PRECISION_DIGITS", "4",

@@ -128,3 +128,22 @@ extension EnvironmentSetting {
         },
     ]
 }
+
+/// The defaults `rally env` prints, read from the configuration types themselves (`HubLimits`,
+/// `WebSocketServerConfiguration`, `LiveSettings`, `RallyConfiguration`): each default is written once, there.
+enum Default {
+    static let node = RallyConfiguration()
+
+    static func int(_ field: KeyPath<RallyConfiguration, Int>) -> String { String(node[keyPath: field]) }
+
+    /// A whole-number rate (per second).
+    static func rate(_ field: KeyPath<RallyConfiguration, Double>) -> String { String(Int(node[keyPath: field])) }
+
+    static func milliseconds(_ field: KeyPath<RallyConfiguration, TimeAmount>) -> String {
+        String(node[keyPath: field].nanoseconds / 1_000_000)
+    }
+
+    static func milliseconds(_ field: KeyPath<RallyConfiguration, TimeAmount?>) -> String {
+        String((node[keyPath: field]?.nanoseconds ?? 0) / 1_000_000)
+    }
+}

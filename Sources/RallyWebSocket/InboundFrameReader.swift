@@ -108,7 +108,7 @@ struct InboundFrameReader {
             return
         }
         guard header.payloadLength <= UInt64(self.limits.maxFrameSize) else {
-            throw InboundViolation(code: 1009, reason: "frame too large")
+            throw InboundViolation(code: RallyCloseCode.messageTooLarge, reason: "frame too large")
         }
         let length = Int(header.payloadLength)
         if header.opcode == FrameOpcode.continuation {
@@ -214,7 +214,7 @@ struct InboundFrameReader {
         if let inflater = self.inflater { return inflater }
         let bits = self.deflate?.clientMaxWindowBits ?? 15
         guard let inflater = try? ZlibStreamCache.current.takeInflater(windowBits: bits) else {
-            throw InboundViolation(code: 1011, reason: "compression unavailable")
+            throw InboundViolation(code: RallyCloseCode.unexpectedCondition, reason: "compression unavailable")
         }
         self.inflater = inflater
         return inflater

@@ -1,6 +1,7 @@
 // One inbound data message being assembled from its frames: unmasking, inflating (RFC 7692),
 // size limit and incremental UTF-8 validation, failing as soon as a violation is visible.
 import NIOCore
+import NIOWebSocket
 
 /// Why an inbound message or frame was refused, as the close code and reason to fail with.
 struct InboundViolation: Error, Equatable {
@@ -12,14 +13,18 @@ struct InboundViolation: Error, Equatable {
         self.reason = reason
     }
 
-    /// The violation an error stands for (anything unexpected is the server's fault: 1011).
-    init(_ error: Error) {
-        self = error as? InboundViolation ?? InboundViolation(code: 1011, reason: "internal error")
+    init(code: WebSocketErrorCode, reason: String) {
+        self.init(code: code.wireValue, reason: reason)
     }
 
-    static func protocolError(_ reason: String) -> InboundViolation { .init(code: 1002, reason: reason) }
-    static let invalidUTF8 = InboundViolation(code: 1007, reason: "invalid UTF-8 in text message")
-    static let messageTooLarge = InboundViolation(code: 1009, reason: "message too large")
+    /// The violation an error stands for (anything unexpected is the server's fault: 1011).
+    init(_ error: Error) {
+        self = error as? InboundViolation ?? InboundViolation(code: RallyCloseCode.unexpectedCondition, reason: "internal error")
+    }
+
+    static func protocolError(_ reason: String) -> InboundViolation { .init(code: RallyCloseCode.protocolError, reason: reason) }
+    static let invalidUTF8 = InboundViolation(code: RallyCloseCode.invalidData, reason: "invalid UTF-8 in text message")
+    static let messageTooLarge = InboundViolation(code: RallyCloseCode.messageTooLarge, reason: "message too large")
 }
 
 struct InboundMessageAssembly {
@@ -73,7 +78,7 @@ struct InboundMessageAssembly {
         } catch ZlibError.outputLimitExceeded {
             throw InboundViolation.messageTooLarge
         } catch {
-            throw InboundViolation(code: 1007, reason: "invalid compressed data")
+            throw InboundViolation(code: RallyCloseCode.invalidData, reason: "invalid compressed data")
         }
         try self.unmaskAndValidate(from: start, maskingKey: nil, maskOffset: 0)
     }
@@ -105,7 +110,7 @@ enum CloseFrameBody {
         }
         guard isValidReceivedCode(code) else { throw InboundViolation.protocolError("invalid close code \(code)") }
         let reasonIsValid = body.withUnsafeReadableBytes { UTF8Validator.isValid($0) }
-        guard reasonIsValid else { throw InboundViolation(code: 1007, reason: "close reason is not UTF-8") }
+        guard reasonIsValid else { throw InboundViolation(code: RallyCloseCode.invalidData, reason: "close reason is not UTF-8") }
         return code
     }
 

@@ -123,7 +123,8 @@ protocol IdleSweepable: AnyObject {
 /// timeout.
 final class IdleSweeper {
     static let interval: TimeAmount = .seconds(1)
-    private static let perThread = ThreadSpecificVariable<Registry>()
+    /// One per thread: a thread only ever sees its own value, so sharing the variable is safe.
+    nonisolated(unsafe) private static let perThread = ThreadSpecificVariable<Registry>()
 
     /// The sweepers of the event loops running on this thread (one, except with test loops).
     private final class Registry {

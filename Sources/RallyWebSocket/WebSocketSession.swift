@@ -88,7 +88,7 @@ public final class WebSocketSession {
     /// Start the closing handshake (close frame, then TCP close after a bounded wait).
     public func close(code: WebSocketErrorCode, reason: String) {
         self.eventLoop.assertInEventLoop()
-        self.startClosing(code: UInt16(webSocketErrorCode: code), reason: reason)
+        self.startClosing(code: code.wireValue, reason: reason)
     }
 
     /// Closes the TCP connection now, without (or without finishing) the closing handshake.
@@ -99,7 +99,7 @@ public final class WebSocketSession {
 
     /// The idle timeout expired: close with 1011, counted as `idle`.
     func closeIdle() {
-        self.startClosing(code: 1011, reason: "idle timeout", cause: "idle")
+        self.startClosing(code: RallyCloseCode.unexpectedCondition.wireValue, reason: "idle timeout", cause: "idle")
     }
 
     // MARK: Driven by the frame handler
@@ -178,7 +178,8 @@ public final class WebSocketSession {
         guard let context = self.context else { return }
         let size = frame.readableBytes
         guard self.ledger.admits(size) else {
-            self.startClosing(code: 1013, reason: "slow consumer", cause: "slow_consumer")
+            self.startClosing(
+                code: RallyCloseCode.tryAgainLater.wireValue, reason: "slow consumer", cause: "slow_consumer")
             return
         }
         self.holdBack(frame, context: context)
@@ -261,7 +262,8 @@ extension WebSocketSession: Sendable {}
 /// Coalesces flushes: sessions that wrote during this event-loop tick are flushed together by one
 /// task at its end. One instance per thread; an event loop is one thread.
 final class FlushScheduler {
-    private static let perThread = ThreadSpecificVariable<FlushScheduler>()
+    /// One per thread: a thread only ever sees its own value, so sharing the variable is safe.
+    nonisolated(unsafe) private static let perThread = ThreadSpecificVariable<FlushScheduler>()
 
     private var pending: [WebSocketSession] = []
     private var flushing: [WebSocketSession] = []

@@ -132,7 +132,8 @@ final class MessageInflater {
 /// per-message reset is then cheap), and idle inflaters for sessions that do not keep a window between
 /// messages. Event loops are threads, so nothing here is shared across threads.
 final class ZlibStreamCache {
-    private static let perThread = ThreadSpecificVariable<ZlibStreamCache>()
+    /// One per thread: a thread only ever sees its own value, so sharing the variable is safe.
+    nonisolated(unsafe) private static let perThread = ThreadSpecificVariable<ZlibStreamCache>()
     private static let maxIdleInflaters = 8
     /// Payloads below this size use the small deflater (memLevel 4: a 4 KiB hash table to clear).
     static let smallPayloadLimit = 4096

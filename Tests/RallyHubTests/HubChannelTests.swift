@@ -1,4 +1,5 @@
 import NIOCore
+import RallyHubTestSupport
 import RallyProtocol
 import XCTest
 @testable import RallyHub

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import RallyHubTestSupport
 import RallyProtocol
 import XCTest
 @testable import RallyHub

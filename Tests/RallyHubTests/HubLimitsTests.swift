@@ -1,6 +1,8 @@
 import Foundation
 import NIOCore
+import RallyHubTestSupport
 import RallyProtocol
+import RallyWebSocket
 import XCTest
 @testable import RallyHub
 

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import RallyAuth
+import RallyHubTestSupport
 import RallyProtocol
 import XCTest
 @testable import RallyHub

@@ -1,5 +1,6 @@
 import NIOCore
 import RallyBus
+import RallyHubTestSupport
 import RallyProtocol
 import XCTest
 @testable import RallyHub

@@ -4,6 +4,7 @@ import NIOPosix
 import RallyClient
 import RallyProtocol
 import RallyServer
+import RallyTestSupport
 import XCTest
 
 /// A real node on an ephemeral loopback port, and clients that talk to it over TCP.
@@ -56,52 +57,4 @@ struct TestConnection {
 }
 
 /// Records server events; tests wait on a condition with a deadline (never a sleep).
-final class EventRecorder: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var events: [ServerEvent] = []
-
-    func record(_ event: ServerEvent) {
-        condition.lock()
-        events.append(event)
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    var all: [ServerEvent] {
-        condition.lock()
-        defer { condition.unlock() }
-        return events
-    }
-
-    /// The first recorded event satisfying `match`, waiting up to `timeout`.
-    @discardableResult
-    func first(timeout: TimeInterval = 5, file: StaticString = #filePath, line: UInt = #line,
-               where match: (ServerEvent) -> Bool) -> ServerEvent? {
-        let deadline = Date().addingTimeInterval(timeout)
-        condition.lock()
-        defer { condition.unlock() }
-        while true {
-            if let found = events.first(where: match) { return found }
-            if !condition.wait(until: deadline) {
-                XCTFail("no matching event within \(timeout)s (\(events.count) recorded)", file: file, line: line)
-                return nil
-            }
-        }
-    }
-
-    /// Waits until `count` events satisfy `match`; returns them.
-    func wait(count: Int, timeout: TimeInterval = 10, file: StaticString = #filePath, line: UInt = #line,
-              where match: (ServerEvent) -> Bool) -> [ServerEvent] {
-        let deadline = Date().addingTimeInterval(timeout)
-        condition.lock()
-        defer { condition.unlock() }
-        while true {
-            let matching = events.filter(match)
-            if matching.count >= count { return matching }
-            if !condition.wait(until: deadline) {
-                XCTFail("\(matching.count) of \(count) events within \(timeout)s", file: file, line: line)
-                return matching
-            }
-        }
-    }
-}
+typealias EventRecorder = Recorder<ServerEvent>

@@ -30,7 +30,7 @@ final class LoadClient: Sendable {
         case .raw(let socket):
             var buffer = socket.channel.allocator.buffer(capacity: text.utf8.count)
             buffer.writeString(text)
-            socket.send(WebSocketMessage(kind: .text, data: buffer))
+            socket.send(WebSocketClientMessage(kind: .text, data: buffer))
         case .rally(let connection, let topic):
             _ = connection.sendBroadcast(topic: topic, event: event, payload: .json(stamp.jsonValue(padTo: size)))
         }
@@ -153,7 +153,7 @@ struct ClientTarget: Sendable {
             if let text = subscribeMessage?.replacingOccurrences(of: "{topic}", with: topic) {
                 var buffer = socket.channel.allocator.buffer(capacity: text.utf8.count)
                 buffer.writeString(text)
-                socket.send(WebSocketMessage(kind: .text, data: buffer))
+                socket.send(WebSocketClientMessage(kind: .text, data: buffer))
             }
             return LoadClient(transport: .raw(socket))
         }

@@ -144,7 +144,7 @@ final class SoakLoop: @unchecked Sendable {
     // MARK: Receiving
 
     /// Every inbound frame passes here first; stamped broadcasts are counted and timed and go no further.
-    private func receive(_ message: WebSocketMessage) -> Bool {
+    private func receive(_ message: WebSocketClientMessage) -> Bool {
         counts.framesReceived += 1
         guard let stamp = PayloadScanner.stamp(in: message.data) else { return false }
         counts.broadcastsReceived += 1

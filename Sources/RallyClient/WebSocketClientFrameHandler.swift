@@ -3,20 +3,20 @@ import NIOWebSocket
 
 /// What `WebSocketConnection` asks the frame handler to send.
 enum WebSocketOutbound: Sendable {
-    case message(WebSocketMessage)
+    case message(WebSocketClientMessage)
     case ping(ByteBuffer)
     case close(code: UInt16, reason: String)
 }
 
 /// The client end of an upgraded WebSocket: masks what it sends, feeds received frames through
 /// `MessageAssembler`, answers pings and runs the close handshake. Confined to the channel's event loop.
-final class WebSocketFrameHandler: ChannelDuplexHandler {
+final class WebSocketClientFrameHandler: ChannelDuplexHandler {
     typealias InboundIn = WebSocketFrame
     typealias OutboundIn = WebSocketOutbound
     typealias OutboundOut = WebSocketFrame
 
     private var assembler: MessageAssembler
-    private let deliver: @Sendable (WebSocketMessage) -> Void
+    private let deliver: @Sendable (WebSocketClientMessage) -> Void
     private let finishInbound: @Sendable () -> Void
     private let closed: EventLoopPromise<WebSocketCloseInfo>
     private let closeTimeout: TimeAmount
@@ -27,7 +27,7 @@ final class WebSocketFrameHandler: ChannelDuplexHandler {
 
     init(
         configuration: WebSocketClientConfiguration,
-        deliver: @escaping @Sendable (WebSocketMessage) -> Void,
+        deliver: @escaping @Sendable (WebSocketClientMessage) -> Void,
         finishInbound: @escaping @Sendable () -> Void,
         closed: EventLoopPromise<WebSocketCloseInfo>
     ) {
@@ -119,4 +119,4 @@ final class WebSocketFrameHandler: ChannelDuplexHandler {
 }
 
 @available(*, unavailable)
-extension WebSocketFrameHandler: Sendable {}
+extension WebSocketClientFrameHandler: Sendable {}

@@ -1,7 +1,7 @@
 import NIOCore
 
 /// One complete (reassembled) data message from the server.
-public struct WebSocketMessage: Sendable, Equatable {
+public struct WebSocketClientMessage: Sendable, Equatable {
     public enum Kind: Sendable, Equatable { case text, binary }
 
     public var kind: Kind
@@ -42,7 +42,7 @@ public struct WebSocketCloseInfo: Sendable, Equatable, CustomStringConvertible {
 /// Where inbound messages go. Chosen at connect time so no message can arrive before a consumer exists.
 public enum WebSocketInbound: Sendable {
     /// Called on the connection's event loop for every message. Keep it cheap: it runs inline with reading.
-    case callback(@Sendable (WebSocketMessage) -> Void)
+    case callback(@Sendable (WebSocketClientMessage) -> Void)
     /// Messages are buffered (unbounded) into `WebSocketConnection.messages`.
     case stream
 }

@@ -2,6 +2,7 @@ import Foundation
 import PostgresNIO
 import RallyAccess
 import RallyDirectory
+import RallyHubTestSupport
 import RallyProtocol
 import RallyTestSupport
 import XCTest

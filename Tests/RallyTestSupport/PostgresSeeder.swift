@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import RallyDirectory
 
 /// Writes a `DirectorySeed` (the demo data, test fixtures) into migrated databases. Rows that exist are left as
 /// they are (`ON CONFLICT DO NOTHING`), so seeding twice is harmless. Columns Rally does not read get

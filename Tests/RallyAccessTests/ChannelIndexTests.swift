@@ -4,6 +4,7 @@ import NIOCore
 import RallyAccess
 import RallyAuth
 import RallyDirectory
+import RallyHubTestSupport
 import RallyProtocol
 import XCTest
 @testable import RallyHub

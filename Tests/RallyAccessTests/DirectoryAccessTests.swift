@@ -1,6 +1,7 @@
 import Foundation
 import RallyAccess
 import RallyDirectory
+import RallyHubTestSupport
 import RallyPrivacy
 import RallyProtocol
 import XCTest

@@ -9,17 +9,17 @@ import XCTest
 @testable import RallyHub
 
 /// A hub on two real event loops (so fanout crosses loops), with fake sockets.
-final class HubHarness {
-    static let secret = "test-secret-0123456789abcdef"
-    let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-    let services: HubServices
-    let verifier: TokenVerifier
+public final class HubHarness {
+    public static let secret = "test-secret-0123456789abcdef"
+    public let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+    public let services: HubServices
+    public let verifier: TokenVerifier
 
     /// The hub's wall clock; tests move it to exercise token expiry without waiting.
-    let clock = TestClock()
+    public let clock = TestClock()
 
     /// - Parameter bus: with a bus, the harness is one node of several (`MultiNodeHubTests`).
-    init(limits: HubLimits = HubHarness.fastLimits(), authorizer: TopicAuthorizer = FreeFormAuthorizer(),
+    public init(limits: HubLimits = HubHarness.fastLimits(), authorizer: TopicAuthorizer = FreeFormAuthorizer(),
          feeds: TopicFeeds = NoFeeds(), bus: MemoryBus? = nil, cluster: ClusterSettings = ClusterSettings())
         async throws {
         verifier = try await TokenVerifier(configuration: AuthConfiguration(jwtSecret: Self.secret, jwksPath: nil))
@@ -32,21 +32,21 @@ final class HubHarness {
         if broker != nil { try await hub.startBus().get() }
     }
 
-    static func fastLimits() -> HubLimits {
+    public static func fastLimits() -> HubLimits {
         var limits = HubLimits()
         limits.joinErrorDelay = .zero
         return limits
     }
 
-    func shutdown() async throws { try await group.shutdownGracefully() }
+    public func shutdown() async throws { try await group.shutdownGracefully() }
 
-    func token(subject: String? = "user-1", role: String = "authenticated", expiresIn: TimeInterval = 3600)
+    public func token(subject: String? = "user-1", role: String = "authenticated", expiresIn: TimeInterval = 3600)
         async throws -> String {
         try await verifier.signHS256(subject: subject, role: role, expiresAt: clock.now.addingTimeInterval(expiresIn))
     }
 
     /// A connected fake socket on loop `loopIndex`.
-    func connect(version: ProtocolVersion = .v1, loopIndex: Int = 0, subject: String? = "user-1",
+    public func connect(version: ProtocolVersion = .v1, loopIndex: Int = 0, subject: String? = "user-1",
                  role: String = "authenticated") async throws -> TestClient {
         let token = try await token(subject: subject, role: role)
         let loop = services.hub.loops[loopIndex]
@@ -62,13 +62,13 @@ final class HubHarness {
 }
 
 /// One fake client: sends frames in its version's format and reads what came back.
-struct TestClient {
-    let connection: ClientConnection
-    let transport: RecordingTransport
-    let version: ProtocolVersion
-    let token: String
+public struct TestClient {
+    public let connection: ClientConnection
+    public let transport: RecordingTransport
+    public let version: ProtocolVersion
+    public let token: String
 
-    func send(topic: String, event: String, payload: JSON, ref: String?, joinRef: String? = nil) {
+    public func send(topic: String, event: String, payload: JSON, ref: String?, joinRef: String? = nil) {
         let refJSON: JSON = ref.map(JSON.string) ?? .null
         let joinRefJSON: JSON = joinRef.map(JSON.string) ?? .null
         let frame: JSON
@@ -84,14 +84,14 @@ struct TestClient {
         sendRaw(.text(buffer))
     }
 
-    func sendRaw(_ message: WebSocketMessage) {
+    public func sendRaw(_ message: WebSocketMessage) {
         let connection = self.connection
         connection.eventLoop.execute { connection.receive(message) }
     }
 
     /// Joins and waits for the ok reply (ref = join_ref = `ref`).
     @discardableResult
-    func join(_ topic: String, config: JSON = .object(["broadcast": .object(["self": .bool(false)])]),
+    public func join(_ topic: String, config: JSON = .object(["broadcast": .object(["self": .bool(false)])]),
               ref: String = "1", extra: JSONObject = [:]) -> JSON? {
         var payload: JSONObject = ["config": config]
         for field in extra.fields { payload[field.key] = field.value }
@@ -99,14 +99,14 @@ struct TestClient {
         return waitForReply(ref: ref)
     }
 
-    func broadcast(_ topic: String, event: String, payload: JSON, ref: String, joinRef: String = "1") {
+    public func broadcast(_ topic: String, event: String, payload: JSON, ref: String, joinRef: String = "1") {
         send(topic: topic, event: "broadcast",
              payload: .object(["type": .string("broadcast"), "event": .string(event), "payload": payload]),
              ref: ref, joinRef: joinRef)
     }
 
-    func waitForReply(ref: String, timeout: TimeInterval = 5, file: StaticString = #filePath,
-                      line: UInt = #line) -> JSON? {
+    public func waitForReply(ref: String, timeout: TimeInterval = 5, file: StaticString = #filePath,
+                             line: UInt = #line) -> JSON? {
         transport.waitForFrame(timeout: timeout, file: file, line: line) { frame in
             guard let json = frame.json else { return false }
             return json.eventName == "phx_reply" && json.refValue == .string(ref)
@@ -118,7 +118,7 @@ extension HubHarness {
     /// A barrier: once it returns, every fanout already dispatched for `topic` has been handled by `client`'s loop.
     /// (The shard's loop finishes dispatching, then a heartbeat round trip drains the client's loop.)
     /// Asks `condition` on `loop` until it holds or `timeout` passes (10 ms apart); returns the last answer.
-    func eventually(on loop: EventLoop, timeout: TimeInterval = 10,
+    public func eventually(on loop: EventLoop, timeout: TimeInterval = 10,
                     _ condition: @escaping @Sendable () -> Bool) async throws -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while true {
@@ -128,7 +128,7 @@ extension HubHarness {
         }
     }
 
-    func settle(_ client: TestClient, topic: String, ref: String) async throws {
+    public func settle(_ client: TestClient, topic: String, ref: String) async throws {
         _ = try await services.hub.subscriberCount(topic: topic).get()
         client.send(topic: "phoenix", event: "heartbeat", payload: .emptyObject, ref: ref)
         XCTAssertNotNil(client.waitForReply(ref: ref))
@@ -136,14 +136,16 @@ extension HubHarness {
 }
 
 /// A settable wall clock.
-final class TestClock: @unchecked Sendable {
+public final class TestClock: @unchecked Sendable {
     private let lock = NSLock()
     private var current = Date()
-    var now: Date {
+    public init() {}
+
+    public var now: Date {
         lock.lock(); defer { lock.unlock() }
         return current
     }
-    func advance(by seconds: TimeInterval) {
+    public func advance(by seconds: TimeInterval) {
         lock.lock(); defer { lock.unlock() }
         current = current.addingTimeInterval(seconds)
     }
