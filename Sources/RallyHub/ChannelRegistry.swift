@@ -38,8 +38,11 @@ struct ChannelRegistry {
 
         /// The live feeds' view of this channel once they were told of the join (built when needed, not kept:
         /// every field is the channel's own).
-        var feedJoin: FeedJoin? {
-            guard isFeedJoined, let identity, let subscription else { return nil }
+        var feedJoin: FeedJoin? { isFeedJoined ? feedView : nil }
+
+        /// The feeds' view of this channel whether or not they were told of it (the machine says whether they were).
+        var feedView: FeedJoin? {
+            guard let identity, let subscription else { return nil }
             return FeedJoin(topic: topic, subtopic: subtopic, parsedTopic: parsedTopic, identity: identity,
                             config: config, subscriptionID: subscription.id)
         }

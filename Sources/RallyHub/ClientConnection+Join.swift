@@ -111,7 +111,7 @@ extension ClientConnection {
             services.hub.unsubscribe(subscription)
             metrics.channels.decrement()
         case .leaveFeeds:
-            if let feedJoin = channel.feedJoin { services.feeds.leave(feedJoin) }
+            if let feedJoin = channel.feedView { services.feeds.leave(feedJoin) }
         case .refuse(let reason, let metric):
             if let join { refuseJoin(join.message, reason: reason, metric: metric) }
         }
