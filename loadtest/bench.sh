@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
 # Rally next to nginx + Nchan, measured the same way in the same session (BENCHMARKS.md quotes this).
 # Usage: loadtest/bench.sh [fanout-1k|fanout-10k|latency-10k|idle|live|live-capacity|live-chat|live-activity|
-#                           live-revocation|cluster|all]
+#                           live-revocation|cluster|compare|all]
+# `compare` (BENCHMARKS.md "Fanout with a one-at-a-time publisher"): each fanout row with a pipelined and a
+# one-at-a-time publisher, Rally, Nchan and — when FLOOR_START names its start script — the C floor (a minimal
+# epoll server, not part of Rally, started with `--slice 64`, and with `--threads 2` for latency-10k),
+# alternating the servers run by run for $RUNS rounds (default 3); COMPARE="f1k-one lat1k …" picks scenarios,
+# SERVERS="rally nchan" the servers (default: Rally on 2 event loops and on 1 (`rally-1t`), Nchan; the floor added).
+# The table: python3 loadtest/compare_medians.py $OUT/compare.jsonl
 # `cluster` (several nodes on one Redis, loadtest/bench_cluster.sh) starts its own redis-server and four nodes.
 # `live` (Postgres commit → client: capacity, chat --durable, activity) needs a Postgres: RALLY_TEST_DATABASE_URL
 # (eval "$(scripts/services.sh start)"); it creates a fresh database, migrates it and starts a node on it.
@@ -29,7 +35,9 @@ source loadtest/bench_cluster.sh
 cleanup() {
   cluster_stop
   [[ -n "${rally_pid:-}" ]] && kill "$rally_pid" 2>/dev/null || true
-  loadtest/nchan/run.sh stop >/dev/null 2>&1 || true
+  [[ -n "${rally1_pid:-}" ]] && kill "$rally1_pid" 2>/dev/null || true
+  floor_stop
+  [[ -n "${nchan_started:-}" ]] && { loadtest/nchan/run.sh stop >/dev/null 2>&1 || true; }
   [[ -n "${live_pid:-}" ]] && { kill "$live_pid" 2>/dev/null; wait "$live_pid" 2>/dev/null; } || true
   [[ -n "$live_db" ]] && psql "$RALLY_TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS $live_db" >/dev/null 2>&1 || true
 }
@@ -39,8 +47,17 @@ if [[ $what != live* && $what != cluster ]]; then
     RALLY_JOINS_PER_SECOND=1000 "$RALLY" serve --port "$rally_port" --mode production --jwt-secret "$secret" \
     > "$OUT/rally.log" 2>&1 &
   rally_pid=$!
+  if [[ $what == compare || $what == all ]]; then  # the same node on one event loop (as Nchan's one worker, the floor's one thread)
+    RALLY_THREADS=1 RALLY_MAX_CONNECTIONS_PER_IP=1000000 RALLY_MESSAGES_PER_SECOND=1000000 RALLY_MESSAGE_BURST=1000000 \
+      RALLY_JOINS_PER_SECOND=1000 "$RALLY" serve --port "$((rally_port + 1))" --mode production --jwt-secret "$secret" \
+      > "$OUT/rally1.log" 2>&1 &
+    rally1_pid=$!
+  fi
+  # Stopped at the end only if started here (an nginx already running under NCHAN_PREFIX is someone else's).
+  loadtest/nchan/run.sh pid >/dev/null 2>&1 || nchan_started=1
   nchan_pid=$(NCHAN_PORT=$nchan_port loadtest/nchan/run.sh start)
   for _ in $(seq 200); do grep -q listening "$OUT/rally.log" && break; sleep 0.05; done
+  for _ in $(seq 200); do [[ -z "${rally1_pid:-}" ]] || grep -q listening "$OUT/rally1.log" && break; sleep 0.05; done
 fi
 user=$(python3 loadtest/mint_jwt.py --secret "$secret" --role authenticated --hours 2)
 service=$(python3 loadtest/mint_jwt.py --secret "$secret" --role service_role --hours 2)
@@ -61,6 +78,74 @@ fanout() {  # fanout <subscribers> <messages> <extra args…>: Rally (HTTP publi
     --publish-url "$rally_http" --subscribers "$n" --messages "$m" --server-pid "$rally_pid" "$@"
   run "nchan-fanout-$n" fanout --mode raw --url "$nchan_sub" --publish-url "$nchan_pub" \
     --subscribers "$n" --messages "$m" --server-pid "$nchan_pid" "$@"
+}
+
+# The C floor, when FLOOR_START is set: one event loop on $floor_port, two on $floor2_port.
+floor_port=${FLOOR_PORT:-8093}
+floor2_port=${FLOOR2_PORT:-8095}
+floor_start() {
+  [[ -n "${FLOOR_START:-}" ]] || return 0
+  floor_pid=$(PORT=$floor_port FLOOR_DIR=$OUT/floor "$FLOOR_START" --slice 64 | tail -1)
+  floor2_pid=$(PORT=$floor2_port FLOOR_DIR=$OUT/floor2 "$FLOOR_START" --threads 2 --slice 64 | tail -1)
+}
+floor_stop() {
+  [[ -n "${floor_pid:-}" ]] || return 0
+  local stop; stop="$(dirname "$FLOOR_START")/stop.sh"
+  FLOOR_DIR=$OUT/floor "$stop" >/dev/null 2>&1 || true
+  FLOOR_DIR=$OUT/floor2 "$stop" >/dev/null 2>&1 || true
+  floor_pid=""
+}
+
+# compare_run <scenario> <server> <args…>: one labelled run against one server, into $OUT/compare.jsonl.
+compare_run() {
+  local scenario=$1 server=$2; shift 2
+  local target
+  case $server in
+    rally) target=(--mode rally-v1 --url "$rally_ws" --token "$service" --publish http --publish-url "$rally_http"
+                   --server-pid "$rally_pid") ;;
+    rally-1t) target=(--mode rally-v1 --url "ws://127.0.0.1:$((rally_port + 1))/socket/websocket" --token "$service"
+                      --publish http --publish-url "http://127.0.0.1:$((rally_port + 1))/api/broadcast"
+                      --server-pid "$rally1_pid") ;;
+    nchan) target=(--mode raw --url "$nchan_sub" --publish-url "$nchan_pub" --server-pid "$nchan_pid") ;;
+    floor) target=(--mode raw --url "ws://127.0.0.1:$floor_port/sub/{topic}"
+                   --publish-url "http://127.0.0.1:$floor_port/pub/{topic}" --server-pid "$floor_pid") ;;
+    floor2) target=(--mode raw --url "ws://127.0.0.1:$floor2_port/sub/{topic}"
+                    --publish-url "http://127.0.0.1:$floor2_port/pub/{topic}" --server-pid "$floor2_pid") ;;
+  esac
+  echo "== $scenario/$server: rally-loadtest fanout ${target[*]} $*" >&2
+  "$LT" fanout "${target[@]}" "$@" --label "$scenario/$server" --max-time 300 --quiet \
+    | tee -a "$OUT/compare.jsonl" >/dev/null || echo "== $scenario/$server failed" >&2
+}
+
+compare_args() {  # the rally-loadtest arguments of one comparison scenario
+  case $1 in
+    f1k-pipe) echo "--subscribers 1000 --messages 3000 --window 256 --duration 10" ;;
+    f1k-one) echo "--subscribers 1000 --messages 3000 --one-at-a-time --duration 10" ;;
+    f10k-pipe) echo "--subscribers 10000 --messages 300 --window 32 --processes 2 --source-addresses 2 --duration 10" ;;
+    f10k-one) echo "--subscribers 10000 --messages 300 --one-at-a-time --processes 2 --source-addresses 2 --duration 10" ;;
+    lat1k) echo "--subscribers 1000 --messages 500 --rate 100 --one-at-a-time" ;;
+    lat10k) echo "--subscribers 10000 --messages 60 --rate 5 --one-at-a-time --processes 2 --source-addresses 2" ;;
+  esac
+}
+
+compare() {
+  floor_start
+  local servers=(${SERVERS:-rally rally-1t nchan})
+  [[ -n "${floor_pid:-}" ]] && servers+=(floor)
+  for round in $(seq "${RUNS:-3}"); do
+    for scenario in ${COMPARE:-f1k-pipe f1k-one f10k-pipe f10k-one lat1k lat10k}; do
+      local order=("${servers[@]}")
+      [[ $scenario == lat10k && -n "${floor2_pid:-}" ]] && order+=(floor2)
+      # Alternate: each round starts with the next server, so none always runs first or last.
+      local shift=$(( (round - 1) % ${#order[@]} ))
+      order=("${order[@]:$shift}" "${order[@]:0:$shift}")
+      for server in "${order[@]}"; do
+        # shellcheck disable=SC2046
+        compare_run "$scenario" "$server" $(compare_args "$scenario")
+      done
+    done
+  done
+  python3 loadtest/compare_medians.py "$OUT/compare.jsonl"
 }
 
 # A node on a fresh, migrated database (RALLY_TEST_DATABASE_URL's server), for the live scenarios.
@@ -122,5 +207,6 @@ case $what in
   live|live-chat|all) live_chat ;;&
   live|live-activity|all) live_activity ;;&
   live-revocation|all) live_revocation ;;&
-  cluster|all) cluster_start; cluster_scenarios; cluster_stop ;;
+  cluster|all) cluster_start; cluster_scenarios; cluster_stop ;;&
+  compare|all) compare ;;
 esac

@@ -65,7 +65,7 @@ run storm-nchan storm --mode raw --url "ws://$nchan/sub/{topic}" --connections 3
 run fanout-nchan fanout --mode raw --url "ws://$nchan/sub/{topic}" --publish-url "http://$nchan/pub/{topic}" \
   --subscribers 200 --messages 200 --window 32 --report "$work/fanout.html"
 run fanout-nchan-2p fanout --mode raw --url "ws://$nchan/sub/{topic}" --publish-url "http://$nchan/pub/{topic}" \
-  --subscribers 200 --messages 50 --processes 2 --source-addresses 2
+  --subscribers 200 --messages 50 --processes 2 --source-addresses 2 --one-at-a-time
 run chat-nchan chat --mode raw --url "ws://$nchan/pubsub/{topic}" --rooms 4 --members 4 --rate 20 --messages 10
 grep -q "<svg" "$work/fanout.html" || { echo "smoke: HTML report has no plot" >&2; exit 1; }
 

@@ -3,8 +3,10 @@
 //
 // A session never blocks and never queues without bound: every byte accepted by `send` is counted
 // until its socket write completes, and a send that would go past the bound closes the session as a
-// slow consumer (1013) instead of queueing. Writes are flushed once per event-loop tick, so a fanout
-// that sends to many sessions costs one flush (one writev) per session, not one per message.
+// slow consumer (1013) instead of queueing. Writes are not flushed at once but by the loop's
+// `FlushScheduler`, a slice of sessions at a time with the loop's sockets polled in between: messages
+// that arrive while a fanout is being written join the writes of the sessions not yet flushed, so a
+// session gets one writev for all of them, however its publisher sends (FlushScheduler.swift).
 import NIOCore
 import NIOPosix
 import NIOWebSocket
@@ -258,44 +260,3 @@ public final class WebSocketSession {
 
 @available(*, unavailable)
 extension WebSocketSession: Sendable {}
-
-/// Coalesces flushes: sessions that wrote during this event-loop tick are flushed together by one
-/// task at its end. One instance per thread; an event loop is one thread.
-final class FlushScheduler {
-    /// One per thread: a thread only ever sees its own value, so sharing the variable is safe.
-    nonisolated(unsafe) private static let perThread = ThreadSpecificVariable<FlushScheduler>()
-
-    private var pending: [WebSocketSession] = []
-    private var flushing: [WebSocketSession] = []
-    private var pendingLoop: EventLoop? = nil
-
-    static var current: FlushScheduler {
-        if let scheduler = perThread.currentValue { return scheduler }
-        let scheduler = FlushScheduler()
-        perThread.currentValue = scheduler
-        return scheduler
-    }
-
-    /// Flush `session` at the end of this tick. Returns false when it could not be batched (a
-    /// different event loop on this thread, as with test loops): the caller flushes itself.
-    func schedule(_ session: WebSocketSession) -> Bool {
-        if self.pending.isEmpty {
-            self.pendingLoop = session.eventLoop
-            session.eventLoop.assumeIsolated().execute { self.flushPending() }
-        } else if self.pendingLoop !== session.eventLoop {
-            return false
-        }
-        self.pending.append(session)
-        return true
-    }
-
-    private func flushPending() {
-        // Swap with the previous tick's (emptied) array, so neither grows again from scratch.
-        swap(&self.pending, &self.flushing)
-        self.pendingLoop = nil
-        for session in self.flushing {
-            session.flushScheduledWrites()
-        }
-        self.flushing.removeAll(keepingCapacity: true)
-    }
-}

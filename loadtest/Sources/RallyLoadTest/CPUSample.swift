@@ -19,8 +19,9 @@ struct CPUSample: Sendable {
         return CPUSample(server: server, generator: ProcessCPU.treeSeconds(pid: getpid()), at: MonotonicClock.now())
     }
 
-    /// The CPU section of a report: seconds used between the samples, and as cores (seconds per wall second).
-    static func report(from start: CPUSample, to end: CPUSample) -> RunReport.CPU {
+    /// The CPU section of a report: seconds used between the samples, as cores (seconds per wall second), and,
+    /// given the deliveries made meanwhile, microseconds per delivery on each side.
+    static func report(from start: CPUSample, to end: CPUSample, deliveries: Int = 0) -> RunReport.CPU {
         let wall = Double(end.at &- start.at) / 1e9
         func used(_ before: Double?, _ after: Double?) -> Double? {
             guard let before, let after else { return nil }
@@ -32,8 +33,14 @@ struct CPUSample: Sendable {
             guard let seconds, wall > 0 else { return nil }
             return (seconds / wall * 100).rounded() / 100
         }
+        func perDelivery(_ seconds: Double?) -> Double? {
+            guard let seconds, deliveries > 0 else { return nil }
+            return (seconds / Double(deliveries) * 1e6 * 100).rounded() / 100
+        }
         return RunReport.CPU(wallSeconds: (wall * 100).rounded() / 100, serverSeconds: server,
-                             serverCores: cores(server), generatorSeconds: generator, generatorCores: cores(generator))
+                             serverCores: cores(server), generatorSeconds: generator, generatorCores: cores(generator),
+                             serverMicrosecondsPerDelivery: perDelivery(server),
+                             generatorMicrosecondsPerDelivery: perDelivery(generator))
     }
 }
 

@@ -23,8 +23,10 @@ struct FanoutCommand: AsyncParsableCommand {
     var messages = 1000
     @Option(help: "Publish rate in messages/s; 0 publishes as fast as --window allows.")
     var rate: Double = 0
-    @Option(help: "Most messages in flight: published but not yet seen by every subscriber.")
-    var window = 64
+    @Option(help: "Most messages in flight: published but not yet seen by every subscriber (default 64, 16 with --one-at-a-time).")
+    var window: Int?
+    @Flag(help: "Publish one at a time: each publish waits for its HTTP 202 (or, over a Rally socket, its broadcast ack) before the next is sent, as a backend service typically publishes. Without it, HTTP requests are pipelined.")
+    var oneAtATime = false
     @Option(help: "Seconds after which publishing stops even if --messages were not all sent.")
     var duration: Double = 60
     @Option(help: "Seconds to wait for the last deliveries after publishing.")
@@ -54,18 +56,27 @@ struct FanoutCommand: AsyncParsableCommand {
     }
 
     func validate() throws {
-        guard subscribers >= 1, messages >= 1, window >= 1 else {
+        guard subscribers >= 1, messages >= 1, (window ?? 1) >= 1 else {
             throw ValidationError("--subscribers, --messages and --window must be at least 1")
         }
         guard connection.mode != .raw || publish == .ws || publishUrl != nil else {
             throw ValidationError("raw mode needs --publish-url (e.g. http://127.0.0.1:8089/pub/{topic})")
         }
+        guard !oneAtATime || connection.mode != .raw || publish == .http else {
+            throw ValidationError("--one-at-a-time over a raw WebSocket has nothing to wait for: use --publish http")
+        }
     }
+
+    /// The in-flight bound actually used.
+    var effectiveWindow: Int { window ?? (oneAtATime ? 16 : 64) }
+
+    /// How the publisher sends: `pipelined` (HTTP requests back to back) or `one-at-a-time`.
+    var style: String { oneAtATime ? "one-at-a-time" : "pipelined" }
 
     var parameters: [String: String] {
         [
             "topic": topic, "subscribers": String(subscribers), "messages": String(messages),
-            "rate": String(rate), "window": String(window), "publish": publish.rawValue,
+            "rate": String(rate), "window": String(effectiveWindow), "publish": publish.rawValue, "style": style,
             "payload_size": String(payloadSize), "threads": connection.threads.map(String.init) ?? "default",
             "source_addresses": connection.sourceAddresses,
         ]

@@ -39,7 +39,7 @@ struct FanoutParent {
         report.publishing = publishing.summary
         report.deliveries = RunReport.Deliveries(deliveries.stats, seconds: deliveries.seconds)
         report.memory = MemorySample.report(before: memoryBefore, after: memoryAfter, connections: connections.connected)
-        report.cpu = CPUSample.report(from: cpuBefore, to: cpuAfter)
+        report.cpu = CPUSample.report(from: cpuBefore, to: cpuAfter, deliveries: deliveries.stats.received)
         report.notes = notes
         report.seconds = context.elapsed
         try report.emit(
@@ -72,9 +72,12 @@ struct FanoutParent {
         case .ws:
             var publisherTarget = target
             publisherTarget = publisherTarget.with(urlTemplate: url)
+            let join = JoinOptions(broadcastAck: command.oneAtATime)
             let client = try await publisherTarget.connect(
-                index: command.subscribers, topic: command.topic, on: context.group.next(), onStamp: { _ in }, onOther: {}
+                index: command.subscribers, topic: command.topic, join: join, on: context.group.next(),
+                onStamp: { _ in }, onOther: {}
             ).get()
+            if command.oneAtATime { return AckedWebSocketPublisher(client: client, payloadSize: command.payloadSize) }
             return WebSocketStampPublisher(client: client, payloadSize: command.payloadSize)
         }
     }
@@ -87,9 +90,10 @@ struct FanoutParent {
         return template.replacingOccurrences(of: "{topic}", with: command.topic)
     }
 
-    /// Publishes `--messages` stamps (bounded by `--duration`), keeping at most `--window` in flight.
+    /// Publishes `--messages` stamps (bounded by `--duration`), keeping at most `--window` in flight; with
+    /// `--one-at-a-time` each publish is also answered (202 or ack) before the next is sent.
     private func publishAll(_ publisher: StampPublisher, side: SubscriberSide, subscribers: Int) async -> PublishOutcome {
-        var outcome = PublishOutcome(via: command.publish.rawValue)
+        var outcome = PublishOutcome(via: command.publish.rawValue + ", " + command.style)
         let deadline = RunContext.deadline(in: command.duration)
         var lowest = -1
         var pending: [EventLoopFuture<Void>] = []
@@ -97,14 +101,15 @@ struct FanoutParent {
             if command.rate > 0 {
                 try? await MonotonicClock.sleep(until: outcome.start + UInt64(Double(seq) / command.rate * 1e9))
             }
-            while subscribers > 0, seq - lowest > command.window, MonotonicClock.now() < deadline {
+            let window = command.effectiveWindow
+            while subscribers > 0, seq - lowest > window, MonotonicClock.now() < deadline {
                 lowest = await side.lowest()
-                if seq - lowest > command.window { try? await Task.sleep(nanoseconds: 100_000) }
+                if seq - lowest > window { try? await Task.sleep(nanoseconds: 100_000) }
             }
             guard MonotonicClock.now() < deadline else { break }
             pending.append(publisher.publish(Stamp(seq: seq, sentAt: MonotonicClock.now())))
             outcome.published += 1
-            if pending.count >= 256 { outcome.failed += await Self.settle(&pending) }
+            if command.oneAtATime || pending.count >= 256 { outcome.failed += await Self.settle(&pending) }
         }
         outcome.failed += await Self.settle(&pending)
         outcome.end = MonotonicClock.now()

@@ -78,6 +78,9 @@ struct RunReport: Codable, Sendable {
         var serverCores: Double?
         var generatorSeconds: Double?
         var generatorCores: Double?
+        /// CPU microseconds per delivery (fanout): what one message to one subscriber cost each side.
+        var serverMicrosecondsPerDelivery: Double? = nil
+        var generatorMicrosecondsPerDelivery: Double? = nil
     }
 
     var tool = "rally-loadtest"

@@ -67,8 +67,13 @@ enum SummaryText {
             guard let seconds, let cores else { return "n/a" }
             return "\(fixed(seconds)) s (\(fixed(cores)) cores)"
         }
-        return "cpu          server \(share(cpu.serverSeconds, cpu.serverCores)), generator "
+        var line = "cpu          server \(share(cpu.serverSeconds, cpu.serverCores)), generator "
             + "\(share(cpu.generatorSeconds, cpu.generatorCores)) over \(fixed(cpu.wallSeconds)) s of publishing"
+        if let server = cpu.serverMicrosecondsPerDelivery {
+            line += "; per delivery: server \(fixed(server)) µs, generator "
+                + (cpu.generatorMicrosecondsPerDelivery.map { fixed($0) + " µs" } ?? "n/a")
+        }
+        return line
     }
 
     static func latency(_ summary: LatencySummary) -> String {

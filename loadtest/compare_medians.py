@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""The fanout comparison of `loadtest/bench.sh compare` as a Markdown table: for each scenario (the run's --label,
+`<scenario>/<server>`), the median of the runs with [min–max] of deliveries/s, p50 and p99, CPU microseconds per
+delivery for the server and the generator, and the ratios of Rally to the other servers. Loss, duplicates and
+reordering are summed over the runs (they must be 0).
+
+    python3 loadtest/compare_medians.py /tmp/rally-bench/compare.jsonl
+"""
+import json
+import statistics
+import sys
+
+
+def load(path):
+    runs = {}
+    with open(path) as handle:
+        for line in handle:
+            line = line.strip()
+            if not line.startswith("{"):
+                continue
+            report = json.loads(line)
+            label = report.get("label") or ""
+            if report.get("scenario") == "fanout" and "/" in label:
+                scenario, server = label.split("/", 1)
+                runs.setdefault(scenario, {}).setdefault(server, []).append(report)
+    return runs
+
+
+def spread(values, digits=0, scale=1.0):
+    values = [v * scale for v in values if v is not None]
+    if not values:
+        return "n/a", None
+    med = statistics.median(values)
+    if len(values) == 1:
+        return f"{med:,.{digits}f}", med
+    return f"{med:,.{digits}f} [{min(values):,.{digits}f}–{max(values):,.{digits}f}]", med
+
+
+def table(runs):
+    lines = ["| scenario | server | runs | deliveries/s | p50 ms | p99 ms | server µs/delivery | generator µs/delivery "
+             "| lost/dup/reordered |", "|---|---|---|---|---|---|---|---|---|"]
+    ratios = []
+    for scenario, servers in runs.items():
+        medians = {}
+        for server, reports in servers.items():
+            d = [r["deliveries"] for r in reports]
+            cpu = [r.get("cpu") or {} for r in reports]
+            rate, rate_median = spread([x["per_second"] for x in d])
+            p50, p50_median = spread([x["latency"]["p50_ms"] for x in d], 1)
+            p99, p99_median = spread([x["latency"]["p99_ms"] for x in d], 1)
+            server_cpu, _ = spread([c.get("server_microseconds_per_delivery") for c in cpu], 2)
+            generator_cpu, _ = spread([c.get("generator_microseconds_per_delivery") for c in cpu], 2)
+            bad = sum(x["lost"] for x in d), sum(x["duplicated"] for x in d), sum(x["out_of_order"] for x in d)
+            medians[server] = (rate_median, p99_median)
+            lines.append(f"| {scenario} | {server} | {len(reports)} | {rate} | {p50} | {p99} | {server_cpu} "
+                         f"| {generator_cpu} | {bad[0]}/{bad[1]}/{bad[2]} |")
+        floors = [medians[name] for name in ("floor", "floor2") if name in medians]
+        best_floor = (max((f[0] for f in floors if f[0]), default=None), min((f[1] for f in floors if f[1]), default=None))
+        for rally in ("rally", "rally-1t"):
+            if rally not in medians or not medians[rally][0]:
+                continue
+            rate, p99 = medians[rally]
+            parts = []
+            if medians.get("nchan", (None, None))[0]:
+                parts.append(f"× {rate / medians['nchan'][0]:.2f} Nchan's deliveries/s, p99 × {p99 / medians['nchan'][1]:.2f}")
+            if best_floor[0]:
+                parts.append(f"× {rate / best_floor[0]:.2f} the floor's best deliveries/s, p99 × {p99 / best_floor[1]:.2f}")
+            if parts:
+                ratios.append(f"- {scenario}, {rally}: " + "; ".join(parts))
+    return "\n".join(lines + [""] + ratios)
+
+
+if __name__ == "__main__":
+    print(table(load(sys.argv[1] if len(sys.argv) > 1 else "/tmp/rally-bench/compare.jsonl")))
