@@ -195,4 +195,20 @@ final class JoinStateMachineTests: XCTestCase {
         XCTAssertEqual(names(machine.receive(.ended)), ["unsubscribe"])
         XCTAssertFalse(machine.isAuthorized)
     }
+
+    /// Through the registry: a completion for a replaced join (an older join_ref) finds no machine, and the
+    /// current join is not touched by it; revocation during authorize is kept by the current join only.
+    func testRegistryAnswersAStaleCompletionWithNothing() {
+        var registry = ChannelRegistry()
+        let old = registry.beginJoin(topic: "realtime:a", joinRef: .string("1"), config: JoinConfig(), token: nil)
+        XCTAssertNotNil(registry.step(topic: "realtime:a", generation: old, .accessMayHaveChanged))
+        let new = registry.beginJoin(topic: "realtime:a", joinRef: .string("2"), config: JoinConfig(), token: nil)
+        XCTAssertNil(registry.step(topic: "realtime:a", generation: old, .authorized(Self.identity, .full)))
+        XCTAssertEqual(registry.channel("realtime:a")?.phase, .joining)
+        XCTAssertEqual(registry.channel("realtime:a")?.join.recheckPending, false)
+        let step = registry.step(topic: "realtime:a", generation: new, .authorized(Self.identity, .full))
+        XCTAssertEqual(step.map { names($0.actions) }, ["subscribe"])
+        XCTAssertEqual(registry.channel("realtime:a")?.phase, .joined)
+        XCTAssertNil(registry.step(topic: "realtime:b", generation: new, .feedsFailed))
+    }
 }
