@@ -7,14 +7,15 @@ import RallyPrivacy
 /// the statement of the set (`affects`); `channels(for:)` is where on the node to look for it (`ChannelIndex`),
 /// and selects at least that set, so a change costs what it can concern, not the node's channel count.
 ///
-/// - A friendship row (a, b) only changes how a and b see each other: it concerns `profile:a` held by b,
-///   `profile:b` held by a, and the `event:` channels held by a or b (the event's creator might be the other one;
+/// - A friendship row (a, b) only changes how a and b see each other: it concerns `profile:a` and
+///   `location:friends:a` held by b, the same of b held by a, and the `event:` channels held by a or b (the event's creator might be the other one;
 ///   events created by neither keep their rule for both). A channel of anybody else is untouched.
 /// - A privacy level concerns the person's `profile:`, and (deliberately generous, as the change is rare) every
 ///   `event:` channel.
 /// - An attendance row only ever concerns its attendee's own `event:` channel, and only when it is removed
 ///   (`DirectoryChange.mayRevoke`), so an RSVP burst re-authorizes nobody.
-/// - Group, membership, plan, participant and event rows concern their own topic; `.resync` concerns everything.
+/// - Group, membership, plan, participant and event rows concern their own topic (a plan's rows its
+///   `location:plan:` topic too); `.resync` concerns everything.
 ///
 /// The channel's user (`subject`: the `sub` of its token) matters for friendship and attendance rows: nil (a join
 /// still being authorized, user not known yet) counts as anyone; a `sub` that is not a uuid, or "" (no `sub`),
@@ -32,6 +33,8 @@ public enum RevocationScope {
             case .event: return holder(subject, isOneOf: a, b)
             case .profile(let owner) where owner == a: return holder(subject, isOneOf: b)
             case .profile(let owner) where owner == b: return holder(subject, isOneOf: a)
+            case .locationFriends(let owner) where owner == a: return holder(subject, isOneOf: b)
+            case .locationFriends(let owner) where owner == b: return holder(subject, isOneOf: a)
             default: return false
             }
         case .user(_, let user, _):
@@ -39,7 +42,7 @@ public enum RevocationScope {
         case .group(_, let group, _), .groupMember(_, let group, _):
             return topic == .group(group)
         case .plan(_, let plan, _), .planParticipant(_, let plan, _, _):
-            return topic == .plan(plan)
+            return topic == .plan(plan) || topic == .locationPlan(plan)
         case .event(_, let event, _, _, _):
             return topic == .event(event)
         case .attendance(_, let event, let user, _, _):
@@ -63,7 +66,7 @@ public enum RevocationScope {
         case .group(_, let group, _), .groupMember(_, let group, _):
             return ChannelScope(subtopics: ["group:\(id(group))"])
         case .plan(_, let plan, _), .planParticipant(_, let plan, _, _):
-            return ChannelScope(subtopics: ["plan:\(id(plan))"])
+            return ChannelScope(subtopics: ["plan:\(id(plan))", "location:plan:\(id(plan))"])
         case .event(_, let event, _, _, _):
             return ChannelScope(subtopics: ["event:\(id(event))"])
         case .attendance(_, _, let user, _, _):
@@ -87,9 +90,10 @@ public enum RevocationScope {
     static func mayTouch(_ change: DirectoryChange, _ kind: TopicKind) -> Bool {
         switch change {
         case .resync: return true
-        case .friendship, .user: return kind == .event || kind == .profile
+        case .friendship: return kind == .event || kind == .profile || kind == .locationFriends
+        case .user: return kind == .event || kind == .profile
         case .group, .groupMember: return kind == .group
-        case .plan, .planParticipant: return kind == .plan
+        case .plan, .planParticipant: return kind == .plan || kind == .locationPlan
         case .event, .attendance: return kind == .event
         case .notification, .groupMessage, .row: return false
         }

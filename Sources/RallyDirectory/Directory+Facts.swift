@@ -9,8 +9,9 @@ extension Directory {
         switch topic {
         case .event(let id): return .event(try await eventFacts(id, viewer: viewerID))
         case .group(let id): return .group(try await groupFacts(id, viewer: viewerID))
-        case .plan(let id): return .plan(try await planFacts(id, viewer: viewerID))
-        case .profile(let owner): return .profile(try await profileFacts(owner, viewer: viewerID))
+        case .plan(let id), .locationPlan(let id): return .plan(try await planFacts(id, viewer: viewerID))
+        case .profile(let owner), .locationFriends(let owner):
+            return .profile(try await profileFacts(owner, viewer: viewerID))
         case .feed, .user, .freeForm: return .none
         }
     }

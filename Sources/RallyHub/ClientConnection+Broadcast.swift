@@ -48,7 +48,7 @@ extension ClientConnection {
         let write = FeedWrite(join: feedJoin, event: event, payload: payload)
         services.carryOut(write,
                           admit: { limit in registry.admitWrite(topic: channel.topic, limit: limit, now: .now()) },
-                          fanOut: {
+                          fanOut: { event, payload in
                               fanOut(event: event, payload: payload, meta: meta, preferBinary: preferBinary,
                                      channel: channel, subscription: subscription, feedJoin: feedJoin)
                           }, on: eventLoop) { [self] result in
@@ -57,6 +57,8 @@ extension ClientConnection {
                 if channel.config.broadcastAck { ack(Replies.ok()) }
             case .stored(let response):
                 metrics.broadcastsPublished.increment()
+                ack(Replies.ok(response))
+            case .answered(let response):
                 ack(Replies.ok(response))
             case .dropped(let metric):
                 metrics.rejection(metric).increment()

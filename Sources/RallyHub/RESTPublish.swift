@@ -69,10 +69,12 @@ extension HubServices {
         let buckets = restWriteBuckets[bucketsIndex]
         carryOut(FeedWrite(join: join, event: message.event, payload: message.payload),
                  admit: { buckets.admit(user: identity.subject ?? "", topic: message.topic, limit: $0) },
-                 fanOut: {
+                 fanOut: { event, payload in
                      // Every subscriber here is asked about blocks with the sender, as for a member's broadcast
                      // relayed from another node (their blocks are kept while they hold the channel).
                      let audience = feeds.audience(ofRemoteSender: identity.subject, topic: message.topic)
+                     let envelope = BroadcastEnvelope(topic: envelope.topic, event: event, payload: payload,
+                                                      meta: envelope.meta, preferBinary: envelope.preferBinary)
                      hub.broadcast(envelope, senderUser: identity.subject, audience: audience)
                  }, on: loop) { promise.succeed($0) }
         return promise.futureResult

@@ -91,6 +91,24 @@ public enum WriteDisposition: Sendable {
     /// Durable: within `limit`, `perform` stores it and the reply's response is the future's value (e.g. the
     /// stored id); the fanout comes from the store's change feed. A failed future becomes an error reply.
     case store(WriteLimit, perform: @Sendable (EventLoop) -> EventLoopFuture<JSON>)
+    /// Taken over by the feed (location sharing): the feed's own message goes out in place of the client's (if
+    /// any), from the same sender and with the same audience, and the write is answered `ok` with `response`
+    /// whatever the channel's `ack` setting (as a stored write is).
+    case rewrite(RewrittenWrite)
+}
+
+/// What a feed sends in place of a client broadcast, and its answer to the client.
+public struct RewrittenWrite: Sendable {
+    /// The event to fan out instead; nil: nothing goes out.
+    public var event: String?
+    public var payload: JSON
+    public var response: JSON
+
+    public init(event: String?, payload: JSON = .emptyObject, response: JSON = .emptyObject) {
+        self.event = event
+        self.payload = payload
+        self.response = response
+    }
 }
 
 /// The node's live inputs per topic (capacity, chat, notifications …): consulted on every join, leave and

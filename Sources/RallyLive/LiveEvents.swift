@@ -17,6 +17,8 @@ public enum LiveEvents {
     public static let notification = "notification"
     public static let notificationUpdated = "notification_updated"
     public static let activity = "activity"
+    public static let location = "location"
+    public static let locationStopped = "location_stopped"
 
     /// Names of the protocol's own server messages: never a broadcast's name on a live topic either.
     public static let protocolNames: Set<String> = [
@@ -32,6 +34,7 @@ public enum LiveEvents {
         case .group: return [message, messageUpdated, messageDeleted, replayDone]
         case .user: return [notifications, notification, notificationUpdated]
         case .feed, .profile: return [activity]
+        case .locationPlan, .locationFriends: return [location, locationStopped]
         case .freeForm: return []
         }
     }

@@ -16,11 +16,13 @@ extension LiveFeeds {
         return now.isEmpty ? nil : PeerAudience(blocked: now)
     }
 
-    /// The user whose blocks matter for what this channel sends: a signed-in user on a group or a plan.
+    /// The user whose blocks matter for what this channel sends: a signed-in user on a group, a plan or a
+    /// location topic (a location receiver's too: positions from other nodes are checked against them).
     func peer(of join: FeedJoin) -> UUID? {
         guard join.identity.role != .serviceRole else { return nil }
         switch join.parsedTopic?.kind {
-        case .group, .plan: return join.identity.subject.flatMap(UUID.init(uuidString:))
+        case .group, .plan, .locationPlan, .locationFriends:
+            return join.identity.subject.flatMap(UUID.init(uuidString:))
         default: return nil
         }
     }
@@ -73,7 +75,7 @@ extension LiveFeeds {
     public func audience(ofRemoteSender sender: String?, topic: String) -> Audience? {
         guard topic.hasPrefix(TopicName.prefix) else { return nil }
         switch Topic.kind(ofSubtopic: String(topic.dropFirst(TopicName.prefix.count))) {
-        case .group, .plan:
+        case .group, .plan, .locationPlan, .locationFriends:
             guard let person = sender.flatMap(UUID.init(uuidString:)) else { return nil }
             return RemotePeerAudience(sender: person, blocks: blocks)
         default:

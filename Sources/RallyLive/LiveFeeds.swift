@@ -24,6 +24,7 @@ public final class LiveFeeds: TopicFeeds {
     let activity: ActivityFeed
     let relationships: RelationshipCache
     let blocks: BlockIndex
+    let locations: LocationFeed
     let rowChanges: PostgresChangesFeed
     /// Joins still opening their inputs, by subscription id: a leave waits for its join.
     let openingJoins = NIOLockedValueBox<[UInt64: Task<FeedJoinOutcome, Never>]>([:])
@@ -42,6 +43,7 @@ public final class LiveFeeds: TopicFeeds {
         self.logger = logger
         relationships = RelationshipCache(store: store, capacity: settings.relationshipCacheSize)
         blocks = BlockIndex(relationships: relationships)
+        locations = LocationFeed(hub: hub, blocks: blocks, settings: settings.location)
         events = RetainedFeed(topic: Topic.event, hub: hub, source: EventSource(store: store),
                               maxUpdatesPerSecond: settings.retainedUpdatesPerSecond, logger: logger)
         plans = RetainedFeed(topic: Topic.plan, hub: hub, source: PlanSource(store: store),
@@ -76,6 +78,7 @@ public final class LiveFeeds: TopicFeeds {
     public func leave(_ join: FeedJoin) {
         let topic = Self.liveTopic(of: join)
         guard topic != nil || !join.config.postgresChanges.isEmpty else { return }
+        if let kind = topic?.kind, kind == .locationPlan || kind == .locationFriends { locations.channelClosed(join) }
         let opening = openingJoins.withLockedValue { $0[join.subscriptionID] }
         Task {
             _ = await opening?.value
@@ -95,6 +98,7 @@ public final class LiveFeeds: TopicFeeds {
         if write.join.identity.role != .serviceRole, LiveEvents.isReserved(write.event, on: topic.kind) {
             return .refuse(LiveEvents.refusal(write.event))
         }
+        if topic.kind == .locationPlan || topic.kind == .locationFriends { return locations.write(write) }
         return .publish
     }
 
@@ -122,7 +126,7 @@ public final class LiveFeeds: TopicFeeds {
             case .profile(let id):
                 await activity.openProfile(id)
                 return .ready(.empty)
-            case .freeForm:
+            case .locationPlan, .locationFriends, .freeForm:
                 return .ready(.empty)
             }
         } catch {
@@ -150,7 +154,7 @@ public final class LiveFeeds: TopicFeeds {
         case .user(let id): await notifications.unwatch(id)
         case .feed(let id): await activity.closeFeed(id)
         case .profile(let id): await activity.closeProfile(id)
-        case .freeForm: break
+        case .locationPlan, .locationFriends, .freeForm: break
         }
     }
 

@@ -22,6 +22,8 @@ public struct LiveSettings: Sendable {
     public var resyncMaxMessages = 1000
     /// Authors whose friendships are cached for per-item filtering.
     public var relationshipCacheSize = 10_000
+    /// Location sharing: precision, durations, rate.
+    public var location = LocationSettings()
 
     public init() {}
 }

@@ -14,7 +14,7 @@ public enum ItemClass: String, Sendable, Hashable, CaseIterable {
         switch kind {
         case .event: return .aggregate
         case .profile, .feed: return .activity
-        case .group, .plan, .user, .freeForm: return .conversation
+        case .group, .plan, .user, .locationPlan, .locationFriends, .freeForm: return .conversation
         }
     }
 }

@@ -18,8 +18,8 @@ public enum JoinRule {
         if viewer.isService { return false }
         switch topic {
         case .event: return true
-        case .group, .plan: return viewer.isSignedIn
-        case .profile(let owner): return viewer.isSignedIn && !viewer.isUser(owner)
+        case .group, .plan, .locationPlan: return viewer.isSignedIn
+        case .profile(let owner), .locationFriends(let owner): return viewer.isSignedIn && !viewer.isUser(owner)
         case .feed, .user, .freeForm: return false
         }
     }
@@ -33,6 +33,8 @@ public enum JoinRule {
         case .plan: return decidePlan(viewer: viewer, facts: facts)
         case .profile(let owner): return decideProfile(owner: owner, viewer: viewer, facts: facts)
         case .feed(let owner), .user(let owner): return decideOwnerOnly(owner: owner, viewer: viewer)
+        case .locationPlan: return decideLocationPlan(viewer: viewer, facts: facts)
+        case .locationFriends(let owner): return decideLocationFriends(owner: owner, viewer: viewer, facts: facts)
         case .freeForm:
             return viewer.isSignedIn || policy.allowAnonymousFreeForm ? .allow(.full) : .deny(.signInRequired)
         }
@@ -92,5 +94,26 @@ public enum JoinRule {
     static func decideOwnerOnly(owner: UUID, viewer: ViewerIdentity) -> JoinDecision {
         guard viewer.isSignedIn else { return .deny(.signInRequired) }
         return viewer.isUser(owner) ? .allow(.full) : .deny(.notAllowed)
+    }
+
+    /// May share a position and receive the others' (no presence: who watches is nobody's business).
+    public static let locationSharer = JoinAccess(canBroadcast: true, canTrackPresence: false)
+
+    /// `location:plan:<id>`: the plan's participants, who may all share; the plan's rule, without presence.
+    static func decideLocationPlan(viewer: ViewerIdentity, facts: TopicFacts) -> JoinDecision {
+        let plan = decidePlan(viewer: viewer, facts: facts)
+        return plan.isAllowed ? .allow(locationSharer) : plan
+    }
+
+    /// `location:friends:<user_id>`: the owner shares (`locationSharer`); their accepted friends receive,
+    /// read-only; a block either way or anyone else is refused. The owner's profile privacy level plays no part:
+    /// sharing is the owner's own choice, made per share.
+    static func decideLocationFriends(owner: UUID, viewer: ViewerIdentity, facts: TopicFacts) -> JoinDecision {
+        guard viewer.isSignedIn else { return .deny(.signInRequired) }
+        if viewer.isUser(owner) { return .allow(locationSharer) }
+        guard case .profile(let found) = facts else { return .deny(.factsMismatch) }
+        guard let profile = found else { return .deny(.notFound) }
+        if profile.relationship.isBlocked { return .deny(.blocked) }
+        return profile.relationship == .friend ? .allow(.readOnly) : .deny(.notAllowed)
     }
 }

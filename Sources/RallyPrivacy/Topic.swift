@@ -8,10 +8,19 @@ public enum TopicKind: String, Sendable, Hashable, CaseIterable {
     case feed
     case profile
     case user
+    /// Live positions shared with a plan's participants (docs/live-data.md, "Location sharing").
+    case locationPlan = "location:plan"
+    /// Live positions one person shares with their accepted friends.
+    case locationFriends = "location:friends"
     case freeForm = "free-form"
 
     /// The kinds whose topic is `<kind>:<lowercase uuid>`.
-    public static let identified: [TopicKind] = [.event, .group, .plan, .feed, .profile, .user]
+    public static let identified: [TopicKind] = [.event, .group, .plan, .feed, .profile, .user, .locationPlan,
+                                                 .locationFriends]
+
+    /// The first segment of the location kinds: a subtopic starting with it (in any letter case) must be one of
+    /// them exactly.
+    static let locationFamily = "location"
 }
 
 /// A parsed subtopic. Identified kinds carry the uuid; every other name is a free-form room.
@@ -22,6 +31,8 @@ public enum Topic: Sendable, Hashable {
     case feed(UUID)
     case profile(UUID)
     case user(UUID)
+    case locationPlan(UUID)
+    case locationFriends(UUID)
     case freeForm(String)
 
     public var kind: TopicKind {
@@ -32,6 +43,8 @@ public enum Topic: Sendable, Hashable {
         case .feed: return .feed
         case .profile: return .profile
         case .user: return .user
+        case .locationPlan: return .locationPlan
+        case .locationFriends: return .locationFriends
         case .freeForm: return .freeForm
         }
     }
@@ -39,7 +52,8 @@ public enum Topic: Sendable, Hashable {
     /// The uuid of an identified topic; nil for free-form rooms.
     public var id: UUID? {
         switch self {
-        case .event(let id), .group(let id), .plan(let id), .feed(let id), .profile(let id), .user(let id):
+        case .event(let id), .group(let id), .plan(let id), .feed(let id), .profile(let id), .user(let id),
+             .locationPlan(let id), .locationFriends(let id):
             return id
         case .freeForm:
             return nil
@@ -63,6 +77,8 @@ public enum Topic: Sendable, Hashable {
         case .feed: return .feed(id)
         case .profile: return .profile(id)
         case .user: return .user(id)
+        case .locationPlan: return .locationPlan(id)
+        case .locationFriends: return .locationFriends(id)
         case .freeForm: return nil
         }
     }
@@ -81,21 +97,35 @@ public struct MalformedTopic: Error, Sendable, Hashable, CustomStringConvertible
 extension Topic {
     /// Parses a subtopic strictly. A name whose prefix before the first `:` equals a kind in any letter case
     /// (`event`, `Event`, …) must be exactly `<kind>:<uuid>` in lowercase (8-4-4-4-12 hex digits), or it is
-    /// malformed; so no free-form room can pose as an identified topic. Anything else is free-form.
+    /// malformed; so no free-form room can pose as an identified topic. Anything else is free-form. The location
+    /// kinds have two segments (`location:plan:<uuid>`, `location:friends:<uuid>`): any name whose first segment
+    /// is `location` in any letter case must be one of them exactly.
     public static func parse(_ subtopic: String) -> Result<Topic, MalformedTopic> {
-        guard let colon = subtopic.utf8.firstIndex(of: UInt8(ascii: ":")) else {
-            return .success(.freeForm(subtopic))
+        guard let kind = claimedKind(subtopic) else { return .success(.freeForm(subtopic)) }
+        let utf8 = subtopic.utf8
+        guard utf8.starts(with: kind.rawValue.utf8), utf8.count > kind.rawValue.utf8.count,
+              utf8[utf8.index(utf8.startIndex, offsetBy: kind.rawValue.utf8.count)] == UInt8(ascii: ":") else {
+            return .failure(MalformedTopic(subtopic: subtopic, kind: kind))
         }
-        let prefix = subtopic.utf8[..<colon]
-        guard let kind = TopicKind.identified.first(where: { equalsIgnoringASCIICase(prefix, $0.rawValue) }) else {
-            return .success(.freeForm(subtopic))
-        }
-        let rest = subtopic.utf8[subtopic.utf8.index(after: colon)...]
+        let rest = utf8[utf8.index(utf8.startIndex, offsetBy: kind.rawValue.utf8.count + 1)...]
         let id = rest.withContiguousStorageIfAvailable { canonicalUUID($0) } ?? canonicalUUID(Array(rest))
-        guard prefix.elementsEqual(kind.rawValue.utf8), let id, let topic = make(kind, id) else {
+        guard let id, let topic = make(kind, id) else {
             return .failure(MalformedTopic(subtopic: subtopic, kind: kind))
         }
         return .success(topic)
+    }
+
+    /// The kind a subtopic claims by its first segment in any letter case (nil: a free-form name). Under
+    /// `location` the second segment picks the kind when it is exact; otherwise the claim is `location:plan`,
+    /// and the name is malformed.
+    private static func claimedKind(_ subtopic: String) -> TopicKind? {
+        guard let colon = subtopic.utf8.firstIndex(of: UInt8(ascii: ":")) else { return nil }
+        let prefix = subtopic.utf8[..<colon]
+        if equalsIgnoringASCIICase(prefix, TopicKind.locationFamily) {
+            return subtopic.utf8.starts(with: TopicKind.locationFriends.rawValue.utf8) ? .locationFriends
+                : .locationPlan
+        }
+        return TopicKind.identified.first { equalsIgnoringASCIICase(prefix, $0.rawValue) }
     }
 
     /// The kind a subtopic names, from its prefix alone (no UUID decoded): `.freeForm` when the prefix is no kind.
@@ -103,6 +133,13 @@ extension Topic {
     public static func kind(ofSubtopic subtopic: String) -> TopicKind {
         guard let colon = subtopic.utf8.firstIndex(of: UInt8(ascii: ":")) else { return .freeForm }
         let prefix = subtopic.utf8[..<colon]
+        if prefix.elementsEqual(TopicKind.locationFamily.utf8) {
+            for kind in [TopicKind.locationPlan, .locationFriends]
+            where subtopic.utf8.starts(with: kind.rawValue.utf8 + [UInt8(ascii: ":")]) {
+                return kind
+            }
+            return .freeForm
+        }
         return TopicKind.identified.first { prefix.elementsEqual($0.rawValue.utf8) } ?? .freeForm
     }
 

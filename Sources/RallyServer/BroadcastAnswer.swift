@@ -54,7 +54,7 @@ enum BroadcastAnswer {
 
     private static func refusal(of result: WriteResult) -> (status: HTTPResponseStatus, reason: String)? {
         switch result {
-        case .published, .stored:
+        case .published, .stored, .answered:
             return nil
         case .dropped(let metric):
             return (.tooManyRequests, "RateLimited: Too many \(metric.replacingOccurrences(of: "_rate", with: "")) "

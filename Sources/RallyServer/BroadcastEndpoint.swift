@@ -74,7 +74,7 @@ struct BroadcastEndpoint: Sendable {
 
     private func count(_ result: WriteResult) {
         switch result {
-        case .published, .stored: services.metrics.broadcastsPublished.increment()
+        case .published, .stored, .answered: services.metrics.broadcastsPublished.increment()
         case .dropped(let metric), .refused(_, _, let metric): services.metrics.rejection(metric).increment()
         }
     }

@@ -21,6 +21,7 @@ final class ChannelIndexTests: XCTestCase {
         func id(_ uuid: UUID) -> String { uuid.uuidString.lowercased() }
         let subtopics: [String] = people.map { "profile:\(id($0))" } + events.map { "event:\(id($0))" }
             + groups.map { "group:\(id($0))" } + plans.map { "plan:\(id($0))" }
+            + plans.map { "location:plan:\(id($0))" } + people.prefix(3).map { "location:friends:\(id($0))" }
             + ["lobby", "event:\(id(events[0]).uppercased())", "feed:\(id(people[0]))", "Profile:\(id(people[1]))"]
         let subjects: [String?] = people.map { id($0) } + [people[2].uuidString, "user-1", nil, "slow-1", "slow-2"]
 

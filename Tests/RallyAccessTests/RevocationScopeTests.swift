@@ -50,6 +50,22 @@ final class RevocationScopeTests: XCTestCase {
                        ChannelScope(subtopics: ["profile:\(id(a))"], kinds: ["event"]))
     }
 
+    /// Location topics follow their plan's rows and their owner's friendships.
+    func testLocationTopicsAreRevokedWithThePlanAndTheFriendship() {
+        let friendship = DirectoryChange.friendship(.delete, a: a, b: b, status: .accepted)
+        XCTAssertTrue(RevocationScope.affects(friendship, subtopic: "location:friends:\(id(a))", subject: id(b)))
+        XCTAssertTrue(RevocationScope.affects(friendship, subtopic: "location:friends:\(id(b))", subject: id(a)))
+        XCTAssertFalse(RevocationScope.affects(friendship, subtopic: "location:friends:\(id(a))", subject: id(c)))
+        XCTAssertFalse(RevocationScope.affects(friendship, subtopic: "location:friends:\(id(c))", subject: id(a)))
+        let left = DirectoryChange.planParticipant(.delete, plan: plan, user: b, status: "accepted")
+        XCTAssertTrue(RevocationScope.affects(left, subtopic: "location:plan:\(id(plan))"))
+        XCTAssertFalse(RevocationScope.affects(left, subtopic: "location:plan:\(id(UUID()))"))
+        XCTAssertEqual(RevocationScope.channels(for: left),
+                       ChannelScope(subtopics: ["plan:\(id(plan))", "location:plan:\(id(plan))"]))
+        XCTAssertFalse(RevocationScope.affects(.user(.update, user: a, privacy: .private),
+                                               subtopic: "location:friends:\(id(a))"), "privacy level plays no part")
+    }
+
     func testMembershipPlanAndEventChangesTouchTheirOwnTopic() {
         XCTAssertTrue(RevocationScope.affects(.groupMember(.delete, group: group, user: b), subtopic: "group:\(id(group))"))
         XCTAssertFalse(RevocationScope.affects(.groupMember(.delete, group: group, user: b),

@@ -132,6 +132,31 @@ final class HubFeedsTests: XCTestCase {
         try await harness.shutdown()
     }
 
+    /// A write the feed takes over: its own event and payload go out in place of the client's, from the same sender,
+    /// and the sender is answered whatever `ack` says; with no event nothing goes out.
+    func testARewrittenWriteFansOutTheFeedsMessageAndIsAlwaysAnswered() async throws {
+        let feeds = ScriptedFeeds(writes: [
+            "position": .rewrite(RewrittenWrite(event: "location", payload: .object(["lat": .number("1.0")]),
+                                                response: .object(["seen": .bool(true)]))),
+            "share_start": .rewrite(RewrittenWrite(event: nil, response: .object(["expires_at": .string("soon")]))),
+        ])
+        let harness = try await HubHarness(feeds: feeds)
+        let sender = try await harness.connect(loopIndex: 0, subject: "a")
+        let receiver = try await harness.connect(loopIndex: 1, subject: "b")
+        sender.join("realtime:room")
+        receiver.join("realtime:room")
+        sender.broadcast("realtime:room", event: "share_start", payload: .object(["x": .int(1)]), ref: "2")
+        XCTAssertEqual(sender.waitForReply(ref: "2")?["response"]?["expires_at"], .string("soon"))
+        sender.broadcast("realtime:room", event: "position", payload: .object(["secret": .int(1)]), ref: "3")
+        XCTAssertEqual(sender.waitForReply(ref: "3")?["response"]?["seen"], .bool(true))
+        try await harness.settle(receiver, topic: "realtime:room", ref: "9")
+        let received = receiver.transport.recorded.compactMap(\.json).filter { $0.eventName == "broadcast" }
+        XCTAssertEqual(received.map { $0.payloadValue?["event"] }, [.string("location")])
+        XCTAssertEqual(received.first?.payloadValue?["payload"], .object(["lat": .number("1.0")]),
+                       "the feed's payload, nothing of the client's")
+        try await harness.shutdown()
+    }
+
     private func waitForSubscriber(_ hub: Hub, topic: String) async throws -> Int {
         let deadline = Date().addingTimeInterval(5)
         while Date() < deadline {

@@ -47,6 +47,8 @@ final class DeliveryMatrixTests: XCTestCase {
         case .feed: return ("join-owner", "feed")
         case .user: return ("join-owner", "user")
         case .profile: return ("join-profile", nil)
+        case .locationPlan: return ("join-location-plan", nil)
+        case .locationFriends: return ("join-location-friends", nil)
         case .freeForm: return ("join-free-form", nil)
         }
     }

@@ -16,6 +16,7 @@ enum JoinScenarios {
     static let builders: [String: Build] = [
         "join-event": event, "join-group": group, "join-plan": plan, "join-owner": owner,
         "join-profile": profile, "join-free-form": freeForm, "join-malformed": malformed,
+        "join-location-plan": locationPlan, "join-location-friends": locationFriends,
     ]
 
     /// Every row and column each join table must have: the whole matrix, not a sample.
@@ -29,6 +30,11 @@ enum JoinScenarios {
                           "pending, owner asked", "viewer blocked owner", "owner blocked viewer", "stranger"],
                          ["private", "friends_only", "public", "no such user"]),
         "join-free-form": (["service_role", "anon", "signed in"], ["default", "anon allowed"]),
+        "join-location-plan": (["service_role", "anon", "participant", "non-participant"],
+                               ["plan exists", "no such plan"]),
+        "join-location-friends": (["service_role", "anon", "self", "accepted friend", "pending, viewer asked",
+                                   "pending, owner asked", "viewer blocked owner", "owner blocked viewer",
+                                   "stranger"], ["user exists", "no such user"]),
     ]
 
     /// event rows: (creator relationship or nil for a catalogue event, has an attendance row).
@@ -102,6 +108,26 @@ enum JoinScenarios {
             ? try Scenarios.relationship(row, table: "join-profile") : .stranger
         return JoinCase(topic: topic, viewer: viewer,
                         facts: .profile(ProfileFacts(ownerPrivacy: privacy, relationship: relationship)))
+    }
+
+    static func locationPlan(_ row: String, _ column: String) throws -> JoinCase {
+        var join = try plan(row, column)
+        join.topic = .locationPlan(Scenarios.objectID)
+        return join
+    }
+
+    static func locationFriends(_ row: String, _ column: String) throws -> JoinCase {
+        let ownerID = Scenarios.otherID
+        let topic = Topic.locationFriends(ownerID)
+        let viewer = Scenarios.viewer(row, ownerID: ownerID)
+        if column == "no such user" { return JoinCase(topic: topic, viewer: viewer, facts: .profile(nil)) }
+        guard column == "user exists" else {
+            throw Scenarios.UnknownLabel(table: "join-location-friends", label: column)
+        }
+        let relationship = viewer.isSignedIn && !viewer.isService
+            ? try Scenarios.relationship(row, table: "join-location-friends") : .stranger
+        return JoinCase(topic: topic, viewer: viewer,
+                        facts: .profile(ProfileFacts(ownerPrivacy: .public, relationship: relationship)))
     }
 
     static func freeForm(_ row: String, _ column: String) throws -> JoinCase {

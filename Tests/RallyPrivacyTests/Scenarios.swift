@@ -68,6 +68,7 @@ enum Scenarios {
         switch cell {
         case "full": return .allow(.full)
         case "read": return .allow(.readOnly)
+        case "share": return .allow(JoinRule.locationSharer)
         case "no": return nil
         default: throw UnknownLabel(table: table, label: cell)
         }

@@ -8,7 +8,7 @@ import XCTest
 
 /// Privacy holds on every node: two real nodes on a real Redis, each with the demo directory (the same people),
 /// Dave blocked Erin. What Erin sends on one node never reaches Dave on the other — broadcasts and presence —
-/// while Bob, a friend of neither, gets it on both.
+/// while Bob, a friend of neither, gets it on both; the same for shared locations on a plan of all three.
 final class ClusterPrivacyTests: XCTestCase {
     var nodes: [NodeHarness] = []
     let group = DemoData.jazzLovers.topic("group")
@@ -24,6 +24,8 @@ final class ClusterPrivacyTests: XCTestCase {
             let directory = try XCTUnwrap(node.node.access.directory as? InMemoryDirectory)
             for person in [DemoData.dave, DemoData.erin] {
                 await directory.apply(.addMember(group: DemoData.jazzLovers, user: person))
+                await directory.apply(.setParticipant(plan: DemoData.fridayDinner,
+                                                      .init(user: person, status: "accepted")))
             }
             nodes.append(node)
         }
@@ -62,6 +64,32 @@ final class ClusterPrivacyTests: XCTestCase {
         XCTAssertFalse(daveSawErin, "nor in Dave's diffs")
     }
 
+    func testSharedLocationsCrossNodesButNeverABlock() async throws {
+        let plan = DemoData.fridayDinner.topic("location:plan")
+        let erin = try await nodes[0].connect(as: DemoData.erin)
+        let dave = try await nodes[1].connect(as: DemoData.dave)
+        let bob = try await nodes[1].connect(as: DemoData.bob)
+        for client in [erin, dave, bob] { try await client.assertJoins(plan) }
+        for (client, lat) in [(erin, "1.0000"), (dave, "2.0000")] {
+            try await request(client, "share_start", .object(["duration_s": .int(60)]), on: plan)
+            try await request(client, "position", .object(["lat": .number(lat), "lon": .number("0")]), on: plan)
+            bob.events.first { $0.topic == plan && TestConnection.field($0.broadcastPayload, "lat") == .number(lat) }
+        }
+        try await request(erin, "share_stop", .emptyObject, on: plan)
+        bob.waitFor("location_stopped", on: plan, "user_id", DemoData.erin.uuidString.lowercased())
+        try await request(bob, "share_start", .emptyObject, on: plan)
+        try await request(bob, "position", .object(["lat": .number("3"), "lon": .number("0")]), on: plan)
+        for client in [erin, dave] {
+            client.events.first {
+                $0.topic == plan && TestConnection.field($0.broadcastPayload, "lat") == .number("3.0000")
+            }
+        }
+        XCTAssertEqual(dave.values("location", on: plan, "user_id"), [DemoData.bob.uuidString.lowercased()],
+                       "Dave gets neither Erin's positions nor her stop, from another node")
+        XCTAssertEqual(dave.received("location_stopped", on: plan).count, 0)
+        XCTAssertEqual(erin.values("location", on: plan, "user_id"), [DemoData.bob.uuidString.lowercased()])
+    }
+
     /// Bob's first group channel on a node: his blocks are read by that very join, after the topic's presence
     /// was fetched from the other node; the presence tracked there is in his `presence_state` all the same.
     func testAFirstChannelOnANodeSeesThePresenceTrackedOnAnother() async throws {
@@ -73,6 +101,12 @@ final class ClusterPrivacyTests: XCTestCase {
     }
 
     // MARK: Helpers
+
+    private func request(_ client: TestConnection, _ event: String, _ payload: JSON, on topic: String) async throws {
+        let reply = try await client.connection.request(topic: topic, event: "broadcast", payload: .object([
+            "type": .string("broadcast"), "event": .string(event), "payload": payload]))
+        XCTAssertTrue(reply.isOK, "\(event): \(reply)")
+    }
 
     private func waitUntilTheNodesHearEachOther() async throws {
         let deadline = Date().addingTimeInterval(10)

@@ -42,6 +42,12 @@ final class RESTAuthorizationMatrixTests: XCTestCase {
             (DemoData.alice, "authenticated", sub(DemoData.bob.topic("user")), "hello", false, 403),  // another's inbox
             (nil, "service_role", sub(group), "message_deleted", false, 202),  // the server's role, anywhere
             (nil, "service_role", sub(DemoData.bob.topic("user")), "notification", true, 202),
+            // a location share belongs to a joined channel; the server's events are reserved there
+            (DemoData.alice, "authenticated", sub(DemoData.fridayDinner.topic("location:plan")), "share_start", false,
+             403),
+            (DemoData.alice, "authenticated", sub(DemoData.fridayDinner.topic("location:plan")), "location", false,
+             403),
+            (DemoData.carol, "authenticated", sub(DemoData.alice.topic("location:friends")), "position", false, 403),
         ]
         for item in cases {
             let response = try await rest.httpSend(as: item.user, role: item.role, topic: item.topic, event: item.event,
@@ -61,6 +67,11 @@ final class RESTAuthorizationMatrixTests: XCTestCase {
         let reserved = try await rest.httpSend(as: DemoData.alice, topic: sub(group), event: "Message_Updated",
                                                payload: .emptyObject)
         XCTAssertEqual(rest.message(reserved), "ReservedEvent: Message_Updated is sent only by the server")
+        let ownLocation = sub(DemoData.alice.topic("location:friends"))
+        let location = try await rest.httpSend(as: DemoData.alice, topic: ownLocation, event: "share_start",
+                                               payload: .emptyObject)
+        XCTAssertEqual(rest.message(location),
+                       "LocationNeedsChannel: positions are shared from a joined channel, not through the REST API")
     }
 
     func testNothingCrossesABlock() async throws {
