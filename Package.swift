@@ -16,6 +16,8 @@ let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 let libraryTargets: [Target] = [
     // zlib (Debian zlib1g-dev) for permessage-deflate: raw deflate with window bits and sync flush.
     .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+    // glibc's mallinfo2 for the tests that bound what the process keeps allocated.
+    .systemLibrary(name: "CMallocStats", path: "Tests/CMallocStats"),
     // hiredis 0.14 (Debian libhiredis-dev): its RESP2 reply reader and command formatter.
     .systemLibrary(name: "CHiredis", path: "Sources/CHiredis", providers: [.apt(["libhiredis-dev"])]),
     // Pure wire protocol: JSON, Phoenix v1/v2 serializers, binary kinds 3/4, join config. No I/O.
@@ -162,6 +164,7 @@ let executableAndTestTargets: [Target] = [
     // The hub alone: no PostgreSQL needed.
     .testTarget(name: "RallyHubTests", dependencies: nio + [
         "RallyHub", "RallyHubTestSupport", "RallyAuth", "RallyBus", "RallyPrivacy", "RallyProtocol", "RallyWebSocket",
+        "CMallocStats",
         .product(name: "NIOEmbedded", package: "swift-nio"),
         .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
     ]),
