@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Rally next to nginx + Nchan, measured the same way in the same session (BENCHMARKS.md quotes this).
-# Usage: loadtest/bench.sh [fanout-1k|fanout-10k|latency-10k|idle|live|live-capacity|live-chat|live-activity|
+# Usage: loadtest/bench.sh [fanout-1k|fanout-10k|latency-10k|roundtrip|storm|idle|idle-unjoined|live|live-capacity|live-chat|live-activity|
 #                           live-revocation|cluster|compare|all]
 # `compare` (BENCHMARKS.md "Fanout with a one-at-a-time publisher"): each fanout row with a pipelined and a
 # one-at-a-time publisher, Rally, Nchan and — when FLOOR_START names its start script — the C floor (a minimal
@@ -197,6 +197,20 @@ case $what in
   fanout-1k|all) fanout 1000 5000 --window 256 ;;&
   fanout-10k|all) fanout 10000 500 --window 32 --processes 2 --source-addresses 2 ;;&
   latency-10k|all) fanout 10000 100 --rate 5 --processes 2 --source-addresses 2 ;;&
+  roundtrip|all)  # 50 sockets, each alone on its topic (Rally: joined with self: true), one message in flight each
+    run rally-roundtrip roundtrip --mode rally-v1 --url "$rally_ws" --token "$user" --sockets 50 --duration 10 \
+      --server-pid "$rally_pid"
+    run nchan-roundtrip roundtrip --mode raw --url "ws://127.0.0.1:$nchan_port/pubsub/{topic}" --sockets 50 \
+      --duration 10 --server-pid "$nchan_pid" ;;&
+  storm|all)  # 19,000 connections opened 256 at a time (128 per generator process); Rally: each with its
+    # own signed token, joining one of 10 topics
+    run rally-storm storm --mode rally-v2 --url "$rally_ws" --token "$user" --connections 19000 --concurrency 128 \
+      --processes 2 --source-addresses 2 --topics 10 --settle 1 --mint-secret "$secret" --server-pid "$rally_pid"
+    run nchan-storm storm --mode raw --url "$nchan_sub" --connections 19000 --concurrency 128 --processes 2 \
+      --source-addresses 2 --settle 1 --server-pid "$nchan_pid" ;;&
+  idle-unjoined)  # the same idle sockets without a channel: what the connection alone costs
+    run rally-idle-unjoined storm --mode rally-v2 --url "$rally_ws" --token "$user" --connections 19500 --processes 2 \
+      --source-addresses 2 --topics 0 --settle 3 --server-pid "$rally_pid" ;;&
   idle|all)
     run rally-idle storm --mode rally-v2 --url "$rally_ws" --token "$user" --connections 19500 --processes 2 \
       --source-addresses 2 --topics 10 --settle 3 --server-pid "$rally_pid"

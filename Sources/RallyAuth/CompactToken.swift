@@ -11,7 +11,8 @@ struct CompactToken: Sendable {
     /// Splits and decodes `text`; nil when it is not a JWT (Supabase's `token_malformed`).
     /// The signature segment may be empty (an `alg: none` token parses; no key will accept it).
     init?(parsing text: String) {
-        let segments = text.split(separator: ".", omittingEmptySubsequences: false)
+        // Split on the byte `.`, not on `Character`s (grapheme breaking over a few hundred bytes of base64url).
+        let segments = text.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false).map(Substring.init)
         guard segments.count == 3, !segments[0].isEmpty, !segments[1].isEmpty,
               let headerBytes = Base64URL.decode(segments[0]),
               let payloadBytes = Base64URL.decode(segments[1]),
@@ -63,11 +64,34 @@ enum TokenText {
     /// Returns nil for a missing or empty token.
     static func clean(_ raw: String?) -> String? {
         guard let raw else { return nil }
+        if isCompactJWTText(raw) { return raw }  // nothing to decode or remove: the common case, without a copy
         let decoded = raw.removingPercentEncoding ?? raw
         let cleaned = decoded.unicodeScalars.contains(where: \.properties.isWhitespace)
             ? String(decoded.unicodeScalars.filter { !$0.properties.isWhitespace })
             : decoded
         return cleaned.isEmpty ? nil : cleaned
+    }
+
+    /// Whether `text` is non-empty and holds only the characters of a compact JWT (base64url and `.`): no
+    /// escape to decode and no whitespace to remove. A byte scan; the Unicode-aware path runs only otherwise.
+    static func isCompactJWTText(_ text: String) -> Bool {
+        var utf8 = text.utf8
+        let scanned = utf8.withContiguousStorageIfAvailable { bytes in
+            !bytes.isEmpty && bytes.allSatisfy(isCompactJWTByte)
+        }
+        if let scanned { return scanned }
+        utf8 = text.utf8
+        return !utf8.isEmpty && utf8.allSatisfy(isCompactJWTByte)
+    }
+
+    private static func isCompactJWTByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+             UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."):
+            return true
+        default:
+            return false
+        }
     }
 }
 

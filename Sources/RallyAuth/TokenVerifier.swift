@@ -45,15 +45,18 @@ public final class TokenVerifier: Sendable {
 
     /// The token is URL-decoded and whitespace-trimmed first (every whitespace character is
     /// removed, as Supabase's `clean_token` does). `now` is injectable for tests.
-    public func verify(_ token: String?, now: Date) async -> Result<Identity, AuthFailure> {
-        verifySynchronously(token, now: now)
-    }
-
-    /// `verify` without suspending, for callers already on an event loop. Never blocks on I/O;
-    /// the only lock is the cache's, held for a dictionary lookup.
-    public func verifySynchronously(_ token: String?, now: Date) -> Result<Identity, AuthFailure> {
+    ///
+    /// Synchronous: callers on an event loop verify in place. It never blocks on I/O (keys are loaded by
+    /// `init`); the only lock is the cache's, held for a dictionary lookup.
+    public func verify(_ token: String?, now: Date) -> Result<Identity, AuthFailure> {
         guard let cleaned = TokenText.clean(token) else { return .failure(.missingToken) }
         return verifiedClaims(of: cleaned).flatMap { $0.identity(at: now, rules: rules) }
+    }
+
+    /// The name `verify` had while it was `async`; it is synchronous itself now.
+    @available(*, deprecated, renamed: "verify(_:now:)")
+    public func verifySynchronously(_ token: String?, now: Date) -> Result<Identity, AuthFailure> {
+        verify(token, now: now)
     }
 
     /// Sign claims with the HS256 secret (demo tokens in embedded mode; tests).

@@ -132,10 +132,15 @@ extension ChannelRegistry {
             filing.keys.append(.subtopic(subtopic))
             if let colon = subtopic.firstIndex(of: ":") { filing.keys.append(.kind(String(subtopic[..<colon]))) }
             if let subject = channel.identity?.subject, !subject.isEmpty {
-                filing.keys.append(.subject(subject.lowercased()))
+                filing.keys.append(.subject(Self.lowercased(subject)))
             }
         }
         return filing
+    }
+
+    /// `text` in lower case, sharing its storage when it already is (a uuid `sub`): no copy kept per socket.
+    private static func lowercased(_ text: String) -> String {
+        text.utf8.allSatisfy({ $0 < 0x80 && !(UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }) ? text : text.lowercased()
     }
 }
 

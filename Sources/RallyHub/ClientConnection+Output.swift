@@ -73,7 +73,7 @@ extension ClientConnection {
         transport = nil
         services.connections.remove(self, loopIndex: loopIndex)
         metrics.connections.record(services.connections.count)
-        onDetach?()
-        onDetach = nil
+        admission?.socketClosed(address: peerAddress)
+        admission = nil
     }
 }

@@ -10,28 +10,22 @@ extension ClientConnection {
         case failure(reason: String, metric: String)
     }
 
-    /// Verifies `token` and asks the authorizer about `subtopic`; completes on this connection's loop.
+    /// Verifies `token` (in place: the verifier never waits) and asks the authorizer about `subtopic`; completes on
+    /// this connection's loop.
     func verifyAndAuthorize(token: String, subtopic: String, isPrivate: Bool) -> EventLoopFuture<JoinOutcome> {
-        let verifier = services.verifier
-        let now = services.now()
-        let promise = eventLoop.makePromise(of: Result<Identity, AuthFailure>.self)
-        promise.completeWithTask { await verifier.verify(token, now: now) }
-        let authorizer = services.authorizer
         let loop = eventLoop
-        return promise.futureResult.flatMap { verified -> EventLoopFuture<JoinOutcome> in
-            switch verified {
-            case .failure(let failure):
-                return loop.makeSucceededFuture(.failure(reason: failure.joinReason, metric: "token_invalid"))
-            case .success(let identity):
-                return authorizer.authorize(subtopic: subtopic, identity: identity, isPrivate: isPrivate, on: loop)
-                    .map { decision in
-                        switch decision {
-                        case .allow(let access): return .success(identity, access)
-                        case .deny(let reason): return .failure(reason: reason, metric: "join_unauthorized")
-                        }
+        switch services.verifier.verify(token, now: services.now()) {
+        case .failure(let failure):
+            return loop.makeSucceededFuture(.failure(reason: failure.joinReason, metric: "token_invalid"))
+        case .success(let identity):
+            return services.authorizer.authorize(subtopic: subtopic, identity: identity, isPrivate: isPrivate, on: loop)
+                .map { decision -> JoinOutcome in
+                    switch decision {
+                    case .allow(let access): return .success(identity, access)
+                    case .deny(let reason): return .failure(reason: reason, metric: "join_unauthorized")
                     }
-            }
-        }.hop(to: loop)
+                }.hop(to: loop)
+        }
     }
 
     /// `access_token`: no reply on success; a token that fails closes the channel with a `system` error.
@@ -42,7 +36,7 @@ extension ClientConnection {
     func handleAccessToken(_ message: PhoenixMessage, channel: ChannelRegistry.Channel) {
         guard let token = message.payload["access_token"]?.stringValue, !token.hasPrefix("sb_"),
               token != channel.token else { return }
-        switch services.verifier.verifySynchronously(token, now: services.now()) {
+        switch services.verifier.verify(token, now: services.now()) {
         case .failure(let failure):
             metrics.rejection("token_invalid").increment()
             closeChannel(channel, message: failure.channelMessage)

@@ -17,9 +17,10 @@ public final class ClientConnection: WebSocketSessionHandler {
     var metrics: HubMetrics { services.metrics }
 
     var transport: SessionTransport?
-    /// Called once when the socket opens / is gone (the server counts sockets per address with these).
-    public var onAttach: (() -> Void)?
-    public var onDetach: (() -> Void)?
+    /// Told once when the socket opens and once when it is gone, with `peerAddress` (the server counts sockets per
+    /// address). A reference and a string rather than two closures: no closure contexts kept per idle socket.
+    public var admission: (any SocketAdmission)?
+    public var peerAddress = ""
     var registry = ChannelRegistry() {
         didSet { if registry.indexVersion != indexedVersion { refileChannels() } }
     }
@@ -63,7 +64,7 @@ public final class ClientConnection: WebSocketSessionHandler {
         services.connections.add(self, loopIndex: loopIndex)
         metrics.connections.record(services.connections.count)
         metrics.connectionsOpened.increment()
-        onAttach?()
+        admission?.socketOpened(address: peerAddress)
     }
 
     public func session(_ session: WebSocketSession, didReceive message: WebSocketMessage) {
@@ -150,4 +151,10 @@ public final class ClientConnection: WebSocketSessionHandler {
         if message.ref != nil { reply(to: message, payload: Replies.error(reason: reason)) }
         return false
     }
+}
+
+/// Counts the sockets of each peer address (the server's connection limits).
+public protocol SocketAdmission: AnyObject, Sendable {
+    func socketOpened(address: String)
+    func socketClosed(address: String)
 }

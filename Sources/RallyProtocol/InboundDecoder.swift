@@ -35,12 +35,14 @@ public enum InboundDecoder {
 
     // MARK: Text forms
 
+    private static let requiredV1Keys = ["topic", "event", "payload", "ref"]
+
     static func decodeV1Object(_ json: JSON) -> Result<PhoenixMessage, ProtocolError> {
         guard case .object(let object) = json else {
             return .failure(ProtocolError("expected a JSON object {topic, event, payload, ref} for vsn 1.0.0"))
         }
         return Result { () throws(ProtocolError) in
-            for key in ["topic", "event", "payload", "ref"] where object[key] == nil {
+            for key in requiredV1Keys where object[key] == nil {
                 throw ProtocolError("missing required key \"\(key)\"")
             }
             return PhoenixMessage(

@@ -77,10 +77,15 @@ struct JSONScanner {
         }
     }
 
+    /// Room made for the fields or elements of a non-empty container before the first is added: a Phoenix
+    /// message has 4–5 of them, a broadcast 3, so most containers are built in one allocation.
+    static let initialContainerCapacity = 5
+
     private mutating func parseObject() throws(JSONParseError) -> JSONObject {
         try enterContainer()
         var fields: [JSONObject.Field] = []
         skipWhitespace()
+        if peek() != ASCII.closeBrace { fields.reserveCapacity(Self.initialContainerCapacity) }  // no regrowth from 1
         if peek() == ASCII.closeBrace {
             index += 1
             depth -= 1
@@ -103,6 +108,7 @@ struct JSONScanner {
         try enterContainer()
         var elements: [JSON] = []
         skipWhitespace()
+        if peek() != ASCII.closeBracket { elements.reserveCapacity(Self.initialContainerCapacity) }
         if peek() == ASCII.closeBracket {
             index += 1
             depth -= 1

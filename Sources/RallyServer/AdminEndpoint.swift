@@ -24,7 +24,7 @@ struct AdminEndpoint: Sendable {
         let verifier = services.verifier
         let now = services.now
         self.access = AdminAccess(mode: configuration.mode, adminToken: configuration.adminToken) { token in
-            verifier.verifySynchronously(token, now: now())
+            verifier.verify(token, now: now())
         }
         self.sampler = AdminStatsSampler(.init(registry: metrics.registry, services: services,
                                                configuration: configuration, readiness: readiness))

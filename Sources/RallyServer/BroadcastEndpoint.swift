@@ -51,7 +51,7 @@ struct BroadcastEndpoint: Sendable {
         if let bearer = headers.first(name: "authorization"), bearer.lowercased().hasPrefix("bearer ") {
             token = String(bearer.dropFirst("bearer ".count))
         }
-        guard case .success(let identity) = services.verifier.verifySynchronously(token, now: services.now()) else {
+        guard case .success(let identity) = services.verifier.verify(token, now: services.now()) else {
             return nil
         }
         return identity

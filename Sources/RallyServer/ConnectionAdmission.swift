@@ -1,9 +1,10 @@
 import NIOConcurrencyHelpers
 import NIOCore
+import RallyHub
 
 /// Counts sockets per client address and in total, to refuse upgrades past the configured limits. Touched once
 /// at upgrade and once at close (never on the message path), so one lock is fine here.
-final class ConnectionAdmission: Sendable {
+final class ConnectionAdmission: SocketAdmission {
     enum Verdict: Equatable { case admitted, nodeFull, addressFull }
 
     private let maxTotal: Int
@@ -44,4 +45,9 @@ final class ConnectionAdmission: Sendable {
             state.perAddress[address] = remaining > 0 ? remaining : nil
         }
     }
+}
+
+extension ConnectionAdmission {
+    func socketOpened(address: String) { add(address: address) }
+    func socketClosed(address: String) { release(address: address) }
 }

@@ -114,7 +114,7 @@ struct DemoActions: Sendable {
     /// The verified identity of a demo person's bearer token (its `sub` one of `DemoData`'s people); nil otherwise.
     private func actor(of request: HTTPRequest) -> Identity? {
         guard let bearer = request.head.headers.first(name: "authorization"), bearer.lowercased().hasPrefix("bearer "),
-              case .success(let identity) = services.verifier.verifySynchronously(
+              case .success(let identity) = services.verifier.verify(
                 String(bearer.dropFirst("bearer ".count)), now: services.now()),
               identity.role == .authenticated,
               let person = identity.subject.flatMap(UUID.init(uuidString:)), DemoWorld.name(of: person) != nil else {

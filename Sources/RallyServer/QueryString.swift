@@ -3,22 +3,37 @@ struct RequestTarget: Sendable {
     let path: String
     let query: [String: String]
 
+    /// Splits on the bytes `?`, `&` and `=` (ASCII, so every split falls on a character boundary) rather than on
+    /// `Character`s: the target of every upgrade is parsed here, a long token included.
     init(_ uri: String) {
-        let parts = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
-        path = parts.first.map(String.init) ?? "/"
+        let bytes = uri.utf8
+        guard let mark = bytes.firstIndex(of: UInt8(ascii: "?")) else {
+            path = uri
+            query = [:]
+            return
+        }
+        path = String(uri[..<mark])
         var query: [String: String] = [:]
-        if parts.count > 1 {
-            for pair in parts[1].split(separator: "&") {
-                let keyValue = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                let key = Self.decode(keyValue[0])
-                if query[key] == nil { query[key] = keyValue.count > 1 ? Self.decode(keyValue[1]) : "" }
+        var start = bytes.index(after: mark)
+        while start < bytes.endIndex {
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: "&")) ?? bytes.endIndex
+            if start < end {
+                let pair = uri[start..<end]
+                let equals = pair.utf8.firstIndex(of: UInt8(ascii: "="))
+                let key = Self.decode(equals.map { pair[..<$0] } ?? pair)
+                if query[key] == nil {
+                    query[key] = equals.map { Self.decode(pair[pair.utf8.index(after: $0)...]) } ?? ""
+                }
             }
+            start = end < bytes.endIndex ? bytes.index(after: end) : end
         }
         self.query = query
     }
 
     /// Percent-decoding with `+` as space; malformed escapes are kept literally.
     static func decode(_ text: Substring) -> String {
+        // Nothing escaped (a token, a version): the text as it is, without the byte-by-byte copy.
+        if !text.utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) { return String(text) }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(text.utf8.count)
         var iterator = Array(text.utf8)[...]

@@ -31,33 +31,22 @@ struct RealtimeUpgrade: Sendable {
             break
         }
         let token = request.head.headers.first(name: "x-api-key") ?? target.query["apikey"]
-        return verify(token, on: loop).flatMap { verified in
-            switch verified {
-            case .failure(let failure):
-                return refuse(HTTPResponseStatus(statusCode: failure.httpStatus), failure.connectMessage,
-                              metric: "connect_unauthorized", on: loop)
-            case .success(let identity):
-                return loop.makeSucceededFuture(accept(version: version, token: token ?? "", identity: identity,
-                                                       address: address, on: loop))
-            }
+        switch services.verifier.verify(token, now: services.now()) {  // in place: the verifier never waits
+        case .failure(let failure):
+            return refuse(HTTPResponseStatus(statusCode: failure.httpStatus), failure.connectMessage,
+                          metric: "connect_unauthorized", on: loop)
+        case .success(let identity):
+            return loop.makeSucceededFuture(accept(version: version, token: token ?? "", identity: identity,
+                                                   address: address, on: loop))
         }
     }
 
     private func accept(version: ProtocolVersion, token: String, identity: Identity, address: String,
                         on loop: EventLoop) -> UpgradeDecision {
         let connection = services.makeConnection(on: loop, version: version, token: token, identity: identity)
-        let admission = self.admission
-        connection.onAttach = { admission.add(address: address) }
-        connection.onDetach = { admission.release(address: address) }
+        connection.admission = admission
+        connection.peerAddress = address
         return .upgrade(connection)
-    }
-
-    private func verify(_ token: String?, on loop: EventLoop) -> EventLoopFuture<Result<Identity, AuthFailure>> {
-        let verifier = services.verifier
-        let now = services.now()
-        let promise = loop.makePromise(of: Result<Identity, AuthFailure>.self)
-        promise.completeWithTask { await verifier.verify(token, now: now) }
-        return promise.futureResult
     }
 
     private func refuse(_ status: HTTPResponseStatus, _ message: String, metric: String,

@@ -21,7 +21,7 @@ final class RegisteredClaimsTests: XCTestCase {
     }
 
     private func outcome(_ verifier: TokenVerifier, _ token: String) -> AuthFailure? {
-        if case .failure(let failure) = verifier.verifySynchronously(token, now: now) { return failure }
+        if case .failure(let failure) = verifier.verify(token, now: now) { return failure }
         return nil
     }
 

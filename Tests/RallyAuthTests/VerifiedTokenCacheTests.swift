@@ -69,7 +69,7 @@ final class VerifiedTokenCacheTests: XCTestCase {
         let subjects = await withTaskGroup(of: String?.self) { group in
             for round in 0..<200 {
                 let token = tokens[round % tokens.count]
-                group.addTask { try? verifier.verifySynchronously(token, now: TokenForge.now).get().subject }
+                group.addTask { try? verifier.verify(token, now: TokenForge.now).get().subject }
             }
             var collected: [String?] = []
             for await subject in group { collected.append(subject) }

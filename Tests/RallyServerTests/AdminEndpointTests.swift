@@ -67,7 +67,7 @@ final class AdminEndpointTests: XCTestCase {
         let inspector = try await http.request(method: .POST, path: "/admin/api/token", headers: headers).get()
         XCTAssertEqual(inspector.status, 200)
         let minted = try XCTUnwrap(try JSON.parse(inspector.body)["token"]?.stringValue)
-        let identity = try harness.node.services.verifier.verifySynchronously(minted, now: Date()).get()
+        let identity = try harness.node.services.verifier.verify(minted, now: Date()).get()
         XCTAssertEqual(identity.role, .serviceRole)
         http.close()
         try await harness.shutdown()

@@ -12,13 +12,14 @@ struct RallyLoadTest: AsyncParsableCommand {
             Scenarios: storm (connection storm), fanout (one topic, many subscribers), cluster (subscribers over several
             nodes on one Redis; publishing through a node or by Redis PUBLISH), chat (rooms × members; --durable:
             group chat stored in Postgres), capacity (event:<id> counts from RSVPs committed into Postgres), activity
-            (friend-activity fanout to feed:<id>).
+            (friend-activity fanout to feed:<id>), roundtrip (sockets
+            each on its own topic, one message in flight each).
             Modes: rally-v1, rally-v2 (Phoenix/Supabase protocol), raw (any WebSocket peer, e.g. nginx + Nchan).
             See loadtest/README.md for the limits and sysctls large runs need.
             """,
         subcommands: [
             StormCommand.self, FanoutCommand.self, ClusterCommand.self, ChatCommand.self, CapacityCommand.self,
-            ActivityCommand.self, RevocationCommand.self,
+            ActivityCommand.self, RevocationCommand.self, RoundTripCommand.self,
             CheckCommand.self,
             SoakCommand.self,
         ]

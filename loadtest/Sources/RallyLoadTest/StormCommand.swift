@@ -22,6 +22,8 @@ struct StormCommand: AsyncParsableCommand {
     var settle: Double = 2
     @Option(help: "Seconds to keep the connections open after the memory reading.")
     var hold: Double = 0
+    @Option(help: "Rally: sign one HS256 token per connection with this secret (a distinct `sub` each), so that every connect verifies a signature instead of hitting the server's token cache.")
+    var mintSecret: String?
 
     func validate() throws {
         guard connections >= 1 else { throw ValidationError("--connections must be at least 1") }
@@ -42,6 +44,7 @@ struct StormCommand: AsyncParsableCommand {
         [
             "connections": String(connections), "concurrency": String(connection.concurrency), "topics": String(topics),
             "settle": String(settle), "hold": String(hold), "source_addresses": connection.sourceAddresses,
+            "minted_tokens": String(mintSecret != nil),
         ]
     }
 
@@ -53,16 +56,24 @@ struct StormCommand: AsyncParsableCommand {
         var idleTarget = try ClientTarget(options: connection)
         idleTarget.webSocket.receiveBufferSize = 4096
         let target = idleTarget
+        let minter = mintSecret.map { TokenMinter(secret: $0) }
         let loops = Array(context.group.makeIterator())
         let deadline = RunContext.deadline(in: connection.connectTimeout)
         let (clients, stats) = await ConnectionPool.connectAll(count: count, concurrency: connection.concurrency, deadline: deadline) {
             [topics, topic] index in
             let global = first + index
             let name = topics > 0 ? "\(topic)-\(global % topics)" : topic
+            let token = minter.map { $0.token(user: Self.userID(global)) }
             return target.connect(
-                index: global, topic: name, joining: topics > 0, on: loops[index % loops.count], onStamp: { _ in }, onOther: {})
+                index: global, topic: name, token: token, joining: topics > 0, on: loops[index % loops.count], onStamp: { _ in }, onOther: {})
         }
         return (clients.compactMap { $0 }, stats)
+    }
+
+    /// A distinct user id (uuid form) for connection `index`.
+    static func userID(_ index: Int) -> String {
+        let digits = String(index)
+        return "00000000-0000-4000-8000-" + String(repeating: "0", count: max(0, 12 - digits.count)) + digits
     }
 
     private func runChild(_ context: RunContext) async throws {
@@ -81,6 +92,7 @@ struct StormCommand: AsyncParsableCommand {
 
     private func runParent(_ context: RunContext) async throws {
         let before = MemorySample.take(serverPid: run.serverPid)
+        let cpuBefore = CPUSample.take(serverPid: run.serverPid)
         var clients: [LoadClient] = []
         var children: ChildGroup? = nil
         var stats: ConnectionStats
@@ -91,6 +103,7 @@ struct StormCommand: AsyncParsableCommand {
             let started = try await ChildGroup.start(count: context.shards, epoch: context.epoch, readyDeadline: deadline)
             (children, stats) = (started.0, started.1)
         }
+        let cpuAfter = CPUSample.take(serverPid: run.serverPid)  // opening (and joining) only, before any close
         try? await Task.sleep(nanoseconds: UInt64(settle * 1e9))
         let after = MemorySample.take(serverPid: run.serverPid)
         try? await Task.sleep(nanoseconds: UInt64(hold * 1e9))
@@ -108,7 +121,11 @@ struct StormCommand: AsyncParsableCommand {
             startedAt: context.startedAt, processes: context.shards, parameters: parameters)
         report.connections = RunReport.Connections(stats, disconnected: disconnected)
         report.memory = MemorySample.report(before: before, after: after, connections: stats.connected)
+        report.cpu = CPUSample.report(from: cpuBefore, to: cpuAfter)
         report.notes = notes
+        if let server = report.cpu?.serverSeconds, stats.connected > 0 {
+            report.notes.append("server CPU per connection: \((server / Double(stats.connected) * 1e8).rounded() / 100) µs")
+        }
         report.seconds = context.elapsed
         try report.emit(options: run, latency: stats.connectLatency, timeline: nil, bucketMilliseconds: 100)
     }
