@@ -15,16 +15,13 @@ struct ChannelRegistry {
         let joinRef: JSON?
         /// Distinguishes successive joins of one topic, so a slow authorization cannot complete a replaced join.
         let generation: UInt64
-        var phase: Phase
+        /// Where the join stands (`JoinStateMachine`): authorizing, subscribing, awaiting the feeds, joined.
+        var join = JoinStateMachine()
         var config: JoinConfig
         var token: String?
         var identity: Identity?
         var access: TopicAccess?
         var subscription: ChannelSubscription?
-        /// A change that may revoke access arrived while this join was being authorized: decide again once joined.
-        var recheckAfterJoin = false
-        /// Set once the live feeds were told of the join: they must be told of its end.
-        var isFeedJoined = false
         /// Token buckets of the rate-limited kinds of write on this channel (`WriteLimit.name`).
         var writeBuckets: [String: TokenBucket] = [:]
         /// Counts the re-checks started on this channel: only the answer of the newest one is acted on, so an
@@ -33,10 +30,19 @@ struct ChannelRegistry {
 
         var subtopic: String { String(topic.dropFirst(TopicName.prefix.count)) }
 
+        /// Joined once authorized: the channel takes messages (and revocation decides it at once) from then on.
+        var phase: Phase { join.isAuthorized ? .joined : .joining }
+
+        /// Set once the live feeds were told of the join: they must be told of its end.
+        var isFeedJoined: Bool { join.isFeedJoined }
+
         /// The live feeds' view of this channel once they were told of the join (built when needed, not kept:
         /// every field is the channel's own).
-        var feedJoin: FeedJoin? {
-            guard isFeedJoined, let identity, let subscription else { return nil }
+        var feedJoin: FeedJoin? { isFeedJoined ? feedView : nil }
+
+        /// The feeds' view of this channel whether or not they were told of it (the machine says whether they were).
+        var feedView: FeedJoin? {
+            guard let identity, let subscription else { return nil }
             return FeedJoin(topic: topic, subtopic: subtopic, parsedTopic: parsedTopic, identity: identity,
                             config: config, subscriptionID: subscription.id)
         }
@@ -87,7 +93,7 @@ struct ChannelRegistry {
         nextGeneration += 1
         let subtopic = topic.dropFirst(TopicName.prefix.count)
         let channel = Channel(topic: topic, parsedTopic: try? Topic.parse(String(subtopic)).get(), joinRef: joinRef,
-                              generation: generation, phase: .joining, config: config, token: token)
+                              generation: generation, config: config, token: token)
         if let index = index(of: topic) { channels[index] = channel } else { channels.append(channel) }
         indexVersion &+= 1
         return generation
@@ -98,10 +104,22 @@ struct ChannelRegistry {
         channel(topic)?.generation == generation
     }
 
+    /// Feeds `input` to the join `generation` of `topic`: nil when that join is no longer the topic's current one
+    /// (its end already undid what it held), else the channel as updated and the actions to perform.
+    mutating func step(topic: String, generation: UInt64,
+                       _ input: JoinStateMachine.Input) -> (channel: Channel, actions: [JoinStateMachine.Action])? {
+        guard let index = index(of: topic), channels[index].generation == generation else { return nil }
+        let wasAuthorized = channels[index].join.isAuthorized
+        let actions = channels[index].join.receive(input)
+        if channels[index].join.isAuthorized != wasAuthorized { indexVersion &+= 1 }
+        return (channels[index], actions)
+    }
+
+    /// Stores what authorization gave the join (`JoinStateMachine.Action.subscribe`).
     mutating func completeJoin(topic: String, generation: UInt64, identity: Identity, access: TopicAccess,
                                subscription: ChannelSubscription) -> Bool {
         guard let index = index(of: topic), channels[index].generation == generation else { return false }
-        channels[index].phase = .joined
+        if !channels[index].join.isAuthorized { _ = channels[index].join.receive(.authorized(identity, access)) }
         channels[index].identity = identity
         channels[index].access = access
         channels[index].subscription = subscription
@@ -118,10 +136,6 @@ struct ChannelRegistry {
         indexVersion &+= 1
     }
 
-    mutating func markFeedJoined(topic: String) {
-        modify(topic) { $0.isFeedJoined = true }
-    }
-
     /// Takes a token from the channel's bucket for `limit` (created full on first use); false when over it.
     mutating func admitWrite(topic: String, limit: WriteLimit, now: NIODeadline) -> Bool {
         guard let index = index(of: topic) else { return false }
@@ -130,10 +144,6 @@ struct ChannelRegistry {
         let admitted = bucket.tryTake(now: now)
         channels[index].writeBuckets[limit.name] = bucket
         return admitted
-    }
-
-    mutating func requestRecheck(topic: String) {
-        modify(topic) { $0.recheckAfterJoin = true }
     }
 
     mutating func updateAccess(topic: String, access: TopicAccess) {

@@ -26,15 +26,12 @@ extension ClientConnection {
         if config.accessToken == connectToken { config.accessToken = connectToken }  // one copy of the text, not two
         let token = config.accessToken ?? connectToken
         let generation = registry.beginJoin(topic: topic, joinRef: message.joinRef, config: config, token: token)
+        let join = JoinInProgress(message: message, generation: generation)
         verifyAndAuthorize(token: token, subtopic: String(topic.dropFirst(TopicName.prefix.count)),
                            isPrivate: config.isPrivate).whenSuccess { [self] outcome in
-            guard registry.isCurrent(topic: topic, generation: generation) else { return }
             switch outcome {
-            case .failure(let reason, let metric):
-                registry.remove(topic: topic)
-                refuseJoin(message, reason: reason, metric: metric)
-            case .success(let identity, let access):
-                subscribe(message, generation: generation, identity: identity, access: access)
+            case .failure(let reason, let metric): advance(join, .refused(reason: reason, metric: metric))
+            case .success(let identity, let access): advance(join, .authorized(identity, access))
             }
         }
     }
@@ -69,55 +66,95 @@ extension ClientConnection {
         }
         eventLoop.scheduleTask(in: delay) { [self] in send(refusal) }
     }
+}
 
-    private func subscribe(_ message: PhoenixMessage, generation: UInt64, identity: Identity, access: TopicAccess) {
-        let topic = message.topic
-        guard let config = registry.channel(topic)?.config else { return }
+/// Runs `JoinStateMachine`: each completion of a join's asynchronous step is fed to the channel's machine, and the
+/// connection performs the actions it returns. A completion for a join that is no longer current (left, replaced,
+/// closed) finds no machine and does nothing: the join's end already undid what it held.
+extension ClientConnection {
+    /// What the steps of one join carry between them.
+    struct JoinInProgress {
+        let message: PhoenixMessage
+        let generation: UInt64
+        var topic: String { message.topic }
+    }
+
+    func advance(_ join: JoinInProgress, _ input: JoinStateMachine.Input) {
+        guard let (channel, actions) = registry.step(topic: join.topic, generation: join.generation, input) else {
+            return
+        }
+        if channel.join.isClosed { registry.remove(topic: join.topic) }
+        for action in actions { perform(action, for: join, channel: channel) }
+    }
+
+    /// Performs one action of a channel's machine; `channel` is the channel as the step left it.
+    func perform(_ action: JoinStateMachine.Action, for join: JoinInProgress?, channel: ChannelRegistry.Channel) {
+        switch action {
+        case .subscribe(let identity, let access):
+            if let join { subscribe(join, identity: identity, access: access, config: channel.config) }
+        case .startFeeds:
+            if let join, let subscription = channel.subscription { startFeeds(join, subscription: subscription) }
+        case .readPresence:
+            if let join, let subscription = channel.subscription { readPresence(join, subscription: subscription) }
+        case .acknowledge(let backlog, let presenceState):
+            if let join, let subscription = channel.subscription {
+                acknowledge(join.message, subscription: subscription, presenceState: presenceState, backlog: backlog)
+            }
+        case .recheckAccess:
+            if let current = registry.channel(channel.topic), current.generation == channel.generation {
+                _ = revalidate(current)
+            }
+        case .unsubscribe:
+            guard let subscription = channel.subscription else { return }
+            subscription.isActive = false
+            subscription.connection = nil
+            services.hub.unsubscribe(subscription)
+            metrics.channels.decrement()
+        case .leaveFeeds:
+            if let feedJoin = channel.feedView { services.feeds.leave(feedJoin) }
+        case .refuse(let reason, let metric):
+            if let join { refuseJoin(join.message, reason: reason, metric: metric) }
+        }
+    }
+
+    private func subscribe(_ join: JoinInProgress, identity: Identity, access: TopicAccess, config: JoinConfig) {
         let subscription = ChannelSubscription(
-            id: services.hub.makeSubscriptionID(), topic: topic, joinRef: message.joinRef, version: version,
-            eventLoop: eventLoop, loopIndex: loopIndex, broadcastSelf: config.broadcastSelf,
+            id: services.hub.makeSubscriptionID(), topic: join.topic, joinRef: join.message.joinRef,
+            version: version, eventLoop: eventLoop, loopIndex: loopIndex, broadcastSelf: config.broadcastSelf,
             presenceEnabled: config.presenceEnabled, userID: identity.subject,
             isServiceRole: identity.role == .serviceRole)
         subscription.connection = self
-        _ = registry.completeJoin(topic: topic, generation: generation, identity: identity, access: access,
+        _ = registry.completeJoin(topic: join.topic, generation: join.generation, identity: identity, access: access,
                                   subscription: subscription)
         metrics.joins.increment()
         metrics.channels.increment()
         services.hub.subscribe(subscription, withPresenceState: config.presenceEnabled).whenComplete { [self] result in
-            guard subscription.isActive, registry.isCurrent(topic: topic, generation: generation) else { return }
-            guard case .success(let state) = result else {
-                removeChannel(topic: topic)
-                refuseJoin(message, reason: "BusUnavailable: the bus between nodes is unreachable, please retry",
-                           metric: "bus_unavailable")
-                return
+            guard subscription.isActive else { return }
+            switch result {
+            case .success(let state): advance(join, .subscribed(readsPresence: state != nil))
+            case .failure: advance(join, .subscribeFailed)
             }
-            let feedJoin = FeedJoin(topic: topic, subtopic: String(topic.dropFirst(TopicName.prefix.count)),
-                                    parsedTopic: registry.channel(topic)?.parsedTopic, identity: identity,
-                                    config: config, subscriptionID: subscription.id)
-            registry.markFeedJoined(topic: topic)
-            services.feeds.join(feedJoin, on: eventLoop).hop(to: eventLoop).whenComplete { [self] outcome in
-                guard subscription.isActive, registry.isCurrent(topic: topic, generation: generation) else { return }
-                switch outcome {
-                case .success(.ready(let backlog)) where state != nil:
-                    // Read again once the feed join is done: on a group or plan, presence tracked on other nodes
-                    // is shown only to a viewer whose blocks are known, and this join is what reads them.
-                    let reread = services.hub.presenceState(topic: topic, for: subscription, on: eventLoop)
-                    reread.whenSuccess { [self] now in
-                        guard subscription.isActive, registry.isCurrent(topic: topic, generation: generation) else {
-                            return
-                        }
-                        acknowledge(message, subscription: subscription, presenceState: now, backlog: backlog)
-                    }
-                case .success(.ready(let backlog)):
-                    acknowledge(message, subscription: subscription, presenceState: nil, backlog: backlog)
-                case .success(.refused(let reason)):
-                    removeChannel(topic: topic)
-                    refuseJoin(message, reason: reason, metric: "feed_refused")
-                case .failure:
-                    removeChannel(topic: topic)
-                    refuseJoin(message, reason: "Unknown Error on Channel", metric: "feed_failed")
-                }
+        }
+    }
+
+    private func startFeeds(_ join: JoinInProgress, subscription: ChannelSubscription) {
+        guard let feedJoin = registry.channel(join.topic)?.feedJoin else { return }
+        services.feeds.join(feedJoin, on: eventLoop).hop(to: eventLoop).whenComplete { [self] outcome in
+            guard subscription.isActive else { return }
+            switch outcome {
+            case .success(.ready(let backlog)): advance(join, .feedsReady(backlog))
+            case .success(.refused(let reason)): advance(join, .feedsRefused(reason: reason))
+            case .failure: advance(join, .feedsFailed)
             }
+        }
+    }
+
+    /// Read again once the feed join is done: on a group or plan, presence tracked on other nodes is shown only to
+    /// a viewer whose blocks are known, and the feeds' join is what reads them.
+    private func readPresence(_ join: JoinInProgress, subscription: ChannelSubscription) {
+        services.hub.presenceState(topic: join.topic, for: subscription, on: eventLoop).whenSuccess { [self] now in
+            guard subscription.isActive else { return }
+            advance(join, .presenceRead(now))
         }
     }
 
@@ -135,9 +172,6 @@ extension ClientConnection {
             return
         }
         scheduleExpiryCheck()
-        if let joined = registry.channel(topic), joined.recheckAfterJoin {
-            _ = revalidate(joined)
-        }
     }
 
     func handleLeave(_ message: PhoenixMessage) {

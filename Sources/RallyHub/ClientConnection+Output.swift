@@ -52,15 +52,10 @@ extension ClientConnection {
         release(channel)
     }
 
-    /// Takes a removed channel out of the hub and the live feeds.
+    /// Takes a removed channel out of the hub and the live feeds: its join machine ends and says what to undo.
     private func release(_ channel: ChannelRegistry.Channel) {
-        if let subscription = channel.subscription {
-            subscription.isActive = false
-            subscription.connection = nil
-            services.hub.unsubscribe(subscription)
-            metrics.channels.decrement()
-        }
-        if let feedJoin = channel.feedJoin { services.feeds.leave(feedJoin) }
+        var join = channel.join
+        for action in join.receive(.ended) { perform(action, for: nil, channel: channel) }
     }
 
     /// Closes the socket (drain, limits). The transport reports back through `sessionDidClose`.

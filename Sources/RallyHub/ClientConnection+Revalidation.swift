@@ -10,17 +10,17 @@ extension ClientConnection {
     /// (nil: not known yet, any user; "": a token without `sub`).
     func revalidateChannels(where affects: @escaping @Sendable (String, String?) -> Bool) -> EventLoopFuture<Void> {
         eventLoop.assertInEventLoop()
-        // A join still being authorized may have been decided on the facts before this change: mark it, and
-        // the join decides again as soon as it completes.
-        // Its user is not known yet (nil: any user).
-        for index in registry.channels.indices where registry.channels[index].phase == .joining {
-            let channel = registry.channels[index]
-            if affects(channel.subtopic, nil) { registry.requestRecheck(topic: channel.topic) }
+        // A join still being authorized may have been decided on the facts before this change: its machine notes
+        // it and decides again once acknowledged. Its user is not known yet (nil: any user). A joined channel
+        // whose token has no `sub` is asked about as "" (nobody's id), not nil (unknown).
+        var checks: [EventLoopFuture<Void>] = []
+        for channel in registry.channels {
+            let subject = channel.phase == .joining ? nil : Self.knownSubject(channel)
+            guard affects(channel.subtopic, subject),
+                  let (current, actions) = registry.step(topic: channel.topic, generation: channel.generation,
+                                                         .accessMayHaveChanged) else { continue }
+            for case .recheckAccess in actions { checks.append(revalidate(current)) }
         }
-        // A joined channel whose token has no `sub` is asked about as "" (nobody's id), not nil (unknown).
-        let checks = registry.channels
-            .filter { $0.phase == .joined && affects($0.subtopic, Self.knownSubject($0)) }
-            .map { revalidate($0) }
         // Most changes touch no channel of most sockets: answer those without a new future.
         guard !checks.isEmpty else { return eventLoop.makeSucceededVoidFuture() }
         return EventLoopFuture.andAllComplete(checks, on: eventLoop)
