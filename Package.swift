@@ -141,7 +141,7 @@ let executableAndTestTargets: [Target] = [
     ], path: "Tests/RallyHubTestSupport"),
     .testTarget(name: "RallyProtocolTests", dependencies: [
         "RallyProtocol", .product(name: "NIOCore", package: "swift-nio"),
-    ]),
+    ], swiftSettings: swift6),
     .testTarget(name: "RallyWebSocketTests", dependencies: nio + [
         "RallyWebSocket", "CZlib",
         .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -150,17 +150,17 @@ let executableAndTestTargets: [Target] = [
         .product(name: "NIOWebSocket", package: "swift-nio"),
         .product(name: "NIOSSL", package: "swift-nio-ssl"),
         .product(name: "Logging", package: "swift-log"),
-    ]),
+    ], swiftSettings: swift6),
     .testTarget(name: "RallyAuthTests", dependencies: [
         "RallyAuth",
         .product(name: "JWTKit", package: "jwt-kit"),
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "CryptoExtras", package: "swift-crypto"),
-    ]),
+    ], swiftSettings: swift6),
     .testTarget(name: "RallyBusTests", dependencies: nio + [
         "RallyBus", "RallyBusRedis", "RallyRedis", "RallyProtocol", "RallyTestSupport",
         .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-    ]),
+    ], swiftSettings: swift6),
     // The hub alone: no PostgreSQL needed.
     .testTarget(name: "RallyHubTests", dependencies: nio + [
         "RallyHub", "RallyHubTestSupport", "RallyAuth", "RallyBus", "RallyPrivacy", "RallyProtocol", "RallyWebSocket",
@@ -188,7 +188,7 @@ let executableAndTestTargets: [Target] = [
         .product(name: "PostgresNIO", package: "postgres-nio"),
         .product(name: "Logging", package: "swift-log"),
     ]),
-    .testTarget(name: "RallyPrivacyTests", dependencies: ["RallyPrivacy"]),
+    .testTarget(name: "RallyPrivacyTests", dependencies: ["RallyPrivacy"], swiftSettings: swift6),
     .testTarget(name: "RallyRedisTests", dependencies: nio + [
         "RallyRedis", "RallyTestSupport",
         .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -15,14 +15,27 @@ protocol BrokerFixture: Sendable {
     func restore(_ broker: any Broker) async throws
 }
 
+/// Runs `body` with a fresh event loop group and shuts the group down afterwards, whether `body` threw or not
+/// (asynchronously: a blocking shutdown is not allowed from async code).
+func withLoopGroup(threads: Int, _ body: (MultiThreadedEventLoopGroup) async throws -> Void) async throws {
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+    do {
+        try await body(group)
+    } catch {
+        try? await group.shutdownGracefully()
+        throw error
+    }
+    try await group.shutdownGracefully()
+}
+
 enum BrokerContract {
     static func run(_ fixture: BrokerFixture) async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-        defer { try? group.syncShutdownGracefully() }
-        try await confirmedSubscriptionGetsEveryMessageOnceInOrder(fixture, group)
-        try await unsubscribedChannelGetsNothing(fixture, group)
-        try await nodeAndControlChannelsReachTheirNodes(fixture, group)
-        try await lostConnectionIsToldAndSubscriptionsComeBack(fixture, group)
+        try await withLoopGroup(threads: 2) { group in
+            try await confirmedSubscriptionGetsEveryMessageOnceInOrder(fixture, group)
+            try await unsubscribedChannelGetsNothing(fixture, group)
+            try await nodeAndControlChannelsReachTheirNodes(fixture, group)
+            try await lostConnectionIsToldAndSubscriptionsComeBack(fixture, group)
+        }
     }
 
     static func confirmedSubscriptionGetsEveryMessageOnceInOrder(_ fixture: BrokerFixture,
@@ -153,21 +166,21 @@ final class MemoryBrokerContractTests: XCTestCase {
 /// What both shared rate counters must do: totals add up across callers, and a window's keys expire.
 enum RateCounterContract {
     static func run(_ first: any SharedRateCounter, _ second: any SharedRateCounter, prefix: String) async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        defer { try? group.syncShutdownGracefully() }
-        let loop = group.next()
-        let key = "\(prefix):\(UInt64.random(in: 1...UInt64.max))"
-        let firstTotals = try await first.add([key: 3, key + "b": 1], window: .seconds(60), on: loop).get()
-        XCTAssertEqual(firstTotals, [key: 3, key + "b": 1])
-        let secondTotals = try await second.add([key: 2, key + "z": 0], window: .seconds(60), on: loop).get()
-        XCTAssertEqual(secondTotals, [key: 5])
-        let short = key + "s"
-        _ = try await first.add([short: 1], window: .milliseconds(100), on: loop).get()
-        let deadline = Date().addingTimeInterval(10)
-        while try await second.add([short: 1], window: .milliseconds(100), on: loop).get()[short] != 1 {
-            XCTAssertLessThan(Date(), deadline, "the window's key never expired")
-            if Date() > deadline { return }
-            try await loop.scheduleTask(in: .milliseconds(20)) {}.futureResult.get()
+        try await withLoopGroup(threads: 1) { group in
+            let loop = group.next()
+            let key = "\(prefix):\(UInt64.random(in: 1...UInt64.max))"
+            let firstTotals = try await first.add([key: 3, key + "b": 1], window: .seconds(60), on: loop).get()
+            XCTAssertEqual(firstTotals, [key: 3, key + "b": 1])
+            let secondTotals = try await second.add([key: 2, key + "z": 0], window: .seconds(60), on: loop).get()
+            XCTAssertEqual(secondTotals, [key: 5])
+            let short = key + "s"
+            _ = try await first.add([short: 1], window: .milliseconds(100), on: loop).get()
+            let deadline = Date().addingTimeInterval(10)
+            while try await second.add([short: 1], window: .milliseconds(100), on: loop).get()[short] != 1 {
+                XCTAssertLessThan(Date(), deadline, "the window's key never expired")
+                if Date() > deadline { return }
+                try await loop.scheduleTask(in: .milliseconds(20)) {}.futureResult.get()
+            }
         }
     }
 }

@@ -11,7 +11,7 @@ struct JoinCase {
 
 /// The join tables' rows and columns as cases.
 enum JoinScenarios {
-    typealias Build = (_ row: String, _ column: String) throws -> JoinCase
+    typealias Build = @Sendable (_ row: String, _ column: String) throws -> JoinCase
 
     static let builders: [String: Build] = [
         "join-event": event, "join-group": group, "join-plan": plan, "join-owner": owner,

@@ -135,7 +135,7 @@ final class PerMessageDeflateDataTests: XCTestCase {
         let deflate = DeflateParameters()
         let first = shared.wireBytes(for: deflate)
         let second = shared.wireBytes(for: DeflateParameters(clientNoContextTakeover: true))
-        XCTAssertEqual(address(of: first), address(of: second), "same window bits must share one buffer")
+        XCTAssertEqual(Self.address(of: first), Self.address(of: second), "same window bits must share one buffer")
         let frame = try XCTUnwrap(ServerFrame.parseAll(first).first)
         XCTAssertTrue(frame.rsv1)
         XCTAssertEqual(try inflateServerMessage(frame.payload), Array(text.utf8))
@@ -149,12 +149,12 @@ final class PerMessageDeflateDataTests: XCTestCase {
         let addresses = AddressRecorder()
         DispatchQueue.concurrentPerform(iterations: 16) { index in
             let bits = 9 + index % 3
-            addresses.append(bits, address(of: shared.wireBytes(for: DeflateParameters(serverMaxWindowBits: bits))))
+            addresses.append(bits, Self.address(of: shared.wireBytes(for: DeflateParameters(serverMaxWindowBits: bits))))
         }
         XCTAssertEqual(addresses.distinctAddressesPerKey, [9: 1, 10: 1, 11: 1])
     }
 
-    private func address(of buffer: ByteBuffer) -> UInt {
+    private static func address(of buffer: ByteBuffer) -> UInt {
         buffer.withUnsafeReadableBytes { UInt(bitPattern: $0.baseAddress) }
     }
 }
