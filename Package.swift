@@ -8,8 +8,8 @@ let nio: [Target.Dependency] = [
     .product(name: "NIOPosix", package: "swift-nio"),
 ]
 
-/// Targets moved to the Swift 6 language mode (strict concurrency checked by the compiler); the rest are still
-/// in Swift 5 mode (README "Architecture" lists which).
+/// The Swift 6 language mode (strict concurrency checked by the compiler), set on every target (README
+/// "Architecture", "Language modes").
 let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
 // Two lists, so that the manifest type-checks quickly.
@@ -133,12 +133,12 @@ let executableAndTestTargets: [Target] = [
         "RallyDirectory", "RallyRedis",
         .product(name: "PostgresNIO", package: "postgres-nio"),
         .product(name: "Logging", package: "swift-log"),
-    ], path: "Tests/RallyTestSupport"),
+    ], path: "Tests/RallyTestSupport", swiftSettings: swift6),
     // A hub on real event loops with fake sockets (RecordingTransport), for the hub and access tests.
     .target(name: "RallyHubTestSupport", dependencies: nio + [
         "RallyHub", "RallyAuth", "RallyBus", "RallyProtocol", "RallyWebSocket", "RallyTestSupport",
         .product(name: "NIOWebSocket", package: "swift-nio"),
-    ], path: "Tests/RallyHubTestSupport"),
+    ], path: "Tests/RallyHubTestSupport", swiftSettings: swift6),
     .testTarget(name: "RallyProtocolTests", dependencies: [
         "RallyProtocol", .product(name: "NIOCore", package: "swift-nio"),
     ], swiftSettings: swift6),
@@ -167,7 +167,7 @@ let executableAndTestTargets: [Target] = [
         "CMallocStats",
         .product(name: "NIOEmbedded", package: "swift-nio"),
         .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-    ]),
+    ], swiftSettings: swift6),
     // The privacy rules on the hub: authorizer, revocation, change pipeline (in memory and on PostgreSQL).
     .testTarget(name: "RallyAccessTests", dependencies: [
         "RallyAccess", "RallyHub", "RallyHubTestSupport", "RallyAuth", "RallyDirectory", "RallyPrivacy",
@@ -175,11 +175,11 @@ let executableAndTestTargets: [Target] = [
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         .product(name: "PostgresNIO", package: "postgres-nio"),
-    ]),
+    ], swiftSettings: swift6),
     .testTarget(name: "RallyLiveTests", dependencies: [
         "RallyLive", "RallyHub", "RallyDirectory", "RallyPrivacy", "RallyProtocol",
         .product(name: "NIOEmbedded", package: "swift-nio"),
-    ]),
+    ], swiftSettings: swift6),
     .testTarget(name: "RallyServerTests", dependencies: nio + [
         "RallyServer", "RallyClient", "RallyDirectory", "RallyLive", "RallyPrivacy", "RallyProtocol",
         "RallyTestSupport", "RallyBusRedis",
@@ -187,19 +187,19 @@ let executableAndTestTargets: [Target] = [
         .product(name: "NIOHTTP1", package: "swift-nio"),
         .product(name: "PostgresNIO", package: "postgres-nio"),
         .product(name: "Logging", package: "swift-log"),
-    ]),
+    ], swiftSettings: swift6),
     .testTarget(name: "RallyPrivacyTests", dependencies: ["RallyPrivacy"], swiftSettings: swift6),
     .testTarget(name: "RallyRedisTests", dependencies: nio + [
         "RallyRedis", "RallyTestSupport",
         .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         .product(name: "NIOEmbedded", package: "swift-nio"),
         .product(name: "NIOSSL", package: "swift-nio-ssl"),
-    ]),
+    ], swiftSettings: swift6),
     .testTarget(name: "RallyDirectoryTests", dependencies: [
         "RallyDirectory", "RallyPrivacy", "RallyTestSupport",
         .product(name: "PostgresNIO", package: "postgres-nio"),
         .product(name: "Logging", package: "swift-log"),
-    ]),
+    ], swiftSettings: swift6),
 ]
 
 let package = Package(

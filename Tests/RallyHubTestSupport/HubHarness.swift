@@ -128,6 +128,13 @@ extension HubHarness {
         }
     }
 
+    /// Waits until `condition` holds for `connection`, evaluated on the connection's own event loop.
+    public func eventually(on connection: ClientConnection, timeout: TimeInterval = 10,
+                           _ condition: @escaping @Sendable (ClientConnection) -> Bool) async throws -> Bool {
+        let confined = LoopConfinedConnection(connection)
+        return try await eventually(on: connection.eventLoop, timeout: timeout) { condition(confined.connection) }
+    }
+
     public func settle(_ client: TestClient, topic: String, ref: String) async throws {
         _ = try await services.hub.subscriberCount(topic: topic).get()
         client.send(topic: "phoenix", event: "heartbeat", payload: .emptyObject, ref: ref)
@@ -148,5 +155,23 @@ public final class TestClock: @unchecked Sendable {
     public func advance(by seconds: TimeInterval) {
         lock.lock(); defer { lock.unlock() }
         current = current.addingTimeInterval(seconds)
+    }
+}
+
+/// A connection carried to its own event loop. `ClientConnection` is not `Sendable` because its state is touched
+/// only on its loop; the box may cross threads, and `connection` traps unless read on that loop, which is what
+/// makes the unchecked conformance safe.
+struct LoopConfinedConnection: @unchecked Sendable {
+    private let value: ClientConnection
+    private let loop: EventLoop
+
+    init(_ connection: ClientConnection) {
+        self.value = connection
+        self.loop = connection.eventLoop
+    }
+
+    var connection: ClientConnection {
+        loop.preconditionInEventLoop()
+        return value
     }
 }

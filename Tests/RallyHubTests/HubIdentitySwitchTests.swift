@@ -43,8 +43,8 @@ final class HubIdentitySwitchTests: XCTestCase {
         client.send(topic: "realtime:room", event: "access_token",
                     payload: .object(["access_token": .string(fresh)]), ref: "2", joinRef: "1")
         let connection = client.connection
-        let kept = try await harness.eventually(on: connection.eventLoop) {
-            connection.registry.channel("realtime:room")?.token == fresh
+        let kept = try await harness.eventually(on: connection) {
+            $0.registry.channel("realtime:room")?.token == fresh
         }
         XCTAssertTrue(kept, "a refresh for the same user and role is applied in place")
         XCTAssertEqual(client.transport.count(of: "phx_close"), 0)

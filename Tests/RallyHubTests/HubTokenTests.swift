@@ -36,9 +36,8 @@ final class HubTokenTests: XCTestCase {
         let harness = try await HubHarness()
         let client = try await harness.connect()
         let connection = client.connection
-        let sweeping = { try await connection.eventLoop.submit {
-            harness.services.connections.isSweepingExpiry(loopIndex: connection.loopIndex)
-        }.get() }
+        let tracker = harness.services.connections, loop = connection.eventLoop, loopIndex = connection.loopIndex
+        let sweeping = { try await loop.submit { tracker.isSweepingExpiry(loopIndex: loopIndex) }.get() }
         let notSweepingAtFirst = try await sweeping()
         XCTAssertFalse(notSweepingAtFirst, "no timer of any kind before a join")
         let shortLived = try await harness.token(expiresIn: 1)
@@ -48,8 +47,8 @@ final class HubTokenTests: XCTestCase {
         harness.clock.advance(by: 2)
         XCTAssertNotNil(client.transport.waitForEvent("phx_close", timeout: 10))
         // The sweep stops on its next round with nothing to watch.
-        let stopped = try await harness.eventually(on: connection.eventLoop) {
-            !harness.services.connections.isSweepingExpiry(loopIndex: connection.loopIndex)
+        let stopped = try await harness.eventually(on: loop) {
+            !tracker.isSweepingExpiry(loopIndex: loopIndex)
         }
         XCTAssertTrue(stopped, "the sweep stops once no channel has an expiring token")
         try await harness.shutdown()
@@ -65,8 +64,8 @@ final class HubTokenTests: XCTestCase {
                     ref: "2", joinRef: "1")
         // A refresh is verified off the loop and has no reply: wait until the channel holds the new token.
         let connection = client.connection
-        let refreshed = try await harness.eventually(on: connection.eventLoop) {
-            connection.registry.channel("realtime:a")?.token == fresh
+        let refreshed = try await harness.eventually(on: connection) {
+            $0.registry.channel("realtime:a")?.token == fresh
         }
         XCTAssertTrue(refreshed, "the refresh was applied")
         harness.clock.advance(by: 120)

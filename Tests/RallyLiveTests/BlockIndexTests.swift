@@ -9,6 +9,7 @@ final class BlockIndexTests: XCTestCase {
     let sender = UUID(), friend = UUID()
 
     func testABlockMadeDuringTheFirstReadIsNotLost() async throws {
+        let sender = self.sender, friend = self.friend   // UUIDs, so the task below does not capture the test case
         let directory = InMemoryDirectory(seed: DirectorySeed(
             users: [sender, friend].map { .init(id: $0, name: "p", privacy: .public) },
             friendships: [.init(user: sender, friend: friend, status: .accepted)]))
