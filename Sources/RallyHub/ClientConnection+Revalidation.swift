@@ -33,7 +33,8 @@ extension ClientConnection {
         // Several re-checks of one channel may be in flight (changes are decided concurrently): each reads the
         // facts current when it starts, so only the newest one's answer is acted on.
         guard let recheck = registry.beginRecheck(topic: topic) else { return eventLoop.makeSucceededVoidFuture() }
-        return services.authorizer.authorize(subtopic: channel.subtopic, identity: identity,
+        return services.authorizer.authorize(topic: channel.parsedTopic, subtopic: channel.subtopic,
+                                             identity: identity,
                                              isPrivate: channel.config.isPrivate, on: eventLoop)
             .hop(to: eventLoop)
             .map { [self] decision in
