@@ -4,27 +4,17 @@ for BENCHMARKS.md. Loss and duplicates are summed over the runs (they must be 0)
 
     python3 loadtest/cluster_medians.py /tmp/rally-bench/results.jsonl
 """
-import json
-import statistics
 import sys
+
+from medians import median, reports
 
 
 def load(path):
     runs = {}
-    with open(path) as handle:
-        for line in handle:
-            line = line.strip()
-            if not line.startswith("{"):
-                continue
-            report = json.loads(line)
-            if report.get("scenario") == "cluster":
-                runs.setdefault(report.get("label") or "unlabelled", []).append(report)
+    for report in reports(path):
+        if report.get("scenario") == "cluster":
+            runs.setdefault(report.get("label") or "unlabelled", []).append(report)
     return runs
-
-
-def median(values):
-    values = [value for value in values if value is not None]
-    return statistics.median(values) if values else None
 
 
 def fmt(value, digits=1):

@@ -6,34 +6,19 @@ reordering are summed over the runs (they must be 0).
 
     python3 loadtest/compare_medians.py /tmp/rally-bench/compare.jsonl
 """
-import json
-import statistics
 import sys
+
+from medians import reports, spread
 
 
 def load(path):
     runs = {}
-    with open(path) as handle:
-        for line in handle:
-            line = line.strip()
-            if not line.startswith("{"):
-                continue
-            report = json.loads(line)
-            label = report.get("label") or ""
-            if report.get("scenario") == "fanout" and "/" in label:
-                scenario, server = label.split("/", 1)
-                runs.setdefault(scenario, {}).setdefault(server, []).append(report)
+    for report in reports(path):
+        label = report.get("label") or ""
+        if report.get("scenario") == "fanout" and "/" in label:
+            scenario, server = label.split("/", 1)
+            runs.setdefault(scenario, {}).setdefault(server, []).append(report)
     return runs
-
-
-def spread(values, digits=0, scale=1.0):
-    values = [v * scale for v in values if v is not None]
-    if not values:
-        return "n/a", None
-    med = statistics.median(values)
-    if len(values) == 1:
-        return f"{med:,.{digits}f}", med
-    return f"{med:,.{digits}f} [{min(values):,.{digits}f}–{max(values):,.{digits}f}]", med
 
 
 def table(runs):

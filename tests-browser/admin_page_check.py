@@ -10,18 +10,11 @@ Drives Chromium through its DevTools protocol (Debian `chromium`; `websockets` f
 Publishes through the REST API with the service_role token the dashboard's own /admin/api/token hands out.
 Exits non-zero with the page state when a check fails within its deadline.
 """
-import argparse, asyncio, base64, json, shutil, socket, struct, subprocess, sys, tempfile, time, urllib.request
-import urllib.parse, zlib
+import argparse, asyncio, base64, json, struct, sys, urllib.request, zlib
 
-import websockets
+from chromium import Chromium
 
 TOPIC = "admin-check"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def post(url, token, body):
@@ -29,38 +22,6 @@ def post(url, token, body):
         "authorization": f"Bearer {token}", "content-type": "application/json"})
     with urllib.request.urlopen(request, timeout=5) as response:
         return response.read()
-
-
-class Tab:
-    def __init__(self, ws):
-        self.ws, self.next_id = ws, 0
-
-    async def call(self, method, **params):
-        self.next_id += 1
-        await self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
-        while True:
-            reply = json.loads(await self.ws.recv())
-            if reply.get("id") == self.next_id:
-                return reply.get("result", {})
-
-    async def eval(self, expression):
-        result = await self.call("Runtime.evaluate", expression=expression, returnByValue=True)
-        return result.get("result", {}).get("value")
-
-    async def wait_for(self, expression, what, timeout=15):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if await self.eval(expression):
-                return
-            await asyncio.sleep(0.1)  # polling the page's DOM, bounded by the deadline
-        state = await self.eval("document.body.innerText")
-        sys.exit(f"admin page: {what} not seen within {timeout}s; page shows:\n{state}")
-
-
-async def open_tab(devtools, page):
-    opened = urllib.request.Request(f"{devtools}/json/new?{urllib.parse.quote(page, safe=':/')}", method="PUT")
-    target = json.load(urllib.request.urlopen(opened))
-    return Tab(await websockets.connect(target["webSocketDebuggerUrl"], max_size=None))
 
 
 def png_pixels(data):
@@ -116,68 +77,50 @@ async def publish(base, token, stop):
 async def check(base, admin_token, screenshot, publish_base=None):
     service_token = json.loads(post(f"{base}admin/api/token", admin_token, {}))["token"]
     publish_base = publish_base or base
-    port = free_port()
-    profile = tempfile.mkdtemp(prefix="rally-chromium-")
-    browser = subprocess.Popen(
-        [shutil.which("chromium") or "chromium", "--headless", "--no-sandbox", "--disable-gpu",
-         "--window-size=1280,900", f"--remote-debugging-port={port}", f"--user-data-dir={profile}", "about:blank"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    devtools = f"http://127.0.0.1:{port}"
     stop = asyncio.Event()
     publisher = None
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                urllib.request.urlopen(f"{devtools}/json/version", timeout=1)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    sys.exit("admin page: chromium did not start")
-                await asyncio.sleep(0.1)
-        refused = await open_tab(devtools, f"{base}admin#token=not-the-admin-token")
-        await refused.wait_for("document.getElementById('status').textContent === 'refused (401)'",
-                               "a wrong credential refused")
-        tab = await open_tab(devtools, f"{base}admin#token={admin_token}")
-        await tab.wait_for("document.getElementById('status').textContent.startsWith('live')", "live numbers")
-        assert await tab.eval("location.hash") == "", "the token stayed in the address bar"
-        await tab.eval(f"document.getElementById('inspect-topic').value = '{TOPIC}';"
-                       "document.getElementById('inspect-form').requestSubmit(); true")
-        await tab.wait_for("document.getElementById('inspect-status').textContent.startsWith('joined')",
-                           "the inspector's join")
-        before = await tab.eval("document.getElementById('v-published_total').textContent")
-        publisher = asyncio.create_task(publish(publish_base, service_token, stop))
-        await tab.wait_for("document.getElementById('inspect-log').innerText.includes('hello-admin')",
-                           "a published message in the inspector")
-        await tab.wait_for("parseFloat(document.getElementById('v-deliveries').textContent) > 0",
-                           "deliveries/s above zero")
-        await tab.wait_for(f"document.getElementById('busiest').innerText.includes('{TOPIC}')",
-                           "the inspected topic among the busiest")
-        if publish_base == base:
-            await tab.wait_for(f"document.getElementById('v-published_total').textContent !== {json.dumps(before)}"
-                               " && parseFloat(document.getElementById('v-published').textContent) > 0",
-                               "the published total and published/s moving")
-        else:  # published on the other node: this one receives it from the bus
-            await tab.wait_for("document.getElementById('dependencies').innerText.includes('other nodes\\t1')"
-                               " && /bus received\\/s\\t[1-9]/.test(document.getElementById('dependencies').innerText)",
-                               "the other node of the cluster and messages received from the bus")
-        shot = base64.b64decode((await tab.call("Page.captureScreenshot", format="png"))["data"])
-        if screenshot:
-            with open(screenshot, "wb") as out:
-                out.write(shot)
-        spread, shades = luminance_spread(shot)
-        if spread < 8 or shades < 16:
-            sys.exit(f"admin page: the screenshot looks blank (brightness spread {spread:.1f}, {shades} shades)")
-        via = f" published through {publish_base}" if publish_base != base else ""
-        print(f"admin page: a wrong credential refused, live numbers moved, the inspector showed {TOPIC}'s "
-              f"messages{via}, screenshot not blank (brightness spread {spread:.1f}, {shades} shades)")
-    finally:
-        stop.set()
-        if publisher:
-            await asyncio.gather(publisher, return_exceptions=True)
-        browser.terminate()
-        browser.wait(timeout=10)
-        shutil.rmtree(profile, ignore_errors=True)
+    async with Chromium("admin page", "--window-size=1280,900") as browser:
+        try:
+            refused = await browser.open_tab(f"{base}admin#token=not-the-admin-token")
+            await refused.wait_for("document.getElementById('status').textContent === 'refused (401)'",
+                                   "a wrong credential refused")
+            tab = await browser.open_tab(f"{base}admin#token={admin_token}")
+            await tab.wait_for("document.getElementById('status').textContent.startsWith('live')", "live numbers")
+            assert await tab.eval("location.hash") == "", "the token stayed in the address bar"
+            await tab.fill_and_submit("inspect-form", inspect_topic=TOPIC)
+            await tab.wait_for("document.getElementById('inspect-status').textContent.startsWith('joined')",
+                               "the inspector's join")
+            before = await tab.eval("document.getElementById('v-published_total').textContent")
+            publisher = asyncio.create_task(publish(publish_base, service_token, stop))
+            await tab.wait_for("document.getElementById('inspect-log').innerText.includes('hello-admin')",
+                               "a published message in the inspector")
+            await tab.wait_for("parseFloat(document.getElementById('v-deliveries').textContent) > 0",
+                               "deliveries/s above zero")
+            await tab.wait_for(f"document.getElementById('busiest').innerText.includes('{TOPIC}')",
+                               "the inspected topic among the busiest")
+            if publish_base == base:
+                await tab.wait_for(f"document.getElementById('v-published_total').textContent !== {json.dumps(before)}"
+                                   " && parseFloat(document.getElementById('v-published').textContent) > 0",
+                                   "the published total and published/s moving")
+            else:  # published on the other node: this one receives it from the bus
+                dependencies = "document.getElementById('dependencies').innerText"
+                await tab.wait_for(f"{dependencies}.includes('other nodes\\t1')"
+                                   f" && /bus received\\/s\\t[1-9]/.test({dependencies})",
+                                   "the other node of the cluster and messages received from the bus")
+            shot = base64.b64decode((await tab.call("Page.captureScreenshot", format="png"))["data"])
+            if screenshot:
+                with open(screenshot, "wb") as out:
+                    out.write(shot)
+            spread, shades = luminance_spread(shot)
+            if spread < 8 or shades < 16:
+                sys.exit(f"admin page: the screenshot looks blank (brightness spread {spread:.1f}, {shades} shades)")
+            via = f" published through {publish_base}" if publish_base != base else ""
+            print(f"admin page: a wrong credential refused, live numbers moved, the inspector showed {TOPIC}'s "
+                  f"messages{via}, screenshot not blank (brightness spread {spread:.1f}, {shades} shades)")
+        finally:
+            stop.set()
+            if publisher:
+                await asyncio.gather(publisher, return_exceptions=True)
 
 
 if __name__ == "__main__":

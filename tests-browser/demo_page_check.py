@@ -20,68 +20,18 @@ checked there.
 Drives Chromium through its DevTools protocol (Debian `chromium`; `websockets` from realtime's dependencies).
 Exits non-zero with the page state when a check fails within its deadline.
 """
-import argparse, asyncio, base64, json, shutil, socket, subprocess, sys, tempfile, time, urllib.request
+import argparse, asyncio, base64, json
 
-import websockets
+from chromium import Chromium
 
 STUDIO = "e0000000-0000-4000-8000-000000000003"
 ROOFTOP = "60000000-0000-4000-8000-000000000001"
 DINNER = "70000000-0000-4000-8000-000000000001"
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Tab:
-    def __init__(self, ws, who):
-        self.ws, self.who, self.next_id = ws, who, 0
-
-    async def call(self, method, **params):
-        self.next_id += 1
-        await self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
-        while True:
-            reply = json.loads(await self.ws.recv())
-            if reply.get("id") == self.next_id:
-                return reply.get("result", {})
-
-    async def eval(self, expression):
-        result = await self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
-        return result.get("result", {}).get("value")
-
-    async def text(self, selector):
-        return await self.eval(f"(document.querySelector({json.dumps(selector)}) || {{}}).innerText || ''")
-
-    async def click(self, selector):
-        found = await self.eval(f"(() => {{ const b = document.querySelector({json.dumps(selector)});"
-                                f" if (b) b.click(); return !!b; }})()")
-        if not found:
-            await self.fail(f"no {selector} to click")
-
-    async def wait_for(self, expression, what, timeout=15):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if await self.eval(expression):
-                return
-            await asyncio.sleep(0.1)  # polling the page's DOM, bounded by the deadline
-        await self.fail(f"{what} not seen within {timeout}s")
-
-    async def wait_text(self, selector, needle, what, timeout=15):
-        await self.wait_for(f"((document.querySelector({json.dumps(selector)}) || {{}}).innerText || '')"
-                            f".includes({json.dumps(needle)})", what, timeout)
-
-    async def fail(self, what):
-        state = await self.eval("document.body.innerText")
-        sys.exit(f"demo page ({self.who}'s tab): {what}; page shows:\n{state}")
-
-
-async def open_tab(devtools, url, who):
-    target = json.load(urllib.request.urlopen(
-        urllib.request.Request(f"{devtools}/json/new?{url}?as={who.lower()}", method="PUT")))
-    ws = await websockets.connect(target["webSocketDebuggerUrl"], max_size=None)
-    tab = Tab(ws, who)
+async def open_tab(browser, url, who):
+    """The demo page at `url` as `who`, once its channels are joined."""
+    tab = await browser.open_tab(f"{url}?as={who.lower()}", f"demo page ({who}'s tab)")
     await tab.wait_text("#status", f"joined as {who}", "the join of every channel")
     return tab
 
@@ -96,8 +46,7 @@ async def check_single_node(alice, bob, dave):
                          "Alice's friends-only profile refused to a stranger")
     await dave.wait_text("#rule-erin", "a block", "Erin's profile refused across the block")
     await dave.wait_text("#feed-hidden", "Alice", "the feed saying Alice's activity is hidden")
-    await alice.eval("document.getElementById('new-event-title').value = 'Picnic by the river';"
-                     "document.getElementById('new-event').requestSubmit(); true")
+    await alice.fill_and_submit("new-event", new_event_title="Picnic by the river")
     await bob.wait_text("#feed", "Alice created Picnic by the river", "Alice's new event in her friend's feed")
     await bob.wait_text("#events", "Picnic by the river", "Alice's new event among the friend's events")
     await bob.click(f"#rsvp-interested-{STUDIO}")
@@ -116,13 +65,10 @@ async def check_single_node(alice, bob, dave):
     await bob.wait_text("#status", "joined as Bob", "the rejoin after the reload")
 
     # A notification, and a nudge refused across a block.
-    await alice.eval("document.getElementById('nudge-to').value = 'b0b00000-0000-4000-8000-000000000002';"
-                     "document.getElementById('nudge-text').value = 'bring snacks';"
-                     "document.getElementById('nudge').requestSubmit(); true")
+    await alice.fill_and_submit("nudge", nudge_to="b0b00000-0000-4000-8000-000000000002", nudge_text="bring snacks")
     await bob.wait_text("#notifications", "Alice nudged you — bring snacks", "Alice's notification")
     await bob.wait_text("#unread", "1", "the unread count")
-    await dave.eval("document.getElementById('nudge-to').value = 'e2170000-0000-4000-8000-000000000005';"
-                    "document.getElementById('nudge').requestSubmit(); true")
+    await dave.fill_and_submit("nudge", nudge_to="e2170000-0000-4000-8000-000000000005")
     await dave.wait_text("#nudge-result", "Blocked", "the nudge refused across the block")
 
     await check_plan(alice, bob)
@@ -139,31 +85,15 @@ async def check_plan(alice, bob):
 
 
 async def check(page_url, other_url, screenshot):
-    port = free_port()
-    profile = tempfile.mkdtemp(prefix="rally-chromium-")
-    browser = subprocess.Popen(
-        [shutil.which("chromium") or "chromium", "--headless", "--no-sandbox", "--disable-gpu",
-         f"--remote-debugging-port={port}", f"--user-data-dir={profile}", "about:blank"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    devtools = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                urllib.request.urlopen(f"{devtools}/json/version", timeout=1)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    sys.exit("demo page: chromium did not start")
-                await asyncio.sleep(0.1)
-        alice = await open_tab(devtools, page_url, "Alice")
-        bob = await open_tab(devtools, other_url or page_url, "Bob")
+    async with Chromium("demo page") as browser:
+        alice = await open_tab(browser, page_url, "Alice")
+        bob = await open_tab(browser, other_url or page_url, "Bob")
         if other_url:
             await check_plan(alice, bob)
             print(f"demo page: Alice on {page_url} and Bob on {other_url} saw each other in the planning session"
                   " and Bob's vote")
         else:
-            dave = await open_tab(devtools, page_url, "Dave")
+            dave = await open_tab(browser, page_url, "Dave")
             await check_single_node(alice, bob, dave)
             print(f"demo page on {page_url}: capacity, activity (and its refusal to Dave), chat with replay after a"
                   " reload, a notification, and the planning session's presence, votes and status, in three tabs")
@@ -173,10 +103,6 @@ async def check(page_url, other_url, screenshot):
             shot = await bob.call("Page.captureScreenshot", format="png")
             with open(screenshot, "wb") as out:
                 out.write(base64.b64decode(shot["data"]))
-    finally:
-        browser.terminate()
-        browser.wait(timeout=10)
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -9,10 +9,9 @@ A non-member's publish to a group is refused with the reason.
 Drives headless Chromium through its DevTools protocol (Debian `chromium`; `websockets` from realtime-py's
 dependencies). Exits non-zero with what the page saw when a check fails within its deadline.
 """
-import asyncio, base64, hashlib, hmac, http.server, json, shutil, socket, subprocess, sys, tempfile, threading, time
-import urllib.request
+import asyncio, base64, hashlib, hmac, http.server, json, sys, threading, time, urllib.request
 
-import websockets
+from chromium import Chromium
 
 ALICE, BOB = "a11ce000-0000-4000-8000-000000000001", "b0b00000-0000-4000-8000-000000000002"
 CAROL, ROOFTOP = "ca201000-0000-4000-8000-000000000003", "group:60000000-0000-4000-8000-000000000001"
@@ -77,50 +76,22 @@ def serve_page():
     return server
 
 
-async def evaluate(ws, expression, ident):
-    await ws.send(json.dumps({"id": ident, "method": "Runtime.evaluate",
-                              "params": {"expression": expression, "returnByValue": True, "awaitPromise": True}}))
-    while True:
-        reply = json.loads(await ws.recv())
-        if reply.get("id") == ident:
-            return reply.get("result", {}).get("result", {}).get("value")
-
-
 async def check(node_url, secret):
     page = serve_page()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    profile = tempfile.mkdtemp(prefix="rally-chromium-")
-    browser = subprocess.Popen(
-        [shutil.which("chromium") or "chromium", "--headless", "--no-sandbox", "--disable-gpu",
-         f"--remote-debugging-port={port}", f"--user-data-dir={profile}", "about:blank"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    devtools = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                urllib.request.urlopen(f"{devtools}/json/version", timeout=1)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    sys.exit("rest publish: chromium did not start")
-                await asyncio.sleep(0.1)
-        config = {"http": node_url, "ws": node_url.replace("http", "ws", 1), "room": f"cors-{time.time_ns()}",
-                  "group": ROOFTOP, "anon": token(secret, {"role": "anon"})}
-        for name, user in (("alice", ALICE), ("bob", BOB), ("carol", CAROL)):
-            config[name] = token(secret, {"role": "authenticated", "sub": user})
-        page_url = f"http://127.0.0.1:{page.server_address[1]}/#" + urllib.request.quote(json.dumps(config))
-        target = json.load(urllib.request.urlopen(urllib.request.Request(f"{devtools}/json/new?about:blank",
-                                                                         method="PUT")))
-        async with websockets.connect(target["webSocketDebuggerUrl"], max_size=None) as ws:
-            await ws.send(json.dumps({"id": 1, "method": "Page.navigate", "params": {"url": page_url}}))
-            for attempt in range(100):
-                if await evaluate(ws, "typeof window.run === 'function'", 2 + attempt):
+        async with Chromium("rest publish") as browser:
+            config = {"http": node_url, "ws": node_url.replace("http", "ws", 1), "room": f"cors-{time.time_ns()}",
+                      "group": ROOFTOP, "anon": token(secret, {"role": "anon"})}
+            for name, user in (("alice", ALICE), ("bob", BOB), ("carol", CAROL)):
+                config[name] = token(secret, {"role": "authenticated", "sub": user})
+            page_url = f"http://127.0.0.1:{page.server_address[1]}/#" + urllib.request.quote(json.dumps(config))
+            tab = await browser.open_tab("about:blank")
+            await tab.call("Page.navigate", url=page_url)
+            for _ in range(100):
+                if await tab.eval("typeof window.run === 'function'"):
                     break
                 await asyncio.sleep(0.1)  # the page is loading; bounded by the attempts
-            result = await evaluate(ws, "window.run()", 200)
+            result = await tab.eval("window.run()")
             print(f"rest publish: {json.dumps(result)}")
             expect(result and result["join"] == "ok", "the page's socket joins", result)
             # A cross-origin fetch with these headers is preflighted, and its answer is readable only with
@@ -132,8 +103,8 @@ async def check(node_url, secret):
             refused = result["refused"]
             expect(refused["status"] == 403 and refused["body"]["message"].startswith("Unauthorized"),
                    "a non-member is refused with the reason", result)
-            for attempt in range(100):
-                received = await evaluate(ws, "JSON.stringify(window.received)", 300 + attempt)
+            for _ in range(100):
+                received = await tab.eval("JSON.stringify(window.received)")
                 if all(f'"x":{n}' in received for n in (1, 2)):
                     break
                 await asyncio.sleep(0.1)  # deliveries in flight; bounded by the attempts
@@ -141,9 +112,6 @@ async def check(node_url, secret):
         print(f"rest publish: a page on {origin} published with the requests of realtime-js (preflighted) and "
               f"its socket received them")
     finally:
-        browser.terminate()
-        browser.wait(timeout=10)
-        shutil.rmtree(profile, ignore_errors=True)
         page.shutdown()
 
 

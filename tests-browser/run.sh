@@ -4,7 +4,8 @@
 # publish of realtime-js from a page on another origin (tests-browser/rest_publish_check.py); the admin dashboard
 # in one tab of another node (tests-browser/admin_page_check.py). Then, with a Redis (RALLY_TEST_REDIS_URL, as
 # scripts/services.sh exports it), two nodes of one cluster: one tab on each. Refused joins (the demo shows
-# several) are answered after 200 ms rather than the default 5 s, to keep it short.
+# several) are answered after 200 ms rather than the default 5 s, to keep it short. The checks share their DevTools
+# plumbing (tests-browser/chromium.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rally=${RALLY_BIN:-$(swift build -c release --show-bin-path)/rally}

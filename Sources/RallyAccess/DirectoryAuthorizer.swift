@@ -5,7 +5,7 @@ import RallyDirectory
 import RallyHub
 import RallyPrivacy
 
-/// The hub's `TopicAuthorizer` backed by the privacy rules (docs/privacy.md): parses the subtopic, loads the facts
+/// The hub's `TopicAuthorizer` backed by the privacy rules (docs/privacy.md): takes the topic the hub parsed at join, loads the facts
 /// the rule needs from the `Directory` and decides with `JoinRule`, on every join and token refresh whatever
 /// `private` flag the client sent. Every refusal gives the client the same reason; the log says which
 /// (`JoinDenial`). A directory error refuses the join (fail closed).
@@ -23,13 +23,16 @@ public struct DirectoryAuthorizer: TopicAuthorizer {
 
     public func authorize(subtopic: String, identity: Identity, isPrivate: Bool, on loop: EventLoop)
         -> EventLoopFuture<AuthorizationDecision> {
+        authorize(topic: try? Topic.parse(subtopic).get(), subtopic: subtopic, identity: identity,
+                  isPrivate: isPrivate, on: loop)
+    }
+
+    /// Decides on the topic the hub parsed at join (nil: malformed, refused).
+    public func authorize(topic: Topic?, subtopic: String, identity: Identity, isPrivate: Bool, on loop: EventLoop)
+        -> EventLoopFuture<AuthorizationDecision> {
         let viewer = Self.viewer(of: identity)
-        let topic: Topic
-        switch Topic.parse(subtopic) {
-        case .failure:
+        guard let topic else {
             return loop.makeSucceededFuture(decision(.deny(.malformedTopic), subtopic: subtopic, viewer: viewer))
-        case .success(let parsed):
-            topic = parsed
         }
         guard JoinRule.needsFacts(topic: topic, viewer: viewer) else {
             let join = JoinRule.decide(topic: topic, viewer: viewer, facts: .none, policy: policy)

@@ -16,8 +16,8 @@ public struct LiveRevocation: Sendable {
     /// Handles one change; returns once every affected channel has been decided again (and closed if denied).
     public func handle(_ change: DirectoryChange) async {
         guard let scope = RevocationScope.channels(for: change) else { return }
-        try? await services.revalidate(scope: scope, where: {
-            RevocationScope.affects(change, subtopic: $0, subject: $1)
+        try? await services.revalidate(scope: scope, matching: {
+            RevocationScope.affects(change, topic: $0.topic, subject: $0.subject)
         }).get()
     }
 

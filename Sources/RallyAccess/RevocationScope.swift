@@ -25,6 +25,13 @@ public enum RevocationScope {
     public static func affects(_ change: DirectoryChange, subtopic: String, subject: String? = nil) -> Bool {
         guard change.mayRevoke, mayTouch(change, Topic.kind(ofSubtopic: subtopic)),
               case .success(let topic) = Topic.parse(subtopic) else { return false }
+        return affects(change, topic: topic, subject: subject)
+    }
+
+    /// The same for a channel whose topic was parsed at join (nil: malformed, never concerned): what revocation
+    /// asks the hub's channels (`RevalidationCandidate`), with no parse per change.
+    public static func affects(_ change: DirectoryChange, topic: Topic?, subject: String?) -> Bool {
+        guard change.mayRevoke, let topic, mayTouch(change, topic.kind) else { return false }
         switch change {
         case .resync:
             return true

@@ -157,10 +157,9 @@ extension ClientConnection {
 
     /// The topics of this socket's channels `affects` selects (as `revalidateChannels` picks them), for tests
     /// comparing the index with a scan.
-    func topicsConcerned(where affects: (String, String?) -> Bool) -> [String] {
+    func topicsConcerned(where affects: (RevalidationCandidate) -> Bool) -> [String] {
         registry.channels.filter { channel in
-            channel.phase == .joining ? affects(channel.subtopic, nil)
-                : affects(channel.subtopic, Self.knownSubject(channel))
+            affects(RevalidationCandidate(channel, subject: channel.phase == .joining ? nil : Self.knownSubject(channel)))
         }.map(\.topic)
     }
 
@@ -176,17 +175,29 @@ extension HubServices {
     /// As `revalidate(where:)`, but only on the sockets holding a channel `scope` selects (`ChannelIndex`): the
     /// cost follows what the change can concern, not how many channels the node has open.
     public func revalidate(scope: ChannelScope,
-                           where affects: @escaping @Sendable (String, String?) -> Bool) -> EventLoopFuture<Void> {
-        guard !scope.everyChannel else { return revalidate(where: affects) }
+                           matching affects: @escaping @Sendable (RevalidationCandidate) -> Bool)
+        -> EventLoopFuture<Void> {
+        guard !scope.everyChannel else { return revalidate(matching: affects) }
         return connections.index.forEachCandidate(scope, on: hub.loops[0]) { connection in
             connection.revalidateChannels(where: affects)
         }
+    }
+
+    /// As `revalidate(scope:matching:)`, asking about each channel's subtopic text and token subject.
+    public func revalidate(scope: ChannelScope,
+                           where affects: @escaping @Sendable (String, String?) -> Bool) -> EventLoopFuture<Void> {
+        revalidate(scope: scope, matching: { affects($0.subtopic, $0.subject) })
     }
 
     /// The channels (`socket/topic`) a re-check over `scope` would decide again, found through the index, and
     /// the same found by asking every socket (tests).
     func channelsConcerned(scope: ChannelScope?,
                            where affects: @escaping @Sendable (String, String?) -> Bool) -> EventLoopFuture<Set<String>> {
+        channelsConcerned(scope: scope, matching: { affects($0.subtopic, $0.subject) })
+    }
+
+    func channelsConcerned(scope: ChannelScope?, matching affects: @escaping @Sendable (RevalidationCandidate) -> Bool)
+        -> EventLoopFuture<Set<String>> {
         let found = NIOLockedValueBox<Set<String>>([])
         let body: @Sendable (ClientConnection) -> EventLoopFuture<Void> = { connection in
             let id = ObjectIdentifier(connection).debugDescription

@@ -12,6 +12,8 @@ struct ChannelRegistry {
         let topic: String
         /// The subtopic parsed once, at join (nil when it claims a kind but is malformed).
         let parsedTopic: Topic?
+        /// What a client broadcast on this channel may do, decided with the parse (`WritePolicy.of`).
+        let writePolicy: WritePolicy
         let joinRef: JSON?
         /// Distinguishes successive joins of one topic, so a slow authorization cannot complete a replaced join.
         let generation: UInt64
@@ -43,7 +45,8 @@ struct ChannelRegistry {
         /// The feeds' view of this channel whether or not they were told of it (the machine says whether they were).
         var feedView: FeedJoin? {
             guard let identity, let subscription else { return nil }
-            return FeedJoin(topic: topic, subtopic: subtopic, parsedTopic: parsedTopic, identity: identity,
+            return FeedJoin(topic: topic, subtopic: subtopic, parsedTopic: parsedTopic, writePolicy: writePolicy,
+                            identity: identity,
                             config: config, subscriptionID: subscription.id)
         }
     }
@@ -92,7 +95,8 @@ struct ChannelRegistry {
         let generation = nextGeneration
         nextGeneration += 1
         let subtopic = topic.dropFirst(TopicName.prefix.count)
-        let channel = Channel(topic: topic, parsedTopic: try? Topic.parse(String(subtopic)).get(), joinRef: joinRef,
+        let parsedTopic = try? Topic.parse(String(subtopic)).get()
+        let channel = Channel(topic: topic, parsedTopic: parsedTopic, writePolicy: .of(parsedTopic), joinRef: joinRef,
                               generation: generation, config: config, token: token)
         if let index = index(of: topic) { channels[index] = channel } else { channels.append(channel) }
         indexVersion &+= 1

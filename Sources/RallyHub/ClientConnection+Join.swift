@@ -27,8 +27,8 @@ extension ClientConnection {
         let token = config.accessToken ?? connectToken
         let generation = registry.beginJoin(topic: topic, joinRef: message.joinRef, config: config, token: token)
         let join = JoinInProgress(message: message, generation: generation)
-        verifyAndAuthorize(token: token, subtopic: String(topic.dropFirst(TopicName.prefix.count)),
-                           isPrivate: config.isPrivate).whenSuccess { [self] outcome in
+        verifyAndAuthorize(token: token, topic: registry.channel(topic)?.parsedTopic,
+                           subtopic: String(topic.dropFirst(TopicName.prefix.count)), isPrivate: config.isPrivate).whenSuccess { [self] outcome in
             switch outcome {
             case .failure(let reason, let metric): advance(join, .refused(reason: reason, metric: metric))
             case .success(let identity, let access): advance(join, .authorized(identity, access))

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import RallyAuth
+import RallyPrivacy
 import RallyProtocol
 
 /// Tokens during the session: verification at join, `access_token` refresh, and expiry (ANCHORS §3.3).
@@ -12,13 +13,15 @@ extension ClientConnection {
 
     /// Verifies `token` (in place: the verifier never waits) and asks the authorizer about `subtopic`; completes on
     /// this connection's loop.
-    func verifyAndAuthorize(token: String, subtopic: String, isPrivate: Bool) -> EventLoopFuture<JoinOutcome> {
+    func verifyAndAuthorize(token: String, topic: Topic?, subtopic: String, isPrivate: Bool)
+        -> EventLoopFuture<JoinOutcome> {
         let loop = eventLoop
         switch services.verifier.verify(token, now: services.now()) {
         case .failure(let failure):
             return loop.makeSucceededFuture(.failure(reason: failure.joinReason, metric: "token_invalid"))
         case .success(let identity):
-            return services.authorizer.authorize(subtopic: subtopic, identity: identity, isPrivate: isPrivate, on: loop)
+            return services.authorizer.authorize(topic: topic, subtopic: subtopic, identity: identity,
+                                                 isPrivate: isPrivate, on: loop)
                 .map { decision -> JoinOutcome in
                     switch decision {
                     case .allow(let access): return .success(identity, access)
@@ -60,7 +63,7 @@ extension ClientConnection {
     private func reauthorize(_ channel: ChannelRegistry.Channel, token: String, identity: Identity) {
         let topic = channel.topic
         let generation = channel.generation
-        services.authorizer.authorize(subtopic: channel.subtopic, identity: identity,
+        services.authorizer.authorize(topic: channel.parsedTopic, subtopic: channel.subtopic, identity: identity,
                                       isPrivate: channel.config.isPrivate, on: eventLoop)
             .hop(to: eventLoop).whenSuccess { [self] decision in
                 guard registry.isCurrent(topic: topic, generation: generation),

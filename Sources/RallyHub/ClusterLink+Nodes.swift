@@ -60,7 +60,7 @@ extension ClusterLink {
     /// Asks `nodes` for their presence of every topic this node holds (after a reconnect, or of a node that just
     /// joined); what differs comes to subscribers as `presence_diff`.
     func resyncPresence(from nodes: Set<UInt64>) {
-        guard !nodes.isEmpty else { return }
+        guard !nodes.isEmpty, !isShutDown else { return }
         let topics = shards.map { shard in shard.eventLoop.submit { shard.topicNames } }
         EventLoopFuture.whenAllSucceed(topics, on: loop).whenSuccess { [self] lists in
             let all = lists.flatMap { $0 }
@@ -75,7 +75,7 @@ extension ClusterLink {
     private func request(topics: [String], from nodes: Set<UInt64>) -> EventLoopFuture<Void> {
         loop.assertInEventLoop()
         let waiting = nodes.subtracting([nodeID])
-        guard !waiting.isEmpty else { return loop.makeSucceededVoidFuture() }
+        guard !waiting.isEmpty, !isShutDown else { return loop.makeSucceededVoidFuture() }
         let id = nextRequest
         nextRequest += 1
         let promise = loop.makePromise(of: Void.self)

@@ -9,9 +9,9 @@ import Synchronization
 /// The hub's side of the bus: stamps and publishes what other nodes must see (client and REST broadcasts, presence
 /// changes), hands what they published to the topics' shards, and keeps track of which nodes are alive.
 ///
-/// Thread ownership: `membership`, `syncs` and `nextRequest` are touched only on `loop`; the shards are reached
-/// through their own loops; the sequence counter is atomic (stamped on the topic's shard loop, so the messages of
-/// one topic are numbered in the order they are published).
+/// Thread ownership: `membership`, `syncs`, `nextRequest` and `isShutDown` are touched only on `loop`; the shards
+/// are reached through their own loops; the sequence counter is atomic (stamped on the topic's shard loop, so the
+/// messages of one topic are numbered in the order they are published).
 final class ClusterLink: BusReceiver, @unchecked Sendable {
     let broker: any Broker
     let loop: EventLoop
@@ -44,6 +44,9 @@ final class ClusterLink: BusReceiver, @unchecked Sendable {
     var syncs: [UInt64: PendingPresenceSync] = [:]
     var nextRequest: UInt64 = 1
     private var heartbeat: RepeatedTask?
+    /// Set by `shutdown`: no new presence resync asks the shards' loops for anything (they may be stopping too, and
+    /// a task submitted to a stopped loop leaves its promise unfulfilled).
+    var isShutDown = false
 
     init(broker: any Broker, loop: EventLoop, settings: ClusterSettings, logger: Logger) {
         self.broker = broker
@@ -72,6 +75,7 @@ final class ClusterLink: BusReceiver, @unchecked Sendable {
     /// Says goodbye (the others drop this node's presence at once) and closes the broker.
     func shutdown() -> EventLoopFuture<Void> {
         loop.flatSubmit { [self] in
+            isShutDown = true
             heartbeat?.cancel()
             heartbeat = nil
             endPendingPresenceSyncs()

@@ -1,5 +1,6 @@
 import NIOCore
 import RallyAuth
+import RallyPrivacy
 import RallyProtocol
 
 /// One message of a REST publish (`POST /api/broadcast…`), topic without `realtime:`.
@@ -44,8 +45,9 @@ extension HubServices {
             return loop.makeSucceededFuture(.refused(
                 .rateLimited, reason: "RateLimited: Too many messages per minute for this user", metric: "user_rate"))
         }
-        return authorizer.authorize(subtopic: message.subtopic, identity: identity, isPrivate: message.isPrivate,
-                                    on: loop).hop(to: loop).flatMap { [self] decision in
+        let parsedTopic = try? Topic.parse(message.subtopic).get()
+        return authorizer.authorize(topic: parsedTopic, subtopic: message.subtopic, identity: identity,
+                                    isPrivate: message.isPrivate, on: loop).hop(to: loop).flatMap { [self] decision in
             switch decision {
             case .deny(let reason):
                 return loop.makeSucceededFuture(.refused(.unauthorized, reason: reason, metric: "rest_unauthorized"))
@@ -54,17 +56,19 @@ extension HubServices {
                     "Unauthorized: You do not have permissions to write to this Channel topic: \(message.subtopic)",
                     metric: "write_unauthorized"))
             case .allow:
-                return write(message, envelope: envelope, as: identity, bucketsIndex: index, on: loop)
+                return write(message, topic: parsedTopic, envelope: envelope, as: identity, bucketsIndex: index,
+                             on: loop)
             }
         }
     }
 
-    private func write(_ message: RESTMessage, envelope: BroadcastEnvelope, as identity: Identity, bucketsIndex: Int,
-                       on loop: EventLoop) -> EventLoopFuture<WriteResult> {
+    /// The write policy comes from the parsed topic by the same function as a channel's (`WritePolicy.of`).
+    private func write(_ message: RESTMessage, topic: Topic?, envelope: BroadcastEnvelope, as identity: Identity,
+                       bucketsIndex: Int, on loop: EventLoop) -> EventLoopFuture<WriteResult> {
         var config = JoinConfig()
         config.isPrivate = message.isPrivate
-        let join = FeedJoin(topic: message.topic, subtopic: message.subtopic, identity: identity, config: config,
-                            subscriptionID: 0)
+        let join = FeedJoin(topic: message.topic, subtopic: message.subtopic, parsedTopic: topic,
+                            writePolicy: .of(topic), identity: identity, config: config, subscriptionID: 0)
         let promise = loop.makePromise(of: WriteResult.self)
         let buckets = restWriteBuckets[bucketsIndex]
         carryOut(FeedWrite(join: join, event: message.event, payload: message.payload),

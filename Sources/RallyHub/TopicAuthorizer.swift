@@ -1,5 +1,6 @@
 import NIOCore
 import RallyAuth
+import RallyPrivacy
 
 /// What a joined socket may do on a topic.
 public struct TopicAccess: Sendable {
@@ -35,6 +36,18 @@ public enum AuthorizationDecision: Sendable {
 public protocol TopicAuthorizer: Sendable {
     func authorize(subtopic: String, identity: Identity, isPrivate: Bool, on loop: EventLoop)
         -> EventLoopFuture<AuthorizationDecision>
+    /// The same decision for a subtopic the hub already parsed (`topic`: nil when it claims a kind but is
+    /// malformed): the hub calls this one, with the value parsed once at join.
+    func authorize(topic: Topic?, subtopic: String, identity: Identity, isPrivate: Bool, on loop: EventLoop)
+        -> EventLoopFuture<AuthorizationDecision>
+}
+
+extension TopicAuthorizer {
+    /// Authorizers that decide on the text alone ignore the parsed value.
+    public func authorize(topic: Topic?, subtopic: String, identity: Identity, isPrivate: Bool, on loop: EventLoop)
+        -> EventLoopFuture<AuthorizationDecision> {
+        authorize(subtopic: subtopic, identity: identity, isPrivate: isPrivate, on: loop)
+    }
 }
 
 /// Free-form rooms: `service_role` and signed-in users may join, read and write any topic; anonymous users only

@@ -10,16 +10,19 @@ public struct FeedJoin: Sendable {
     public let subtopic: String
     /// The subtopic parsed (once, at join); nil when it claims a kind but is malformed.
     public let parsedTopic: Topic?
+    /// What a client broadcast on this channel may do (`WritePolicy.of(parsedTopic)`, decided once at join).
+    public let writePolicy: WritePolicy
     public let identity: Identity
     public let config: JoinConfig
     /// The subscription's id in the hub (stable for the channel's life).
     public let subscriptionID: UInt64
 
-    public init(topic: String, subtopic: String, parsedTopic: Topic?, identity: Identity, config: JoinConfig,
-                subscriptionID: UInt64) {
+    public init(topic: String, subtopic: String, parsedTopic: Topic?, writePolicy: WritePolicy? = nil,
+                identity: Identity, config: JoinConfig, subscriptionID: UInt64) {
         self.topic = topic
         self.subtopic = subtopic
         self.parsedTopic = parsedTopic
+        self.writePolicy = writePolicy ?? .of(parsedTopic)
         self.identity = identity
         self.config = config
         self.subscriptionID = subscriptionID

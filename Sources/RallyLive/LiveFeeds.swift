@@ -92,13 +92,15 @@ public final class LiveFeeds: TopicFeeds {
     /// The topic of a join when it is one with live inputs (not a free-form room).
     static func liveTopic(of join: FeedJoin) -> Topic? { join.identifiedTopic }
 
+    /// Acts on the channel's write policy (decided at join, `WritePolicy`): no look at the topic per message.
     public func write(_ write: FeedWrite) -> WriteDisposition {
-        guard let topic = write.join.identifiedTopic else { return .publish }
-        if case .group(let group) = topic, let chat = chatWrite(write, group: group) { return chat }
-        if write.join.identity.role != .serviceRole, LiveEvents.isReserved(write.event, on: topic.kind) {
+        let policy = write.join.writePolicy
+        guard let kind = policy.reservedKind else { return .publish }
+        if case .chat(let group) = policy, let chat = chatWrite(write, group: group) { return chat }
+        if write.join.identity.role != .serviceRole, LiveEvents.isReserved(write.event, on: kind) {
             return .refuse(LiveEvents.refusal(write.event))
         }
-        if topic.kind == .locationPlan || topic.kind == .locationFriends { return locations.write(write) }
+        if case .location = policy { return locations.write(write) }
         return .publish
     }
 

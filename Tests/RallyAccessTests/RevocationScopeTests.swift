@@ -112,4 +112,29 @@ final class RevocationScopeTests: XCTestCase {
         XCTAssertTrue(RevocationScope.affects(delete, subtopic: "event:\(id(event))", subject: nil),
                       "a channel whose user is not known yet is re-checked")
     }
+
+    /// The parsed form (what the hub's channels are asked with) answers exactly as the subtopic text does.
+    func testTheParsedTopicAnswersAsItsText() {
+        let changes: [DirectoryChange] = [
+            .resync, .friendship(.delete, a: a, b: b, status: .accepted),
+            .user(.update, user: a, privacy: .private), .groupMember(.delete, group: group, user: b),
+            .planParticipant(.delete, plan: plan, user: b, status: "going"),
+            .event(.update, event: event, visibility: .private, active: true, creator: a),
+            .attendance(.delete, event: event, user: b, status: "going", visibility: .public),
+            .groupMessage(.insert, id: 1, group: group),
+        ]
+        let subtopics = ["profile:\(id(a))", "profile:\(id(b))", "event:\(id(event))", "group:\(id(group))",
+                         "plan:\(id(plan))", "location:plan:\(id(plan))", "location:friends:\(id(a))", "lobby",
+                         "feed:\(id(a))", "event:\(id(event).uppercased())"]
+        for change in changes {
+            for subtopic in subtopics {
+                for subject in [nil, "", id(a), id(b), id(c), "user-1"] as [String?] {
+                    XCTAssertEqual(
+                        RevocationScope.affects(change, topic: try? Topic.parse(subtopic).get(), subject: subject),
+                        RevocationScope.affects(change, subtopic: subtopic, subject: subject),
+                        "\(change) \(subtopic) \(subject ?? "nil")")
+                }
+            }
+        }
+    }
 }

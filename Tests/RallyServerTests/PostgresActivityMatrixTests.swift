@@ -25,18 +25,7 @@ final class PostgresActivityMatrixTests: XCTestCase {
     let markerEvent = UUID()
 
     func testEveryFeedAndProfileGetsExactlyWhatTheRulesAllow() async throws {
-        let database = try await TestDatabase.migrated(seed: seed())
-        let harness = try await NodeHarness { $0.databaseURL = Self.urlText(database.url) }
-        do {
-            try await harness.waitUntilListening()  // live joins are refused until the LISTEN connection is up
-            try await run(database, harness)
-        } catch {
-            try? await harness.shutdown()
-            try? await database.drop()
-            throw error
-        }
-        try await harness.shutdown()
-        try await database.drop()
+        try await withDatabaseNode(seed: seed()) { database, harness in try await run(database, harness) }
     }
 
     private func run(_ database: TestDatabase, _ harness: NodeHarness) async throws {

@@ -13,7 +13,7 @@ final class PostgresBlockedPeersTests: XCTestCase {
     let blocker = UUID(), blocked = UUID(), other = UUID(), group = UUID()
 
     func testChatEditsAndDeletionsNeverCrossABlock() async throws {
-        try await withNode { database, harness in
+        try await withDatabaseNode(seed: seed()) { database, harness in
             let topic = self.group.topic("group")
             let author = try await harness.connect(as: self.blocked)
             let viewer = try await harness.connect(as: self.blocker)
@@ -33,7 +33,7 @@ final class PostgresBlockedPeersTests: XCTestCase {
     }
 
     func testServiceRoleJoinOfAnUnknownEventOrPlanIsNotFound() async throws {
-        try await withNode { _, harness in
+        try await withDatabaseNode(seed: seed()) { _, harness in
             let service = try await harness.connect(as: nil, role: "service_role")
             for kind in ["event", "plan"] {
                 let reply = try await service.connection.join(UUID().topic(kind))
@@ -56,20 +56,5 @@ final class PostgresBlockedPeersTests: XCTestCase {
             friendships: [.init(user: blocker, friend: blocked, status: .blocked, initiatedBy: blocker)],
             groups: [.init(id: group, name: "shared", createdBy: other, privacy: .private,
                            members: [blocker, blocked, other])])
-    }
-
-    private func withNode(_ body: (TestDatabase, NodeHarness) async throws -> Void) async throws {
-        let database = try await TestDatabase.migrated(seed: seed())
-        let harness = try await NodeHarness { $0.databaseURL = PostgresActivityMatrixTests.urlText(database.url) }
-        do {
-            try await harness.waitUntilListening()
-            try await body(database, harness)
-        } catch {
-            try? await harness.shutdown()
-            try? await database.drop()
-            throw error
-        }
-        try await harness.shutdown()
-        try await database.drop()
     }
 }

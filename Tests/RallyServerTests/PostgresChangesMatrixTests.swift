@@ -18,17 +18,7 @@ final class PostgresChangesMatrixTests: XCTestCase {
     let event = UUID(), laterEvent = UUID(), friendsEvent = UUID(), group = UUID(), plan = UUID()
 
     func testEveryRowReachesExactlyWhoMaySeeIt() async throws {
-        let database = try await TestDatabase.migrated(seed: seed())
-        let harness = try await NodeHarness { $0.databaseURL = PostgresActivityMatrixTests.urlText(database.url) }
-        do {
-            try await run(database, harness)
-        } catch {
-            try? await harness.shutdown()
-            try? await database.drop()
-            throw error
-        }
-        try await harness.shutdown()
-        try await database.drop()
+        try await withDatabaseNode(seed: seed()) { database, harness in try await run(database, harness) }
     }
 
     private var everyTable: JSON { .object(["event": .string("*"), "schema": .string("public")]) }
@@ -40,7 +30,6 @@ final class PostgresChangesMatrixTests: XCTestCase {
     private func run(_ database: TestDatabase, _ harness: NodeHarness) async throws {
         let people = [("actor", actor), ("friend", friend), ("stranger", stranger), ("blocked", blocked),
                       ("member", member)]
-        try await harness.waitUntilListening()
         var clients: [String: TestConnection] = [:]
         for (name, id) in people {
             clients[name] = try await connect(harness, subject: id.lowercased, version: name == "member" ? .v2 : .v1)

@@ -176,22 +176,9 @@ final class PostgresLocationMatrixTests: XCTestCase {
                           participants: members.map { .init(user: $0, status: "accepted") })])
     }
 
+    /// A node on a database holding `seed()`, whose every location write passes (the rate limit has its own tests).
     private func withNode(_ body: (TestDatabase, NodeHarness) async throws -> Void) async throws {
-        let database = try await TestDatabase.migrated(seed: seed())
-        let harness = try await NodeHarness {
-            $0.databaseURL = PostgresActivityMatrixTests.urlText(database.url)
-            $0.live.location.burst = 100  // the rate limit has its own tests; here every write must pass
-        }
-        do {
-            try await harness.waitUntilListening()
-            try await body(database, harness)
-        } catch {
-            try? await harness.shutdown()
-            try? await database.drop()
-            throw error
-        }
-        try await harness.shutdown()
-        try await database.drop()
+        try await withDatabaseNode(seed: seed(), configure: { $0.live.location.burst = 100 }, body)
     }
 }
 
