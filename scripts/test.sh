@@ -38,7 +38,7 @@ if [[ "$skip" != *" python "* ]]; then
 fi
 
 if [[ "$skip" != *" browser "* ]]; then
-  stage "demo page (two tabs chat and see each other) and admin dashboard in headless Chromium"
+  stage "headless Chromium: the product demo in three tabs, REST publish from another origin, the admin dashboard"
   tests-browser/run.sh
 fi
 
