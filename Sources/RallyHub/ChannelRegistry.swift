@@ -20,7 +20,9 @@ struct ChannelRegistry {
         /// Where the join stands (`JoinStateMachine`): authorizing, subscribing, awaiting the feeds, joined.
         var join = JoinStateMachine()
         var config: JoinConfig
-        var token: String?
+        /// The fingerprint of the token the channel was authorized with (the join's `access_token`, else the
+        /// connect token's): a refresh with the same token is ignored.
+        var tokenFingerprint: TokenFingerprint?
         var identity: Identity?
         var access: TopicAccess?
         var subscription: ChannelSubscription?
@@ -91,13 +93,14 @@ struct ChannelRegistry {
     func channel(_ topic: String) -> Channel? { index(of: topic).map { channels[$0] } }
 
     /// Registers a join in progress and returns its generation.
-    mutating func beginJoin(topic: String, joinRef: JSON?, config: JoinConfig, token: String?) -> UInt64 {
+    mutating func beginJoin(topic: String, joinRef: JSON?, config: JoinConfig,
+                            tokenFingerprint: TokenFingerprint? = nil) -> UInt64 {
         let generation = nextGeneration
         nextGeneration += 1
         let subtopic = topic.dropFirst(TopicName.prefix.count)
         let parsedTopic = try? Topic.parse(String(subtopic)).get()
         let channel = Channel(topic: topic, parsedTopic: parsedTopic, writePolicy: .of(parsedTopic), joinRef: joinRef,
-                              generation: generation, config: config, token: token)
+                              generation: generation, config: config, tokenFingerprint: tokenFingerprint)
         if let index = index(of: topic) { channels[index] = channel } else { channels.append(channel) }
         indexVersion &+= 1
         return generation
@@ -131,9 +134,10 @@ struct ChannelRegistry {
         return true
     }
 
-    mutating func updateCredentials(topic: String, token: String, identity: Identity, access: TopicAccess) {
+    mutating func updateCredentials(topic: String, tokenFingerprint: TokenFingerprint, identity: Identity,
+                                    access: TopicAccess) {
         modify(topic) { channel in
-            channel.token = token
+            channel.tokenFingerprint = tokenFingerprint
             channel.identity = identity
             channel.access = access
         }

@@ -12,7 +12,9 @@ public final class ClientConnection: WebSocketSessionHandler {
     let eventLoop: EventLoop
     let loopIndex: Int
     let version: ProtocolVersion
-    let connectToken: String
+    /// The connect token's fingerprint, not its text: a join without `access_token` is authorized as
+    /// `connectIdentity` (re-checked against the clock), and its channel compares refreshes with this.
+    let connectTokenFingerprint: TokenFingerprint
     let connectIdentity: Identity
     var metrics: HubMetrics { services.metrics }
 
@@ -42,7 +44,7 @@ public final class ClientConnection: WebSocketSessionHandler {
         self.eventLoop = eventLoop
         self.loopIndex = services.hub.loopIndex(of: eventLoop)
         self.version = version
-        self.connectToken = connectToken
+        self.connectTokenFingerprint = TokenFingerprint(connectToken)
         self.connectIdentity = connectIdentity
         self.joinBucket = TokenBucket(burst: limits.joinsPerSecond, ratePerSecond: Double(limits.joinsPerSecond),
                                       now: now)
