@@ -14,7 +14,7 @@ extension ClientConnection {
             return
         }
         var message = received  // the topic's name as the loop's channels share it (its length is checked above)
-        message.topic = services.connections.topicNames[loopIndex].shared(received.topic)
+        message.topic = services.connections.sharing[loopIndex].topicName(received.topic)
         let topic = message.topic
         if let existing = registry.channel(topic) {
             sendClose(topic: topic, joinRef: existing.joinRef)
@@ -27,8 +27,10 @@ extension ClientConnection {
         var config = JoinConfig.parse(message.payload)
         let token = config.accessToken  // nil: the connect token's identity
         config.accessToken = nil  // the channel keeps the token's fingerprint, not its text
-        let generation = registry.beginJoin(topic: topic, joinRef: message.joinRef, config: config,
-                                            tokenFingerprint: token.map(TokenFingerprint.init) ?? connectTokenFingerprint)
+        let fingerprint = token.map(TokenFingerprint.init) ?? connectTokenFingerprint
+        let generation = registry.beginJoin(topic: topic, joinRef: message.joinRef,
+                                            config: services.connections.sharing[loopIndex].joinConfig(config),
+                                            tokenFingerprint: fingerprint)
         let join = JoinInProgress(message: message, generation: generation)
         verifyAndAuthorize(token: token, topic: registry.channel(topic)?.parsedTopic,
                            subtopic: String(topic.dropFirst(TopicName.prefix.count)), isPrivate: config.isPrivate).whenSuccess { [self] outcome in

@@ -36,13 +36,13 @@ public final class ConnectionTracker: Sendable {
 
     /// The joined channels by holder, subtopic and kind (`ChannelIndex`), per loop like `tables`.
     let index: ChannelIndex
-    /// Each loop's shared copies of topic names (`TopicNames`).
-    let topicNames: [TopicNames]
+    /// What each loop's channels share (`LoopSharing`).
+    let sharing: [LoopSharing]
 
     init(loops: [EventLoop]) {
         tables = loops.map(Table.init)
         index = ChannelIndex(loops: loops)
-        topicNames = loops.map { TopicNames(eventLoop: $0) }
+        sharing = loops.map(LoopSharing.init)
     }
 
     public var count: Int { total.load(ordering: .relaxed) }
