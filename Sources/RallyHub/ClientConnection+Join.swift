@@ -52,7 +52,8 @@ extension ClientConnection {
             return ("TopicNameTooLong: Topic name is longer than \(services.limits.maxTopicBytes) bytes",
                     "topic_length")
         }
-        if !joinBucket.tryTake(now: .now()) {
+        let joinRate = Double(services.limits.joinsPerSecond)
+        if !joinLevel.tryTake(burst: joinRate, ratePerSecond: joinRate, now: .now()) {
             return ("ClientJoinRateLimitReached: Too many joins per second", "join_rate")
         }
         return nil

@@ -29,9 +29,10 @@ public final class ClientConnection: WebSocketSessionHandler {
     /// What `ChannelIndex` has this socket filed under, as of registry `indexVersion` `indexedVersion`.
     var indexedFiling = ChannelIndex.Filing()
     var indexedVersion: UInt64 = 0
-    var joinBucket: TokenBucket
-    var messageBucket: TokenBucket
-    var presenceCalls: SlidingWindowCounter
+    /// The socket's rate limits, as levels: their bursts, rates and windows are the node's (`HubLimits`).
+    var joinLevel: TokenLevel
+    var messageLevel: TokenLevel
+    var presenceCalls = CallWindow()
     /// When the earliest token among the joined channels expires (seconds since 1970), nil when none expires.
     var expiryDeadline: Double?
     private var isClosed = false
@@ -46,11 +47,8 @@ public final class ClientConnection: WebSocketSessionHandler {
         self.version = version
         self.connectTokenFingerprint = TokenFingerprint(connectToken)
         self.connectIdentity = connectIdentity
-        self.joinBucket = TokenBucket(burst: limits.joinsPerSecond, ratePerSecond: Double(limits.joinsPerSecond),
-                                      now: now)
-        self.messageBucket = TokenBucket(burst: limits.messageBurst, ratePerSecond: Double(limits.messagesPerSecond),
-                                         now: now)
-        self.presenceCalls = SlidingWindowCounter(limit: limits.presenceCallsPerWindow, window: limits.presenceWindow)
+        self.joinLevel = TokenLevel(full: limits.joinsPerSecond, now: now)
+        self.messageLevel = TokenLevel(full: limits.messageBurst, now: now)
     }
 
     // MARK: WebSocketSessionHandler
@@ -140,7 +138,9 @@ public final class ClientConnection: WebSocketSessionHandler {
     /// for one (a ref), otherwise a silent drop; both counted.
     func admitMessage(_ message: PhoenixMessage, channel: ChannelRegistry.Channel) -> Bool {
         if channel.identity?.role == .serviceRole { return true }
-        guard messageBucket.tryTake(now: .now()) else {
+        let limits = services.limits
+        guard messageLevel.tryTake(burst: Double(limits.messageBurst), ratePerSecond: Double(limits.messagesPerSecond),
+                                   now: .now()) else {
             return refuse(message, reason: "RateLimited: Too many messages per second", metric: "message_rate")
         }
         guard let user = channel.identity?.subject, !services.userGates[loopIndex].admit(user) else { return true }
