@@ -11,7 +11,6 @@ public final class ClientConnection: WebSocketSessionHandler {
     let services: HubServices
     let eventLoop: EventLoop
     let loopIndex: Int
-    let version: ProtocolVersion
     /// The connect token's fingerprint, not its text: a join without `access_token` is authorized as
     /// `connectIdentity` (re-checked against the clock), and its channel compares refreshes with this.
     let connectTokenFingerprint: TokenFingerprint
@@ -36,6 +35,7 @@ public final class ClientConnection: WebSocketSessionHandler {
     /// When the earliest token among the joined channels expires (seconds since 1970), nil when none expires.
     var expiryDeadline: Double?
     private var isClosed = false
+    let version: ProtocolVersion  // after the wider fields: no padding
 
     init(services: HubServices, eventLoop: EventLoop, version: ProtocolVersion, connectToken: String,
          connectIdentity: Identity) {
