@@ -17,8 +17,8 @@ struct CompactToken: Sendable {
               let headerBytes = Base64URL.decode(segments[0]),
               let payloadBytes = Base64URL.decode(segments[1]),
               let signature = Base64URL.decode(segments[2]),
-              let header = try? JSONDecoder().decode(JOSEHeader.self, from: Data(headerBytes)),
-              let claims = try? JSONDecoder().decode(TokenClaims.self, from: Data(payloadBytes))
+              let header = JOSEHeader.decode(headerBytes),
+              let claims = TokenClaims.decode(payloadBytes)
         else { return nil }
         self.header = header
         self.claims = claims
@@ -92,36 +92,5 @@ enum TokenText {
         default:
             return false
         }
-    }
-}
-
-/// Unpadded base64url (RFC 7515 §2), strict on decode: only `A–Z a–z 0–9 - _`, no `=`.
-enum Base64URL {
-    static func decode(_ text: Substring) -> [UInt8]? {
-        var standard = [UInt8]()
-        standard.reserveCapacity(text.utf8.count + 3)
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                 UInt8(ascii: "0")...UInt8(ascii: "9"):
-                standard.append(byte)
-            case UInt8(ascii: "-"): standard.append(UInt8(ascii: "+"))
-            case UInt8(ascii: "_"): standard.append(UInt8(ascii: "/"))
-            default: return nil
-            }
-        }
-        let remainder = standard.count % 4
-        guard remainder != 1 else { return nil }
-        if remainder > 0 { standard.append(contentsOf: repeatElement(UInt8(ascii: "="), count: 4 - remainder)) }
-        return Data(base64Encoded: Data(standard)).map { Array($0) }
-    }
-
-    static func decode(_ text: String) -> [UInt8]? { decode(text[...]) }
-
-    static func encode(_ bytes: some Sequence<UInt8>) -> String {
-        var text = Data(bytes).base64EncodedString()
-        text = text.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-        while text.hasSuffix("=") { text.removeLast() }
-        return text
     }
 }
