@@ -3,9 +3,12 @@ import Foundation
 /// Unpadded base64url (RFC 7515 §2), strict on decode: only `A–Z a–z 0–9 - _`, no `=`, and never a length of
 /// 4n+1. As Foundation's base64 decoder does, the unused low bits of a last partial group are ignored.
 enum Base64URL {
+    static func decode(_ text: Substring) -> [UInt8]? { decode(bytes: text.utf8) }
+
+    static func decode(_ text: String) -> [UInt8]? { decode(bytes: text.utf8) }
+
     /// Decodes in one pass over the bytes (no intermediate standard-alphabet copy).
-    static func decode(_ text: Substring) -> [UInt8]? {
-        let utf8 = text.utf8
+    static func decode<Bytes: Collection<UInt8>>(bytes utf8: Bytes) -> [UInt8]? {
         guard utf8.count % 4 != 1 else { return nil }
         var output = [UInt8]()
         output.reserveCapacity(utf8.count * 3 / 4)
@@ -23,8 +26,6 @@ enum Base64URL {
         }
         return output
     }
-
-    static func decode(_ text: String) -> [UInt8]? { decode(text[...]) }
 
     static func encode(_ bytes: some Sequence<UInt8>) -> String {
         var text = Data(bytes).base64EncodedString()

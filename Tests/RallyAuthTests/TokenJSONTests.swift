@@ -74,6 +74,35 @@ final class TokenJSONTests: XCTestCase {
         }
     }
 
+    /// Splitting at the byte `.` accepts exactly the texts the split into three segments accepted.
+    func testCompactTokenSplitsAsBefore() {
+        let header = Base64URL.encode(Array(#"{"alg":"HS256"}"#.utf8))
+        let payload = Base64URL.encode(Array(#"{"exp":1,"role":"a"}"#.utf8))
+        let texts = [
+            "\(header).\(payload).c2ln", "\(header).\(payload).", "\(header)..c2ln", ".\(payload).c2ln",
+            "\(header).\(payload)", "\(header).\(payload).c2ln.", "\(header).\(payload).c2ln.x", "..", ".", "",
+            "\(header)", "\(header).\(payload).c2l", "\(header).\(payload).c2lé", "é.\(payload).c2ln",
+        ]
+        for text in texts {
+            let segments = text.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+                .map(Substring.init)
+            let before: (JOSEHeader, TokenClaims, [UInt8], [UInt8])? = {
+                guard segments.count == 3, !segments[0].isEmpty, !segments[1].isEmpty,
+                      let h = Base64URL.decode(segments[0]), let p = Base64URL.decode(segments[1]),
+                      let signature = Base64URL.decode(segments[2]),
+                      let header = try? JSONDecoder().decode(JOSEHeader.self, from: Data(h)),
+                      let claims = try? JSONDecoder().decode(TokenClaims.self, from: Data(p))
+                else { return nil }
+                return (header, claims, signature, Array((segments[0] + "." + segments[1]).utf8))
+            }()
+            let now = CompactToken(parsing: text)
+            XCTAssertEqual(now?.header, before?.0, text)
+            XCTAssertEqual(now?.claims, before?.1, text)
+            XCTAssertEqual(now?.signature, before?.2, text)
+            XCTAssertEqual(now?.signingInput, before?.3, text)
+        }
+    }
+
     private static func foundationClaims(_ bytes: [UInt8]) -> TokenClaims? {
         try? JSONDecoder().decode(TokenClaims.self, from: Data(bytes))
     }
