@@ -147,10 +147,11 @@ public final class WebSocketServer: Sendable {
                         AcceptBackoff(backoff: configuration.acceptBackoff, acceptFailed: acceptFailed))
                 }
             }
-            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.recvAllocator, value: Self.receiveBuffers)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    // Set here, in place, rather than as child channel options (a chain of futures per option).
+                    try channel.syncOptions?.setOption(.tcpOption(.tcp_nodelay), value: 1)
+                    try channel.syncOptions?.setOption(.recvAllocator, value: Self.receiveBuffers)
                     try Self.configurePipeline(
                         channel: channel, tlsContext: tlsContext, configuration: configuration,
                         delegate: delegate, logger: logger
