@@ -69,7 +69,7 @@ nchan_pub="http://127.0.0.1:$nchan_port/pub/{topic}"
 run() {  # run <name> <rally-loadtest args…>
   local name=$1; shift
   echo "== $name: rally-loadtest $*" >&2
-  "$LT" "$@" --max-time 300 --report "$OUT/$name.html" | tee -a "$OUT/results.jsonl"
+  "$LT" "$@" --max-time 300 --report "$OUT/$name.html" --label "$name" | tee -a "$OUT/results.jsonl"
 }
 
 fanout() {  # fanout <subscribers> <messages> <extra args…>: Rally (HTTP publish, v1) then Nchan
