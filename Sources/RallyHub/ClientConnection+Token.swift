@@ -40,8 +40,9 @@ extension ClientConnection {
     /// role closes the channel (`IdentityChanged`): the subscription was filtered, limited and presented as the
     /// old identity, and the client must join again as the new one.
     func handleAccessToken(_ message: PhoenixMessage, channel: ChannelRegistry.Channel) {
-        guard let token = message.payload["access_token"]?.stringValue, !token.hasPrefix("sb_"),
-              TokenFingerprint(token) != channel.tokenFingerprint else { return }
+        guard let token = message.payload["access_token"]?.stringValue, !token.hasPrefix("sb_") else { return }
+        let fingerprint = TokenFingerprint(token)
+        guard fingerprint != channel.tokenFingerprint else { return }
         switch services.verifier.verify(token, now: services.now()) {
         case .failure(let failure):
             metrics.rejection("token_invalid").increment()
@@ -50,7 +51,7 @@ extension ClientConnection {
             metrics.rejection("identity_changed").increment()
             closeChannel(channel, message: Self.identityChangedMessage)
         case .success(let identity):
-            reauthorize(channel, tokenFingerprint: TokenFingerprint(token), identity: identity)
+            reauthorize(channel, tokenFingerprint: fingerprint, identity: identity)
         }
     }
 
