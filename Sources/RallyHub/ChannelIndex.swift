@@ -30,9 +30,10 @@ public struct ChannelScope: Sendable, Hashable {
 
 /// The node's open channels filed by holder subject, subtopic and kind, one table per event loop (each touched only
 /// on its loop, like `ConnectionTracker`'s): a change is checked against the sockets it can concern instead of
-/// every socket of the node. A socket is re-filed when its registry's `indexVersion` moves (join begun or
-/// completed, channel gone, new credentials); a socket with several channels under one key is counted once per
-/// channel and listed once.
+/// every socket of the node. Each channel is filed and unfiled at its own transitions (`ChannelRegistry`'s
+/// `indexChanges`: join begun, authorized or completed, channel gone), its keys derived from the channel record
+/// both times, so a socket keeps no copy of what it is filed under; a socket with several channels under one key
+/// is counted once per channel and listed once.
 final class ChannelIndex: Sendable {
     enum Key: Hashable {
         case subject(String)
@@ -40,11 +41,11 @@ final class ChannelIndex: Sendable {
         case kind(String)
     }
 
-    /// What one socket is filed under: a key per joined channel (repeats allowed) and how many of its channels
-    /// are still joining.
-    struct Filing: Equatable {
-        var keys: [Key] = []
-        var joining = 0
+    /// What one channel is filed under: the joining channels, or the keys of a joined one (its subtopic, the
+    /// subtopic's kind, its holder's lower-cased subject).
+    enum Filing: Equatable {
+        case joining
+        case joined([Key])
     }
 
     /// The sockets filed under one key, each once: the channels beyond a socket's first under the key (several
@@ -55,6 +56,9 @@ final class ChannelIndex: Sendable {
         private var extra: [ObjectIdentifier: Int] = [:]
 
         var isEmpty: Bool { sockets.isEmpty }
+
+        /// How many of the socket's filings are under the key (tests).
+        func count(of id: ObjectIdentifier) -> Int { sockets[id] == nil ? 0 : 1 + (extra[id] ?? 0) }
 
         mutating func add(_ connection: ClientConnection, count: Int) {
             let id = ObjectIdentifier(connection)
@@ -84,16 +88,24 @@ final class ChannelIndex: Sendable {
 
         init(eventLoop: EventLoop) { self.eventLoop = eventLoop }
 
-        func file(_ connection: ClientConnection, from old: Filing, to new: Filing) {
+        /// Moves one channel of `connection` from the filing `old` to `new` (nil: not filed).
+        func file(_ connection: ClientConnection, from old: Filing?, to new: Filing?) {
             eventLoop.assertInEventLoop()
             let id = ObjectIdentifier(connection)
-            for key in old.keys {
-                byKey[key]?.removeOne(id)
-                if byKey[key]?.isEmpty == true { byKey[key] = nil }
+            switch old {
+            case .joining: joining.removeOne(id)
+            case .joined(let keys):
+                for key in keys {
+                    byKey[key]?.removeOne(id)
+                    if byKey[key]?.isEmpty == true { byKey[key] = nil }
+                }
+            case nil: break
             }
-            for key in new.keys { byKey[key, default: Holders()].add(connection, count: 1) }
-            if old.joining > 0 { joining.removeAll(id) }
-            if new.joining > 0 { joining.add(connection, count: new.joining) }
+            switch new {
+            case .joining: joining.add(connection, count: 1)
+            case .joined(let keys): for key in keys { byKey[key, default: Holders()].add(connection, count: 1) }
+            case nil: break
+            }
         }
 
         /// The sockets holding a channel `scope` selects (not for `everyChannel`), each once.
@@ -134,40 +146,41 @@ final class ChannelIndex: Sendable {
     }
 }
 
-extension ChannelRegistry {
-    /// What the socket's channels are filed under in `ChannelIndex`.
-    var filing: ChannelIndex.Filing {
-        var filing = ChannelIndex.Filing()
-        for channel in channels {
-            guard channel.phase == .joined else {
-                filing.joining += 1
-                continue
-            }
-            let subtopic = channel.subtopic
-            filing.keys.append(.subtopic(subtopic))
-            if let colon = subtopic.firstIndex(of: ":") { filing.keys.append(.kind(String(subtopic[..<colon]))) }
-            if let subject = channel.identity?.subject, !subject.isEmpty {
-                filing.keys.append(.subject(Self.lowercased(subject)))
-            }
-        }
-        return filing
+extension ChannelRegistry.Channel {
+    /// What this channel is filed under in `ChannelIndex`.
+    var filing: ChannelIndex.Filing { filing(joined: phase == .joined) }
+
+    /// What this channel is filed under when `joined` (or not): derived from fields that do not change while it
+    /// is joined (a token for another subject closes the channel).
+    func filing(joined: Bool) -> ChannelIndex.Filing {
+        guard joined else { return .joining }
+        let subtopic = subtopic
+        var keys: [ChannelIndex.Key] = [.subtopic(subtopic)]
+        if let colon = subtopic.firstIndex(of: ":") { keys.append(.kind(String(subtopic[..<colon]))) }
+        if let subject = identity?.subject, !subject.isEmpty { keys.append(.subject(Self.lowercased(subject))) }
+        return .joined(keys)
     }
 
-    /// `text` in lower case, sharing its storage when it already is (a uuid `sub`): no copy kept per socket.
+    /// `text` in lower case, sharing its storage when it already is (a uuid `sub`).
     private static func lowercased(_ text: String) -> String {
         text.utf8.allSatisfy({ $0 < 0x80 && !(UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }) ? text : text.lowercased()
     }
 }
 
 extension ClientConnection {
-    /// Re-files this socket in the loop's `ChannelIndex` (after its registry's `indexVersion` moved). A socket
-    /// that is not attached (or no longer) is filed under nothing.
-    func refileChannels() {
-        let filing = transport == nil ? ChannelIndex.Filing() : registry.filing
-        indexedVersion = registry.indexVersion
-        guard filing != indexedFiling else { return }
-        services.connections.index.tables[loopIndex].file(self, from: indexedFiling, to: filing)
-        indexedFiling = filing
+    /// Files in the loop's `ChannelIndex` what the registry's last change did to its channels. A socket that is
+    /// not attached (or no longer) is filed under nothing: `attach` files the channels it has then.
+    func fileIndexChanges() {
+        let changes = registry.takeIndexChanges()
+        guard transport != nil else { return }
+        let table = services.connections.index.tables[loopIndex]
+        for change in changes { table.file(self, from: change.from, to: change.to) }
+    }
+
+    /// Files every channel of the registry (when the socket is attached: normally none yet).
+    func fileAllChannels() {
+        let table = services.connections.index.tables[loopIndex]
+        for channel in registry.channels { table.file(self, from: nil, to: channel.filing) }
     }
 
     /// The topics of this socket's channels `affects` selects (as `revalidateChannels` picks them), for tests

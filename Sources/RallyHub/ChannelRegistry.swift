@@ -71,11 +71,26 @@ struct ChannelRegistry {
     /// (an idle socket with one channel saves ~500 bytes).
     private(set) var channels: [Channel] = []
     private var nextGeneration: UInt64 = 1
-    /// Changes whenever what `ChannelIndex` files this socket under may have changed (a join begun or completed,
-    /// a channel gone, new credentials), so the connection re-files it only then.
-    private(set) var indexVersion: UInt64 = 0
+    /// What the last changes did to what `ChannelIndex` files the channels under (a join begun, authorized or
+    /// completed, a channel gone), each derived from the channel record before and after: the connection files
+    /// them and takes them away (empty, without storage, the rest of the time).
+    private(set) var indexChanges: [IndexChange] = []
+
+    struct IndexChange {
+        let from: ChannelIndex.Filing?
+        let to: ChannelIndex.Filing?
+    }
 
     var count: Int { channels.count }
+
+    mutating func takeIndexChanges() -> [IndexChange] {
+        defer { indexChanges = [] }
+        return indexChanges
+    }
+
+    private mutating func noteFiling(from old: ChannelIndex.Filing?, to new: ChannelIndex.Filing?) {
+        if old != new { indexChanges.append(IndexChange(from: old, to: new)) }
+    }
 
     private func index(of topic: String) -> Int? {
         channels.firstIndex { $0.topic == topic }
@@ -106,8 +121,13 @@ struct ChannelRegistry {
         let parsedTopic = try? Topic.parse(String(subtopic)).get()
         let channel = Channel(topic: topic, parsedTopic: parsedTopic, joinRef: joinRef, generation: generation,
                               sharedConfig: config, tokenFingerprint: tokenFingerprint, writePolicy: .of(parsedTopic))
-        if let index = index(of: topic) { channels[index] = channel } else { channels.append(channel) }
-        indexVersion &+= 1
+        if let index = index(of: topic) {
+            noteFiling(from: channels[index].filing, to: nil)
+            channels[index] = channel
+        } else {
+            channels.append(channel)
+        }
+        noteFiling(from: nil, to: .joining)
         return generation
     }
 
@@ -123,7 +143,9 @@ struct ChannelRegistry {
         guard let index = index(of: topic), channels[index].generation == generation else { return nil }
         let wasAuthorized = channels[index].join.isAuthorized
         let actions = channels[index].join.receive(input)
-        if channels[index].join.isAuthorized != wasAuthorized { indexVersion &+= 1 }
+        if channels[index].join.isAuthorized != wasAuthorized {
+            noteFiling(from: channels[index].filing(joined: wasAuthorized), to: channels[index].filing)
+        }
         return (channels[index], actions)
     }
 
@@ -131,22 +153,23 @@ struct ChannelRegistry {
     mutating func completeJoin(topic: String, generation: UInt64, identity: Identity, access: TopicAccess,
                                subscription: ChannelSubscription) -> Bool {
         guard let index = index(of: topic), channels[index].generation == generation else { return false }
+        let filed = channels[index].filing
         if !channels[index].join.isAuthorized { _ = channels[index].join.receive(.authorized(identity, access)) }
         channels[index].identity = identity
         channels[index].access = access
         channels[index].subscription = subscription
-        indexVersion &+= 1
+        noteFiling(from: filed, to: channels[index].filing)
         return true
     }
 
     mutating func updateCredentials(topic: String, tokenFingerprint: TokenFingerprint, identity: Identity,
                                     access: TopicAccess) {
-        modify(topic) { channel in
-            channel.tokenFingerprint = tokenFingerprint
-            channel.identity = identity
-            channel.access = access
-        }
-        indexVersion &+= 1
+        guard let index = index(of: topic) else { return }
+        let filed = channels[index].filing
+        channels[index].tokenFingerprint = tokenFingerprint
+        channels[index].identity = identity
+        channels[index].access = access
+        noteFiling(from: filed, to: channels[index].filing)  // unchanged: another subject closes the channel
     }
 
     /// Takes a token from the channel's bucket for `limit` (created full on first use); false when over it.
@@ -178,12 +201,13 @@ struct ChannelRegistry {
     @discardableResult
     mutating func remove(topic: String) -> Channel? {
         guard let index = index(of: topic) else { return nil }
-        indexVersion &+= 1
-        return channels.remove(at: index)
+        let channel = channels.remove(at: index)
+        noteFiling(from: channel.filing, to: nil)
+        return channel
     }
 
     mutating func removeAll() -> [Channel] {
-        indexVersion &+= 1
+        for channel in channels { noteFiling(from: channel.filing, to: nil) }
         defer { channels.removeAll() }
         return channels
     }

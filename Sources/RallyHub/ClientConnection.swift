@@ -22,12 +22,10 @@ public final class ClientConnection: WebSocketSessionHandler {
     /// address). A reference and a string rather than two closures: no closure contexts kept per idle socket.
     public var admission: (any SocketAdmission)?
     public var peerAddress = ""
+    /// Its changes to what `ChannelIndex` files this socket under are filed as soon as they are made.
     var registry = ChannelRegistry() {
-        didSet { if registry.indexVersion != indexedVersion { refileChannels() } }
+        didSet { if !registry.indexChanges.isEmpty { fileIndexChanges() } }
     }
-    /// What `ChannelIndex` has this socket filed under, as of registry `indexVersion` `indexedVersion`.
-    var indexedFiling = ChannelIndex.Filing()
-    var indexedVersion: UInt64 = 0
     /// The socket's rate limits, as levels: their bursts, rates and windows are the node's (`HubLimits`).
     var joinLevel: TokenLevel
     var messageLevel: TokenLevel
@@ -61,6 +59,7 @@ public final class ClientConnection: WebSocketSessionHandler {
     func attach(_ transport: SessionTransport) {
         eventLoop.assertInEventLoop()
         self.transport = transport
+        fileAllChannels()
         services.connections.add(self, loopIndex: loopIndex)
         metrics.connections.record(services.connections.count)
         metrics.connectionsOpened.increment()
