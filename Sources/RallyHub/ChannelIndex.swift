@@ -74,11 +74,6 @@ final class ChannelIndex: Sendable {
             }
             extra[id] = more > 1 ? more - 1 : nil
         }
-
-        mutating func removeAll(_ id: ObjectIdentifier) {
-            sockets[id] = nil
-            extra[id] = nil
-        }
     }
 
     final class Table: @unchecked Sendable {

@@ -72,6 +72,29 @@ final class ChannelRegistryTests: XCTestCase {
         XCTAssertEqual(registry.expired(at: 1000).count, 1)
     }
 
+    /// Each transition says what it did to the channel's filing in the revocation index, from the record itself.
+    func testIndexChangesFollowEachTransition() {
+        var registry = ChannelRegistry()
+        func changes() -> [String] {
+            registry.takeIndexChanges().map { "\($0.from.map { "\($0)" } ?? "-") > \($0.to.map { "\($0)" } ?? "-")" }
+        }
+        let joined = "joined([RallyHub.ChannelIndex.Key.subtopic(\"event:1\"), RallyHub.ChannelIndex.Key.kind(\"event\"), "
+            + "RallyHub.ChannelIndex.Key.subject(\"u\")])"
+        let first = registry.beginJoin(topic: "realtime:event:1", joinRef: nil, config: SharedJoinConfig(JoinConfig()))
+        XCTAssertEqual(changes(), ["- > joining"])
+        _ = registry.completeJoin(topic: "realtime:event:1", generation: first, identity: identity, access: .full,
+                                  subscription: subscription())
+        XCTAssertEqual(changes(), ["joining > \(joined)"])
+        registry.updateCredentials(topic: "realtime:event:1", tokenFingerprint: TokenFingerprint("t"),
+                                   identity: identity, access: .full)
+        XCTAssertEqual(changes(), [], "the same subject: filed as before")
+        _ = registry.beginJoin(topic: "realtime:event:1", joinRef: nil, config: SharedJoinConfig(JoinConfig()))
+        XCTAssertEqual(changes(), ["\(joined) > -", "- > joining"], "a join replacing a joined channel")
+        XCTAssertNotNil(registry.remove(topic: "realtime:event:1"))
+        XCTAssertEqual(changes(), ["joining > -"])
+        XCTAssertTrue(registry.indexChanges.isEmpty)
+    }
+
     private func subscription() -> ChannelSubscription {
         let loop = EmbeddedEventLoop()
         return ChannelSubscription(id: 1, topic: "realtime:a", joinRef: nil, version: .v1, eventLoop: loop,
