@@ -9,31 +9,33 @@ struct ChannelRegistry {
     enum Phase: Equatable { case joining, joined }
 
     struct Channel {
-        // Wider fields first, one-byte ones last: an idle socket keeps this record for each channel, and this
-        // order leaves the least padding between fields.
+        // Ordered for the least padding (an idle socket keeps this record for each channel: 184 bytes a record,
+        // 216 with the array's header, a 224-byte heap chunk): the 8-byte fields first, then each 17- or 9-byte
+        // one (an optional's tag byte past a multiple of 8) followed by what fits in the 7 bytes left before the
+        // next 8-byte boundary: one-byte-aligned fields and the two 4-byte counters.
         let topic: String
-        /// The subtopic parsed once, at join (nil when it claims a kind but is malformed).
-        let parsedTopic: Topic?
-        let joinRef: JSON?
-        /// Distinguishes successive joins of one topic, so a slow authorization cannot complete a replaced join.
-        let generation: UInt64
-        /// Where the join stands (`JoinStateMachine`): authorizing, subscribing, awaiting the feeds, joined.
-        var join = JoinStateMachine()
         /// The join's config, shared with the loop's other channels joined with the same (`LoopSharing`).
         let sharedConfig: SharedJoinConfig
         var identity: Identity?
         var subscription: ChannelSubscription?
         /// Token buckets of the rate-limited kinds of write on this channel (`WriteLimit.name`).
         var writeBuckets: [String: TokenBucket] = [:]
-        /// Counts the re-checks started on this channel: only the answer of the newest one is acted on, so an
-        /// "allow" read before a later change can never win over the "deny" of a re-check started after it.
-        var recheck: UInt64 = 0
-        /// The fingerprint of the token the channel was authorized with (the join's `access_token`, else the
-        /// connect token's): a refresh with the same token is ignored.
-        var tokenFingerprint: TokenFingerprint?
+        /// The subtopic parsed once, at join (nil when it claims a kind but is malformed).
+        let parsedTopic: Topic?
         /// What a client broadcast on this channel may do, decided with the parse (`WritePolicy.of`).
         let writePolicy: WritePolicy
         var access: TopicAccess?
+        /// Distinguishes successive joins of one topic, so a slow authorization cannot complete a replaced join.
+        let generation: UInt32
+        let joinRef: JSON?
+        /// Counts the re-checks started on this channel: only the answer of the newest one is acted on, so an
+        /// "allow" read before a later change can never win over the "deny" of a re-check started after it.
+        var recheck: UInt32 = 0
+        /// Where the join stands (`JoinStateMachine`): authorizing, subscribing, awaiting the feeds, joined.
+        var join = JoinStateMachine()
+        /// The fingerprint of the token the channel was authorized with (the join's `access_token`, else the
+        /// connect token's): a refresh with the same token is ignored.
+        var tokenFingerprint: TokenFingerprint?
 
         var config: JoinConfig { sharedConfig.value }
 
@@ -70,7 +72,8 @@ struct ChannelRegistry {
     /// a linear search over them is cheap, and one channel costs one slot instead of a hash table's spare buckets
     /// (an idle socket with one channel saves ~500 bytes).
     private(set) var channels: [Channel] = []
-    private var nextGeneration: UInt64 = 1
+    /// 32 bits: a socket would need 4 billion joins (at most `joinsPerSecond`) to wrap while one is pending.
+    private var nextGeneration: UInt32 = 1
     /// What the last changes did to what `ChannelIndex` files the channels under (a join begun, authorized or
     /// completed, a channel gone), each derived from the channel record before and after: the connection files
     /// them and takes them away (empty, without storage, the rest of the time).
@@ -114,13 +117,13 @@ struct ChannelRegistry {
 
     /// Registers a join in progress and returns its generation.
     mutating func beginJoin(topic: String, joinRef: JSON?, config: SharedJoinConfig,
-                            tokenFingerprint: TokenFingerprint? = nil) -> UInt64 {
+                            tokenFingerprint: TokenFingerprint? = nil) -> UInt32 {
         let generation = nextGeneration
-        nextGeneration += 1
+        nextGeneration &+= 1
         let subtopic = topic.dropFirst(TopicName.prefix.count)
         let parsedTopic = try? Topic.parse(String(subtopic)).get()
-        let channel = Channel(topic: topic, parsedTopic: parsedTopic, joinRef: joinRef, generation: generation,
-                              sharedConfig: config, tokenFingerprint: tokenFingerprint, writePolicy: .of(parsedTopic))
+        let channel = Channel(topic: topic, sharedConfig: config, parsedTopic: parsedTopic, writePolicy: .of(parsedTopic),
+                              generation: generation, joinRef: joinRef, tokenFingerprint: tokenFingerprint)
         if let index = index(of: topic) {
             noteFiling(from: channels[index].filing, to: nil)
             channels[index] = channel
@@ -132,13 +135,13 @@ struct ChannelRegistry {
     }
 
     /// True while `generation` is still the topic's current join (not left, replaced or closed meanwhile).
-    func isCurrent(topic: String, generation: UInt64) -> Bool {
+    func isCurrent(topic: String, generation: UInt32) -> Bool {
         channel(topic)?.generation == generation
     }
 
     /// Feeds `input` to the join `generation` of `topic`: nil when that join is no longer the topic's current one
     /// (its end already undid what it held), else the channel as updated and the actions to perform.
-    mutating func step(topic: String, generation: UInt64,
+    mutating func step(topic: String, generation: UInt32,
                        _ input: JoinStateMachine.Input) -> (channel: Channel, actions: [JoinStateMachine.Action])? {
         guard let index = index(of: topic), channels[index].generation == generation else { return nil }
         let wasAuthorized = channels[index].join.isAuthorized
@@ -150,7 +153,7 @@ struct ChannelRegistry {
     }
 
     /// Stores what authorization gave the join (`JoinStateMachine.Action.subscribe`).
-    mutating func completeJoin(topic: String, generation: UInt64, identity: Identity, access: TopicAccess,
+    mutating func completeJoin(topic: String, generation: UInt32, identity: Identity, access: TopicAccess,
                                subscription: ChannelSubscription) -> Bool {
         guard let index = index(of: topic), channels[index].generation == generation else { return false }
         let filed = channels[index].filing
@@ -187,14 +190,14 @@ struct ChannelRegistry {
     }
 
     /// Starts a re-check of the topic's channel: returns its number (nil when there is no such channel).
-    mutating func beginRecheck(topic: String) -> UInt64? {
+    mutating func beginRecheck(topic: String) -> UInt32? {
         guard let index = index(of: topic) else { return nil }
         channels[index].recheck &+= 1
         return channels[index].recheck
     }
 
     /// True while `recheck` is the newest re-check started on the topic's channel.
-    func isNewestRecheck(topic: String, recheck: UInt64) -> Bool {
+    func isNewestRecheck(topic: String, recheck: UInt32) -> Bool {
         channel(topic)?.recheck == recheck
     }
 

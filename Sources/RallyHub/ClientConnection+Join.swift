@@ -81,7 +81,7 @@ extension ClientConnection {
     /// What the steps of one join carry between them.
     struct JoinInProgress {
         let message: PhoenixMessage
-        let generation: UInt64
+        let generation: UInt32
         var topic: String { message.topic }
     }
 
