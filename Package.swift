@@ -37,6 +37,7 @@ let libraryTargets: [Target] = [
     ], swiftSettings: swift6),
     // Identity: JWT verification (HS*, RS*/ES* via JWKS) and Supabase's error mapping.
     .target(name: "RallyAuth", dependencies: [
+        "RallyProtocol",  // its strict JSON parser reads token headers and claims
         .product(name: "JWTKit", package: "jwt-kit"),
     ], swiftSettings: swift6),
     // The bus between nodes: the Broker seam (bytes to channels), the message formats between nodes and from

@@ -4,7 +4,7 @@
 #                           live-revocation|cluster|compare|all]
 # `compare` (BENCHMARKS.md "Fanout with a one-at-a-time publisher"): each fanout row with a pipelined and a
 # one-at-a-time publisher, Rally, Nchan and — when FLOOR_START names its start script — the C floor (a minimal
-# epoll server, not part of Rally, started with `--slice 64`, and with `--threads 2` for latency-10k),
+# epoll server, not part of Rally, started with `--slice 64` on one thread and on two: `floor`, `floor2`),
 # alternating the servers run by run for $RUNS rounds (default 3); COMPARE="f1k-one lat1k …" picks scenarios,
 # SERVERS="rally nchan" the servers (default: Rally on 2 event loops and on 1 (`rally-1t`), Nchan; the floor added).
 # The table: python3 loadtest/compare_medians.py $OUT/compare.jsonl
@@ -69,7 +69,7 @@ nchan_pub="http://127.0.0.1:$nchan_port/pub/{topic}"
 run() {  # run <name> <rally-loadtest args…>
   local name=$1; shift
   echo "== $name: rally-loadtest $*" >&2
-  "$LT" "$@" --max-time 300 --report "$OUT/$name.html" | tee -a "$OUT/results.jsonl"
+  "$LT" "$@" --max-time 300 --report "$OUT/$name.html" --label "$name" | tee -a "$OUT/results.jsonl"
 }
 
 fanout() {  # fanout <subscribers> <messages> <extra args…>: Rally (HTTP publish, v1) then Nchan
@@ -135,7 +135,7 @@ compare() {
   for round in $(seq "${RUNS:-3}"); do
     for scenario in ${COMPARE:-f1k-pipe f1k-one f10k-pipe f10k-one lat1k lat10k}; do
       local order=("${servers[@]}")
-      [[ $scenario == lat10k && -n "${floor2_pid:-}" ]] && order+=(floor2)
+      [[ -n "${floor2_pid:-}" ]] && order+=(floor2)  # two threads: beside `rally`'s two event loops
       # Alternate: each round starts with the next server, so none always runs first or last.
       local shift=$(( (round - 1) % ${#order[@]} ))
       order=("${order[@]:$shift}" "${order[@]:0:$shift}")

@@ -11,6 +11,10 @@ import sys
 from medians import reports, spread
 
 
+# The floor with as many threads as Rally has event loops: `rally` runs one per core (2 here), `rally-1t` one.
+SAME_THREADS = {"rally": "floor2", "rally-1t": "floor"}
+
+
 def load(path):
     runs = {}
     for report in reports(path):
@@ -50,6 +54,9 @@ def table(runs):
                 parts.append(f"× {rate / medians['nchan'][0]:.2f} Nchan's deliveries/s, p99 × {p99 / medians['nchan'][1]:.2f}")
             if best_floor[0]:
                 parts.append(f"× {rate / best_floor[0]:.2f} the floor's best deliveries/s, p99 × {p99 / best_floor[1]:.2f}")
+            same = medians.get(SAME_THREADS[rally], (None, None))
+            if same[0] and len(floors) > 1:
+                parts.append(f"× {rate / same[0]:.2f} the {SAME_THREADS[rally]}'s deliveries/s, p99 × {p99 / same[1]:.2f}")
             if parts:
                 ratios.append(f"- {scenario}, {rally}: " + "; ".join(parts))
     return "\n".join(lines + [""] + ratios)

@@ -11,19 +11,23 @@ struct CompactToken: Sendable {
     /// Splits and decodes `text`; nil when it is not a JWT (Supabase's `token_malformed`).
     /// The signature segment may be empty (an `alg: none` token parses; no key will accept it).
     init?(parsing text: String) {
-        // Split on the byte `.`, not on `Character`s (grapheme breaking over a few hundred bytes of base64url).
-        let segments = text.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false).map(Substring.init)
-        guard segments.count == 3, !segments[0].isEmpty, !segments[1].isEmpty,
-              let headerBytes = Base64URL.decode(segments[0]),
-              let payloadBytes = Base64URL.decode(segments[1]),
-              let signature = Base64URL.decode(segments[2]),
-              let header = try? JSONDecoder().decode(JOSEHeader.self, from: Data(headerBytes)),
-              let claims = try? JSONDecoder().decode(TokenClaims.self, from: Data(payloadBytes))
+        // One copy of the bytes, split at the byte `.` (not on `Character`s: grapheme breaking over a few hundred
+        // bytes of base64url), each segment decoded from its slice.
+        let bytes = Array(text.utf8)
+        guard let firstDot = bytes.firstIndex(of: UInt8(ascii: ".")),
+              let secondDot = bytes[(firstDot + 1)...].firstIndex(of: UInt8(ascii: ".")),
+              !bytes[(secondDot + 1)...].contains(UInt8(ascii: ".")),
+              firstDot > 0, secondDot > firstDot + 1,
+              let headerBytes = Base64URL.decode(bytes: bytes[..<firstDot]),
+              let payloadBytes = Base64URL.decode(bytes: bytes[(firstDot + 1)..<secondDot]),
+              let signature = Base64URL.decode(bytes: bytes[(secondDot + 1)...]),
+              let header = JOSEHeader.decode(headerBytes),
+              let claims = TokenClaims.decode(payloadBytes)
         else { return nil }
         self.header = header
         self.claims = claims
         self.signature = signature
-        self.signingInput = Array(text.utf8.prefix(segments[0].utf8.count + 1 + segments[1].utf8.count))
+        self.signingInput = Array(bytes[..<secondDot])
     }
 
     /// Builds a signed token: `header` and `claims` as JSON, signed by `sign`.
@@ -92,36 +96,5 @@ enum TokenText {
         default:
             return false
         }
-    }
-}
-
-/// Unpadded base64url (RFC 7515 §2), strict on decode: only `A–Z a–z 0–9 - _`, no `=`.
-enum Base64URL {
-    static func decode(_ text: Substring) -> [UInt8]? {
-        var standard = [UInt8]()
-        standard.reserveCapacity(text.utf8.count + 3)
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                 UInt8(ascii: "0")...UInt8(ascii: "9"):
-                standard.append(byte)
-            case UInt8(ascii: "-"): standard.append(UInt8(ascii: "+"))
-            case UInt8(ascii: "_"): standard.append(UInt8(ascii: "/"))
-            default: return nil
-            }
-        }
-        let remainder = standard.count % 4
-        guard remainder != 1 else { return nil }
-        if remainder > 0 { standard.append(contentsOf: repeatElement(UInt8(ascii: "="), count: 4 - remainder)) }
-        return Data(base64Encoded: Data(standard)).map { Array($0) }
-    }
-
-    static func decode(_ text: String) -> [UInt8]? { decode(text[...]) }
-
-    static func encode(_ bytes: some Sequence<UInt8>) -> String {
-        var text = Data(bytes).base64EncodedString()
-        text = text.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-        while text.hasSuffix("=") { text.removeLast() }
-        return text
     }
 }

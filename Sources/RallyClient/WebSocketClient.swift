@@ -13,8 +13,11 @@ public enum WebSocketClient {
         inbound: WebSocketInbound = .stream,
         on group: EventLoopGroup
     ) -> EventLoopFuture<WebSocketConnection> {
-        bootstrap(group: group, configuration: configuration)
-            .connect(host: url.host, port: url.port)
+        let bootstrap = bootstrap(group: group, configuration: configuration)
+        // A numeric host needs no resolver (getaddrinfo and Happy Eyeballs cost more than the connect itself).
+        let connected = (try? SocketAddress(ipAddress: url.host, port: url.port)).map { bootstrap.connect(to: $0) }
+            ?? bootstrap.connect(host: url.host, port: url.port)
+        return connected
             .flatMap { channel in
                 upgrade(channel: channel, url: url, configuration: configuration, inbound: inbound)
             }

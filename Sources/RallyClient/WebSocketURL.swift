@@ -54,9 +54,11 @@ public struct WebSocketURL: Sendable, Hashable, CustomStringConvertible {
     /// The raw (still percent-encoded) value of the first query parameter called `name`.
     public func queryParameter(_ name: String) -> String? {
         guard let query else { return nil }
-        for pair in query.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            if parts.first.map(String.init) == name { return parts.count > 1 ? String(parts[1]) : "" }
+        // Split on the bytes `&` and `=`, not on `Character`s (grapheme breaking over a few hundred bytes of token).
+        for pair in query.utf8.split(separator: UInt8(ascii: "&")) {
+            let equals = pair.firstIndex(of: UInt8(ascii: "="))
+            guard pair[..<(equals ?? pair.endIndex)].elementsEqual(name.utf8) else { continue }
+            return equals.map { String(Substring(pair[pair.index(after: $0)...])) } ?? ""
         }
         return nil
     }

@@ -207,10 +207,10 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
                 headerValues: head.headers["sec-websocket-extensions"],
                 requireClientNoContextTakeover: self.configuration.requireClientNoContextTakeover
             ) : nil
-        let responseHead = SwitchingProtocolsResponse.head(
-            key: key, extensions: agreement?.responseHeaderValue, extraHeaders: extraHeaders
+        let response = SwitchingProtocolsResponse.bytes(
+            key: key, extensions: agreement?.responseHeaderValue, extraHeaders: extraHeaders,
+            allocator: context.channel.allocator
         )
-        context.writeAndFlush(self.wrapOutboundOut(.head(responseHead)), promise: nil)
         let frameHandler = WebSocketFrameHandler(
             eventLoop: context.eventLoop, remoteAddress: context.channel.remoteAddress, handler: handler,
             deflate: agreement?.parameters, settings: .init(configuration: self.configuration)
@@ -220,6 +220,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
             // Order matters: nothing may write frames through the HTTP encoder or this handler, and the
             // decoder goes last so that bytes it already buffered reach the frame handler.
             pipeline.removeHandler(self.codec.encoder, promise: nil)
+            context.writeAndFlush(NIOAny(response), promise: nil)  // bytes: the encoder is gone
             pipeline.removeHandler(context: context, promise: nil)
             try pipeline.addHandler(frameHandler)
             pipeline.removeHandler(self.codec.decoder, promise: nil)

@@ -107,4 +107,21 @@ enum SwitchingProtocolsResponse {
         headers.add(contentsOf: extraHeaders)
         return HTTPResponseHead(version: .http1_1, status: .switchingProtocols, headers: headers)
     }
+
+    /// `head` as the bytes NIO's `HTTPResponseEncoder` writes for it (a 101 has no body, so no framing header is
+    /// added), written directly: the handshake's last HTTP write needs no encoder in the pipeline.
+    static func bytes(key: String, extensions: String?, extraHeaders: HTTPHeaders,
+                      allocator: ByteBufferAllocator) -> ByteBuffer {
+        let head = Self.head(key: key, extensions: extensions, extraHeaders: extraHeaders)
+        var buffer = allocator.buffer(capacity: 160)
+        buffer.writeStaticString("HTTP/1.1 101 Switching Protocols\r\n")
+        for (name, value) in head.headers {
+            buffer.writeString(name)
+            buffer.writeStaticString(": ")
+            buffer.writeString(value)
+            buffer.writeStaticString("\r\n")
+        }
+        buffer.writeStaticString("\r\n")
+        return buffer
+    }
 }

@@ -1,4 +1,4 @@
-// The listening socket and its configuration: limits (each default documented where it is declared),
+// The listening sockets and their configuration: limits (each default documented where it is declared),
 // TLS from certificate files, the HTTP/1.1 pipeline of each accepted connection, and the lifecycle
 // calls `start` and `stopAccepting`.
 import Logging
@@ -7,6 +7,11 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 public struct WebSocketServerConfiguration: Sendable {
     public var host = "127.0.0.1"
@@ -60,13 +65,13 @@ public struct WebSocketServerError: Error, CustomStringConvertible {
     public let description: String
 }
 
-/// The listening server. `start` binds and returns the bound port; `stopAccepting` closes the listener only.
+/// The listening server. `start` binds and returns the bound port; `stopAccepting` closes the listeners only.
 public final class WebSocketServer: Sendable {
     private let configuration: WebSocketServerConfiguration
     private let group: EventLoopGroup
     private let delegate: HTTPServerDelegate
     private let logger: Logger
-    private let listener = NIOLockedValueBox<Channel?>(nil)
+    private let listeners = NIOLockedValueBox<[Channel]>([])
     private let acceptFailed: @Sendable (IOError) -> Void
 
     /// `acceptFailed` is told of every failed accept (each one pauses accepting for `acceptBackoff`).
@@ -80,48 +85,79 @@ public final class WebSocketServer: Sendable {
     }
 
     /// Binds `configuration.host:port` (port 0 picks a free one) and returns the bound port.
+    ///
+    /// One listening socket per event loop (`SO_REUSEPORT`; the kernel spreads new connections over them), each
+    /// accepting for its own loop: a connection is accepted, registered and served on one thread, with no hop from
+    /// an accepting loop to the connection's. A port another process already listens on still fails the start.
     public func start() async throws -> Int {
+        let loops = Array(self.group.makeIterator())
+        let sharesPort = loops.count > 1
         let tlsContext = try self.configuration.tls.map(Self.makeTLSContext)
+        if sharesPort, self.configuration.port != 0 {
+            try await self.bootstrap(on: loops[0], reusePort: false, tlsContext: tlsContext)
+                .bind(host: self.configuration.host, port: self.configuration.port).get().close()
+        }
+        var listeners: [Channel] = []
+        var port = self.configuration.port
+        do {
+            for loop in loops {
+                let channel = try await self.bootstrap(on: loop, reusePort: sharesPort, tlsContext: tlsContext)
+                    .bind(host: self.configuration.host, port: port).get()
+                listeners.append(channel)
+                if port == 0 {
+                    guard let bound = channel.localAddress?.port else {
+                        throw WebSocketServerError(description: "the listening socket has no port")
+                    }
+                    port = bound
+                }
+            }
+        } catch {
+            for listener in listeners { try? await listener.close() }
+            throw error
+        }
+        self.listeners.withLockedValue { $0 = listeners }
+        self.logger.info("listening", metadata: [
+            "host": "\(self.configuration.host)", "port": "\(port)", "listeners": "\(listeners.count)",
+        ])
+        return port
+    }
+
+    /// Closes the listening sockets; connections already accepted stay open.
+    public func stopAccepting() async {
+        let listeners = self.listeners.withLockedValue { listeners -> [Channel] in
+            defer { listeners = [] }
+            return listeners
+        }
+        for listener in listeners { try? await listener.close() }
+    }
+
+    /// A listener on `loop` whose connections stay on `loop`.
+    private func bootstrap(on loop: EventLoop, reusePort: Bool, tlsContext: NIOSSLContext?) -> ServerBootstrap {
         let configuration = self.configuration
         let delegate = self.delegate
         let logger = self.logger
         let acceptFailed = self.acceptFailed
-        let channel = try await ServerBootstrap(group: self.group)
+        return ServerBootstrap(group: loop)
             .serverChannelOption(.backlog, value: configuration.listenBacklog)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.socketOption(.init(rawValue: SO_REUSEPORT)), value: reusePort ? 1 : 0)
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
                         AcceptBackoff(backoff: configuration.acceptBackoff, acceptFailed: acceptFailed))
                 }
             }
-            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.recvAllocator, value: Self.receiveBuffers)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    // Set here, in place, rather than as child channel options (a chain of futures per option).
+                    try channel.syncOptions?.setOption(.tcpOption(.tcp_nodelay), value: 1)
+                    try channel.syncOptions?.setOption(.recvAllocator, value: Self.receiveBuffers)
                     try Self.configurePipeline(
                         channel: channel, tlsContext: tlsContext, configuration: configuration,
                         delegate: delegate, logger: logger
                     )
                 }
             }
-            .bind(host: configuration.host, port: configuration.port)
-            .get()
-        self.listener.withLockedValue { $0 = channel }
-        guard let port = channel.localAddress?.port else {
-            throw WebSocketServerError(description: "the listening socket has no port")
-        }
-        self.logger.info("listening", metadata: ["host": "\(configuration.host)", "port": "\(port)"])
-        return port
-    }
-
-    /// Closes the listening socket; connections already accepted stay open.
-    public func stopAccepting() async {
-        let channel = self.listener.withLockedValue { listener -> Channel? in
-            defer { listener = nil }
-            return listener
-        }
-        try? await channel?.close()
     }
 
     /// NIO keeps each connection's last receive buffer for reuse, so its size is part of every idle

@@ -35,8 +35,8 @@ public final class WebSocketSession {
     private let settings: Settings
     private(set) var state: State = .open
     private var ledger: OutboundLedger
-    /// What this tick accepted and has not yet handed to the channel, written at flush time with the promise
-    /// that completes the whole batch: the first frame as it came (a shared fanout frame goes out uncopied
+    /// What this tick accepted and has not yet handed to the channel, written at flush time (no write promise:
+    /// see OutboundLedger.swift): the first frame as it came (a shared fanout frame goes out uncopied
     /// when it is alone), later frames copied behind it into one buffer (`heldBackIsBatch`), so a busy tick
     /// costs one channel write per socket, not one per message.
     private var heldBackFrame: ByteBuffer? = nil
@@ -66,6 +66,7 @@ public final class WebSocketSession {
     /// Bytes accepted by `send` and not yet written to the socket.
     public var queuedOutboundBytes: Int {
         self.eventLoop.assertInEventLoop()
+        self.refreshLedger()
         return self.ledger.queuedBytes
     }
 
@@ -168,10 +169,8 @@ public final class WebSocketSession {
         guard let context = self.context, let frame = self.heldBackFrame else { return }
         self.heldBackFrame = nil
         self.heldBackIsBatch = false
-        let batch = self.ledger.flush()
-        let written = context.eventLoop.makePromise(of: Void.self)
-        written.futureResult.assumeIsolated().whenComplete { _ in self.ledger.complete(batch) }
-        context.writeAndFlush(NIOAny(frame), promise: written)
+        self.ledger.flush()
+        context.writeAndFlush(NIOAny(frame), promise: nil)
     }
 
     // MARK: Private
@@ -179,10 +178,13 @@ public final class WebSocketSession {
     private func enqueue(_ frame: ByteBuffer) {
         guard let context = self.context else { return }
         let size = frame.readableBytes
-        guard self.ledger.admits(size) else {
-            self.startClosing(
-                code: RallyCloseCode.tryAgainLater.wireValue, reason: "slow consumer", cause: "slow_consumer")
-            return
+        if !self.ledger.admits(size) {
+            self.refreshLedger()
+            guard self.ledger.admits(size) else {
+                self.startClosing(
+                    code: RallyCloseCode.tryAgainLater.wireValue, reason: "slow consumer", cause: "slow_consumer")
+                return
+            }
         }
         self.holdBack(frame, context: context)
         self.ledger.accept(size)
@@ -202,6 +204,7 @@ public final class WebSocketSession {
         }
         self.heldBackFrame = nil  // `batch` is now the only reference: appending does not copy it again
         if batch.readableBytes + frame.readableBytes > Self.maxBatchBytes {
+            self.ledger.hand(batch.readableBytes)
             context.write(NIOAny(batch), promise: nil)
             self.heldBackFrame = frame
             self.heldBackIsBatch = false
@@ -216,6 +219,14 @@ public final class WebSocketSession {
         }
         batch.writeImmutableBuffer(frame)
         self.heldBackFrame = batch
+    }
+
+    /// Lowers the ledger's in-flight count to what the channel still buffers (asked only near the bound: see
+    /// OutboundLedger.swift). A closed channel holds nothing that will still be written.
+    private func refreshLedger() {
+        guard let options = self.context?.channel.syncOptions else { return }
+        let holds = (try? options.getOption(ChannelOptions.bufferedWritableBytes)) ?? 0
+        self.ledger.refresh(socketHolds: holds)
     }
 
     /// Frames are copied into one buffer up to this size; bigger batches go out as several writes.

@@ -43,4 +43,29 @@ final class FanoutBatchingTests: XCTestCase {
         XCTAssertEqual(senderTicks, Array(expected.dropLast()), "self: false: the sender gets the others' messages only")
         try await harness.shutdown()
     }
+
+    /// The outbound bound counts bytes the socket has not written yet, not bytes ever sent: a subscriber that reads
+    /// gets many times the bound over its life (the server learns what was written from the socket, without a
+    /// promise per write) and is never taken for a slow consumer.
+    func testAReadingSubscriberGetsManyTimesTheOutboundBoundWithoutBeingClosed() async throws {
+        let harness = try await NodeHarness { $0.server.maxOutboundBytes = 2048 }
+        let subscriber = try await harness.connect(.v1)
+        let publisher = try await harness.connect(.v2)
+        let subscribed = try await subscriber.connection.join("realtime:steady")
+        XCTAssertTrue(subscribed.isOK)
+        let publishing = try await publisher.connection.join("realtime:steady", options: JoinOptions(broadcastAck: true))
+        XCTAssertTrue(publishing.isOK)
+        let text = String(repeating: "y", count: 200)
+        for number in 0..<60 {  // ~16 KB in all, 8 times the bound, one message at a time
+            let ack = try await publisher.connection.broadcast(
+                topic: "realtime:steady", event: "tick", payload: .object(["n": .int(number), "text": .string(text)]),
+                awaitAck: true)
+            XCTAssertEqual(ack?.isOK, true)
+            _ = subscriber.events.wait(count: number + 1) { $0.broadcastEvent == "tick" }
+        }
+        let ticks = subscriber.events.all.filter { $0.broadcastEvent == "tick" }
+        XCTAssertEqual(ticks.map { $0.payload["payload"]?["n"] }, (0..<60).map { JSON.number(String($0)) },
+                       "every message, none refused: a 1013 close would have ended the stream")
+        try await harness.shutdown()
+    }
 }

@@ -1,4 +1,6 @@
 import Foundation
+import NIOCore
+import NIOEmbedded
 import NIOHTTP1
 import XCTest
 
@@ -70,5 +72,28 @@ final class HandshakeTests: XCTestCase {
         XCTAssertEqual(head.headers["Sec-WebSocket-Accept"], ["s3pPLMBiTxaQ9kYGzzhZRbK+xOo="])
         XCTAssertEqual(head.headers["Sec-WebSocket-Extensions"], ["permessage-deflate; server_no_context_takeover"])
         XCTAssertEqual(head.headers["Sec-WebSocket-Protocol"], ["phoenix"])
+    }
+
+    /// The 101 written as bytes is exactly what NIO's response encoder writes for the same head.
+    func testSwitchingProtocolsBytesAreWhatTheEncoderWrites() throws {
+        let cases: [(String?, HTTPHeaders)] = [
+            (nil, [:]),
+            ("permessage-deflate; server_no_context_takeover", ["Sec-WebSocket-Protocol": "phoenix", "X-Two": "2"]),
+        ]
+        for (extensions, extra) in cases {
+            let key = "dGhlIHNhbXBsZSBub25jZQ=="
+            let channel = EmbeddedChannel(handler: HTTPResponseEncoder())
+            let head = SwitchingProtocolsResponse.head(key: key, extensions: extensions, extraHeaders: extra)
+            try channel.writeOutbound(HTTPServerResponsePart.head(head))
+            var encoded = ByteBuffer()
+            while let part = try channel.readOutbound(as: IOData.self) {
+                guard case .byteBuffer(var bytes) = part else { return XCTFail("a file region") }
+                encoded.writeBuffer(&bytes)
+            }
+            let direct = SwitchingProtocolsResponse.bytes(
+                key: key, extensions: extensions, extraHeaders: extra, allocator: channel.allocator)
+            XCTAssertEqual(String(buffer: direct), String(buffer: encoded))
+            _ = try channel.finish()
+        }
     }
 }

@@ -61,6 +61,7 @@ final class LoadClient: Sendable {
 struct ClientTarget: Sendable {
     let mode: Mode
     private(set) var urlTemplate: String
+    private var fixedURL: WebSocketURL?
     let token: String?
     let subscribeMessage: String?
     let sources: SourceAddressPool
@@ -78,6 +79,7 @@ struct ClientTarget: Sendable {
          connectTimeout: Double) throws {
         self.mode = mode
         urlTemplate = url
+        fixedURL = Self.fixedURL(url)
         self.token = token
         self.subscribeMessage = subscribeMessage
         sources = try SourceAddressPool(parsing: sourceAddresses)
@@ -90,12 +92,19 @@ struct ClientTarget: Sendable {
     func with(urlTemplate: String) -> ClientTarget {
         var copy = self
         copy.urlTemplate = urlTemplate
+        copy.fixedURL = Self.fixedURL(urlTemplate)
         return copy
     }
 
-    /// The URL for `topic`: `{topic}` replaced (raw), the template as is (Rally).
+    /// The URL for `topic`: `{topic}` replaced (raw), the template as is (Rally; parsed once).
     func url(topic: String) throws -> WebSocketURL {
-        try WebSocketURL(parsing: urlTemplate.replacingOccurrences(of: "{topic}", with: topic))
+        if let fixedURL { return fixedURL }
+        return try WebSocketURL(parsing: urlTemplate.replacingOccurrences(of: "{topic}", with: topic))
+    }
+
+    /// The template parsed, when it names no topic (the same URL for every connection).
+    private static func fixedURL(_ template: String) -> WebSocketURL? {
+        template.contains("{topic}") ? nil : try? WebSocketURL(parsing: template)
     }
 
     /// Connects client number `index` (its source address follows from it) and, in Rally mode,
