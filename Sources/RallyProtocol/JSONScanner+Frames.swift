@@ -28,12 +28,7 @@ extension JSONScanner {
 
     /// The v1 frame object: its first `payload` member, when an object, is the channel payload.
     private mutating func parseFrameObject(userPayload: inout UserPayloadPosition?) throws(JSONParseError) -> JSONObject {
-        var sawChannelPayload = false
-        return try parseObjectFields { scanner, key throws(JSONParseError) in
-            guard key == "payload", !sawChannelPayload else { return try scanner.parseValue() }
-            sawChannelPayload = true
-            return try scanner.parseChannelPayload(userPayload: &userPayload)
-        }
+        try parseObject(locating: .channelPayload, userPayload: &userPayload)
     }
 
     /// The v2 frame array: element 4, when an object, is the channel payload.
@@ -63,23 +58,16 @@ extension JSONScanner {
     /// not built; any other value is parsed as usual.
     private mutating func parseChannelPayload(userPayload: inout UserPayloadPosition?) throws(JSONParseError) -> JSON {
         guard peek() == ASCII.openBrace else { return try parseValue() }
-        var located = false
-        return .object(try parseObjectFields { scanner, key throws(JSONParseError) in
-            guard key == "payload", !located else { return try scanner.parseValue() }
-            located = true
-            let start = scanner.index
-            let isCompact = try scanner.skipValue()
-            userPayload = UserPayloadPosition(range: start..<scanner.index, isCompact: isCompact)
-            return .null
-        })
+        return .object(try parseObject(locating: .userPayload, userPayload: &userPayload))
     }
-}
 
-extension JSONScanner {
-    /// An object as `parseObject` reads it, each member's value read by `valueOf` (given the member's key).
-    fileprivate mutating func parseObjectFields(
-        _ valueOf: (inout JSONScanner, String) throws(JSONParseError) -> JSON
-    ) throws(JSONParseError) -> JSONObject {
+    /// What the first `payload` member of an object is.
+    private enum PayloadMember { case channelPayload, userPayload }
+
+    /// An object as `parseObject` reads it, but for its first `payload` member: the channel payload (parsed by
+    /// `parseChannelPayload`) or the user payload (only checked and located; `null` in the tree).
+    private mutating func parseObject(locating member: PayloadMember,
+                                      userPayload: inout UserPayloadPosition?) throws(JSONParseError) -> JSONObject {
         try enterContainer()
         var fields: [JSONObject.Field] = []
         skipWhitespace()
@@ -89,6 +77,7 @@ extension JSONScanner {
             return JSONObject(fields)
         }
         fields.reserveCapacity(Self.initialContainerCapacity)
+        var located = false
         while true {
             skipWhitespace()
             guard peek() == ASCII.quote else { throw failure("expected a string key in object") }
@@ -96,7 +85,21 @@ extension JSONScanner {
             skipWhitespace()
             try expect(ASCII.colon, "expected ':' after object key")
             skipWhitespace()
-            fields.append(JSONObject.Field(key: key, value: try valueOf(&self, key)))
+            let value: JSON
+            if !located, key == "payload" {
+                located = true
+                switch member {
+                case .channelPayload: value = try parseChannelPayload(userPayload: &userPayload)
+                case .userPayload:
+                    let start = index
+                    let isCompact = try skipValue()
+                    userPayload = UserPayloadPosition(range: start..<index, isCompact: isCompact)
+                    value = .null
+                }
+            } else {
+                value = try parseValue()
+            }
+            fields.append(JSONObject.Field(key: key, value: value))
             skipWhitespace()
             if try endOfContainer(closing: ASCII.closeBrace, what: "object") { return JSONObject(fields) }
         }
