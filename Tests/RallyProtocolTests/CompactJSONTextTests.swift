@@ -142,6 +142,79 @@ final class CompactJSONTextTests: XCTestCase {
     }
 }
 
+/// The same properties as the `Decoder` and `JSON` fuzz targets, over seeded mutations of a few frames (the same
+/// inputs every run).
+final class CompactJSONTextAgreementTests: XCTestCase {
+    private let seeds = [
+        #"{"topic":"realtime:r","event":"broadcast","payload":{"type":"broadcast","event":"m","payload":{"seq":1,"s":"a\"b\u0001","l":[true,null,-1.5e3]}},"ref":"3","join_ref":"1"}"#,
+        #"["1","3","realtime:r","broadcast",{"type":"broadcast","event":"m","payload":{"x":"é","y":{}}}]"#,
+        #"{"topic":"realtime:r","event":"presence","payload":{"type":"presence","event":"track","payload":{"a":[1]}},"ref":null}"#,
+    ]
+    private let alphabet = Array(#"{}[]":,\ 0123456789-.eEtrufalsnbx/"#.utf8) + [0x0A, 0x01, 0xC3, 0xA9, 0xFF]
+
+    func testTheDecodersAgreeAndKeptTextIsExactlyWhatTheWriterWrites() {
+        var random = SeededRandom(seed: 0x5EED)
+        for round in 0..<6_000 {
+            var bytes = Array(seeds[round % seeds.count].utf8)
+            for _ in 0...(random.next() % 3) {
+                let position = Int(random.next() % UInt64(bytes.count))
+                let byte = alphabet[Int(random.next() % UInt64(alphabet.count))]
+                switch random.next() % 3 {
+                case 0: bytes[position] = byte
+                case 1: bytes.insert(byte, at: position)
+                default: bytes.remove(at: position)
+                }
+            }
+            let frame = ByteBuffer(bytes: bytes)
+            for version in [ProtocolVersion.v1, .v2] { checkDecodersAgree(frame, version, round) }
+            checkCompactIsWhatTheWriterWrites(frame, round)
+            if let start = bytes.firstIndex(of: UInt8(ascii: "{")).map({ $0 + 1 }), start < bytes.count {
+                checkCompactIsWhatTheWriterWrites(ByteBuffer(bytes: bytes[start...]), round)
+            }
+        }
+    }
+
+    private func checkDecodersAgree(_ frame: ByteBuffer, _ version: ProtocolVersion, _ round: Int) {
+        let tree = InboundDecoder.decodeText(frame, version: version)
+        let kept = InboundDecoder.decodeTextKeepingUserPayload(frame, version: version)
+        switch (tree, kept) {
+        case (.success(.message(let whole)), .success(.message(var message))):
+            if let text = message.userPayloadText {
+                XCTAssertEqual(message.event, "broadcast", "round \(round)")
+                XCTAssertEqual(text.value.serializedBuffer(), text.bytes, "round \(round)")
+                var channelPayload = message.payload.objectValue
+                XCTAssertEqual(channelPayload?["payload"], .null, "round \(round)")
+                channelPayload?["payload"] = text.value
+                message.payload = channelPayload.map(JSON.object) ?? message.payload
+                message.userPayloadText = nil
+            }
+            XCTAssertEqual(message, whole, "round \(round)")
+        case (.failure(let treeError), .failure(let keptError)):
+            XCTAssertEqual(keptError, treeError, "round \(round)")
+        default:
+            XCTFail("round \(round): \(tree) vs \(kept)")
+        }
+    }
+
+    private func checkCompactIsWhatTheWriterWrites(_ bytes: ByteBuffer, _ round: Int) {
+        let writesBack = (try? JSON(parsing: bytes)).map { $0.serializedBuffer() == bytes } ?? false
+        XCTAssertEqual(CompactJSONText(bytes) != nil, writesBack, "round \(round): \(String(buffer: bytes))")
+    }
+}
+
+/// SplitMix64: the same numbers for the same seed.
+private struct SeededRandom {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
 private extension Result where Failure == ProtocolError {
     var failureDescription: String? {
         if case .failure(let error) = self { return error.description }
