@@ -87,7 +87,7 @@ struct TokenClaims: Decodable, Sendable, Equatable {
     }
 
     /// A non-negative whole number of seconds, clamped so absurd `exp` values cannot trap.
-    private static func wholeSeconds(_ interval: Double) -> Int {
+    static func wholeSeconds(_ interval: Double) -> Int {
         let limit = 1e15
         return Int(min(max(interval, 0), limit))
     }

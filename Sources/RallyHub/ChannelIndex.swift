@@ -47,14 +47,40 @@ final class ChannelIndex: Sendable {
         var joining = 0
     }
 
+    /// The sockets filed under one key, each once: the channels beyond a socket's first under the key (several
+    /// channels of one socket on one subject) are counted apart, so the usual entry is a socket's reference alone
+    /// (16 bytes a slot instead of 24 with a count beside it).
+    struct Holders {
+        private(set) var sockets: [ObjectIdentifier: ClientConnection] = [:]
+        private var extra: [ObjectIdentifier: Int] = [:]
+
+        var isEmpty: Bool { sockets.isEmpty }
+
+        mutating func add(_ connection: ClientConnection, count: Int) {
+            let id = ObjectIdentifier(connection)
+            let added = sockets.updateValue(connection, forKey: id) == nil ? count - 1 : count
+            if added > 0 { extra[id, default: 0] += added }
+        }
+
+        /// One of the socket's filings under the key gone; the socket goes with its last.
+        mutating func removeOne(_ id: ObjectIdentifier) {
+            guard let more = extra[id] else {
+                sockets[id] = nil
+                return
+            }
+            extra[id] = more > 1 ? more - 1 : nil
+        }
+
+        mutating func removeAll(_ id: ObjectIdentifier) {
+            sockets[id] = nil
+            extra[id] = nil
+        }
+    }
+
     final class Table: @unchecked Sendable {
         let eventLoop: EventLoop
-        struct Holder {
-            let connection: ClientConnection
-            var count: Int
-        }
-        var byKey: [Key: [ObjectIdentifier: Holder]] = [:]
-        var joining: [ObjectIdentifier: Holder] = [:]
+        var byKey: [Key: Holders] = [:]
+        var joining = Holders()
 
         init(eventLoop: EventLoop) { self.eventLoop = eventLoop }
 
@@ -62,23 +88,12 @@ final class ChannelIndex: Sendable {
             eventLoop.assertInEventLoop()
             let id = ObjectIdentifier(connection)
             for key in old.keys {
-                Self.release(id, in: &byKey[key, default: [:]])
+                byKey[key]?.removeOne(id)
                 if byKey[key]?.isEmpty == true { byKey[key] = nil }
             }
-            for key in new.keys { Self.retain(connection, id, in: &byKey[key, default: [:]], count: 1) }
-            if old.joining > 0 { joining[id] = nil }
-            if new.joining > 0 { Self.retain(connection, id, in: &joining, count: new.joining) }
-        }
-
-        private static func retain(_ connection: ClientConnection, _ id: ObjectIdentifier,
-                                   in holders: inout [ObjectIdentifier: Holder], count: Int) {
-            holders[id, default: Holder(connection: connection, count: 0)].count += count
-        }
-
-        private static func release(_ id: ObjectIdentifier, in holders: inout [ObjectIdentifier: Holder]) {
-            guard var holder = holders[id] else { return }
-            holder.count -= 1
-            holders[id] = holder.count > 0 ? holder : nil
+            for key in new.keys { byKey[key, default: Holders()].add(connection, count: 1) }
+            if old.joining > 0 { joining.removeAll(id) }
+            if new.joining > 0 { joining.add(connection, count: new.joining) }
         }
 
         /// The sockets holding a channel `scope` selects (not for `everyChannel`), each once.
@@ -86,9 +101,9 @@ final class ChannelIndex: Sendable {
             eventLoop.assertInEventLoop()
             var seen = Set<ObjectIdentifier>()
             var found: [ClientConnection] = []
-            func add(_ holders: [ObjectIdentifier: Holder]?) {
+            func add(_ holders: Holders?) {
                 guard let holders else { return }
-                for (id, holder) in holders where seen.insert(id).inserted { found.append(holder.connection) }
+                for (id, connection) in holders.sockets where seen.insert(id).inserted { found.append(connection) }
             }
             add(joining)
             for subject in scope.subjects { add(byKey[.subject(subject)]) }

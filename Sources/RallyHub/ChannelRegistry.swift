@@ -9,26 +9,33 @@ struct ChannelRegistry {
     enum Phase: Equatable { case joining, joined }
 
     struct Channel {
+        // Wider fields first, one-byte ones last: an idle socket keeps this record for each channel, and this
+        // order leaves the least padding between fields.
         let topic: String
         /// The subtopic parsed once, at join (nil when it claims a kind but is malformed).
         let parsedTopic: Topic?
-        /// What a client broadcast on this channel may do, decided with the parse (`WritePolicy.of`).
-        let writePolicy: WritePolicy
         let joinRef: JSON?
         /// Distinguishes successive joins of one topic, so a slow authorization cannot complete a replaced join.
         let generation: UInt64
         /// Where the join stands (`JoinStateMachine`): authorizing, subscribing, awaiting the feeds, joined.
         var join = JoinStateMachine()
-        var config: JoinConfig
-        var token: String?
+        /// The join's config, shared with the loop's other channels joined with the same (`LoopSharing`).
+        let sharedConfig: SharedJoinConfig
         var identity: Identity?
-        var access: TopicAccess?
         var subscription: ChannelSubscription?
         /// Token buckets of the rate-limited kinds of write on this channel (`WriteLimit.name`).
         var writeBuckets: [String: TokenBucket] = [:]
         /// Counts the re-checks started on this channel: only the answer of the newest one is acted on, so an
         /// "allow" read before a later change can never win over the "deny" of a re-check started after it.
         var recheck: UInt64 = 0
+        /// The fingerprint of the token the channel was authorized with (the join's `access_token`, else the
+        /// connect token's): a refresh with the same token is ignored.
+        var tokenFingerprint: TokenFingerprint?
+        /// What a client broadcast on this channel may do, decided with the parse (`WritePolicy.of`).
+        let writePolicy: WritePolicy
+        var access: TopicAccess?
+
+        var config: JoinConfig { sharedConfig.value }
 
         var subtopic: String { String(topic.dropFirst(TopicName.prefix.count)) }
 
@@ -91,13 +98,14 @@ struct ChannelRegistry {
     func channel(_ topic: String) -> Channel? { index(of: topic).map { channels[$0] } }
 
     /// Registers a join in progress and returns its generation.
-    mutating func beginJoin(topic: String, joinRef: JSON?, config: JoinConfig, token: String?) -> UInt64 {
+    mutating func beginJoin(topic: String, joinRef: JSON?, config: SharedJoinConfig,
+                            tokenFingerprint: TokenFingerprint? = nil) -> UInt64 {
         let generation = nextGeneration
         nextGeneration += 1
         let subtopic = topic.dropFirst(TopicName.prefix.count)
         let parsedTopic = try? Topic.parse(String(subtopic)).get()
-        let channel = Channel(topic: topic, parsedTopic: parsedTopic, writePolicy: .of(parsedTopic), joinRef: joinRef,
-                              generation: generation, config: config, token: token)
+        let channel = Channel(topic: topic, parsedTopic: parsedTopic, joinRef: joinRef, generation: generation,
+                              sharedConfig: config, tokenFingerprint: tokenFingerprint, writePolicy: .of(parsedTopic))
         if let index = index(of: topic) { channels[index] = channel } else { channels.append(channel) }
         indexVersion &+= 1
         return generation
@@ -131,9 +139,10 @@ struct ChannelRegistry {
         return true
     }
 
-    mutating func updateCredentials(topic: String, token: String, identity: Identity, access: TopicAccess) {
+    mutating func updateCredentials(topic: String, tokenFingerprint: TokenFingerprint, identity: Identity,
+                                    access: TopicAccess) {
         modify(topic) { channel in
-            channel.token = token
+            channel.tokenFingerprint = tokenFingerprint
             channel.identity = identity
             channel.access = access
         }

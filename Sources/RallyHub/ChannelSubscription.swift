@@ -9,33 +9,35 @@ import RallyAuth
 /// the owning shard's loop. Everything else (`isActive`, `presenceEnabled`, `connection`) is read and written only on
 /// `eventLoop`, the socket's loop, where every delivery runs. That discipline is why this is `@unchecked Sendable`.
 public final class ChannelSubscription: @unchecked Sendable {
+    // The order of the fields leaves no padding between them (an idle socket keeps one of these per channel):
+    // 8-byte-aligned ones, then the odd-sized and one-byte ones packed, then the socket loop's references.
     public let id: UInt64
     public let topic: String
-    public let joinRef: JSON?
-    public let version: ProtocolVersion
     public let eventLoop: EventLoop
     /// Index of `eventLoop` in the hub's loop list: fanout groups subscribers by it.
     public let loopIndex: Int
-    public let broadcastSelf: Bool
     /// Identity of the joining user, for per-item filters. Fixed for the subscription's life: an `access_token` of
     /// another user or role closes the channel (`ClientConnection.handleAccessToken`) instead of changing it.
     public let userID: String?
-    /// `userID` as a UUID (nil when it is none), decoded once at join: per-item filters compare it per delivery.
-    public let userUUID: UUID?
+    public let joinRef: JSON?
+    public let version: ProtocolVersion
+    public let broadcastSelf: Bool
     /// The joining token's role was `service_role` (per-item filters let it see everything).
     public let isServiceRole: Bool
+    /// `userID` as a UUID (nil when it is none), decoded once at join: per-item filters compare it per delivery.
+    public let userUUID: UUID?
 
     // MARK: owned by the socket's loop
+    var isActive = true
+    var presenceEnabled: Bool
+    var heldOverflow = false
     /// The socket, until the channel is released (`ClientConnection.release` clears it, which also breaks the
     /// cycle connection → registry → subscription → connection). Strong rather than weak: a weak load on every
     /// delivery cost 4 % of a fanout's CPU, and a weak reference gives the connection a side table.
     var connection: ClientConnection?
-    var isActive = true
-    var presenceEnabled: Bool
     /// Until the join is acknowledged and its backlog sent, live messages wait here (bounded by
     /// `HubLimits.maxHeldMessages`; past it the oldest are dropped and `heldOverflow` is set).
     var held: [FanoutMessage]? = []
-    var heldOverflow = false
     /// The items the join's backlog already delivered: a live copy is dropped whenever it comes (its NOTIFY may
     /// be handled after the backlog was read). Nil when the join had no backlog.
     var backlogKeys: Set<String>?

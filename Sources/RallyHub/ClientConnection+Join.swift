@@ -4,16 +4,18 @@ import RallyProtocol
 
 /// `phx_join` and `phx_leave` (ANCHORS §3.3: order of checks, reply shapes, duplicate joins).
 extension ClientConnection {
-    func handleJoin(_ message: PhoenixMessage, size: Int) {
+    func handleJoin(_ received: PhoenixMessage, size: Int) {
+        guard received.topic.hasPrefix(TopicName.prefix) else {
+            reply(to: received, payload: Replies.error(reason: "unmatched topic"))
+            return
+        }
+        if let refusal = joinRefusal(topic: received.topic) ?? sizeRefusal(received, size: size) {
+            refuseJoin(received, reason: refusal.reason, metric: refusal.metric)
+            return
+        }
+        var message = received  // the topic's name as the loop's channels share it (its length is checked above)
+        message.topic = services.connections.sharing[loopIndex].topicName(received.topic)
         let topic = message.topic
-        guard topic.hasPrefix(TopicName.prefix) else {
-            reply(to: message, payload: Replies.error(reason: "unmatched topic"))
-            return
-        }
-        if let refusal = joinRefusal(topic: topic) ?? sizeRefusal(message, size: size) {
-            refuseJoin(message, reason: refusal.reason, metric: refusal.metric)
-            return
-        }
         if let existing = registry.channel(topic) {
             sendClose(topic: topic, joinRef: existing.joinRef)
             removeChannel(topic: topic)
@@ -23,9 +25,12 @@ extension ClientConnection {
             return
         }
         var config = JoinConfig.parse(message.payload)
-        if config.accessToken == connectToken { config.accessToken = connectToken }  // one copy of the text, not two
-        let token = config.accessToken ?? connectToken
-        let generation = registry.beginJoin(topic: topic, joinRef: message.joinRef, config: config, token: token)
+        let token = config.accessToken  // nil: the connect token's identity
+        config.accessToken = nil  // the channel keeps the token's fingerprint, not its text
+        let fingerprint = token.map(TokenFingerprint.init) ?? connectTokenFingerprint
+        let generation = registry.beginJoin(topic: topic, joinRef: message.joinRef,
+                                            config: services.connections.sharing[loopIndex].joinConfig(config),
+                                            tokenFingerprint: fingerprint)
         let join = JoinInProgress(message: message, generation: generation)
         verifyAndAuthorize(token: token, topic: registry.channel(topic)?.parsedTopic,
                            subtopic: String(topic.dropFirst(TopicName.prefix.count)), isPrivate: config.isPrivate).whenSuccess { [self] outcome in
@@ -47,7 +52,8 @@ extension ClientConnection {
             return ("TopicNameTooLong: Topic name is longer than \(services.limits.maxTopicBytes) bytes",
                     "topic_length")
         }
-        if !joinBucket.tryTake(now: .now()) {
+        let joinRate = Double(services.limits.joinsPerSecond)
+        if !joinLevel.tryTake(burst: joinRate, ratePerSecond: joinRate, now: .now()) {
             return ("ClientJoinRateLimitReached: Too many joins per second", "join_rate")
         }
         return nil

@@ -28,7 +28,9 @@ extension ClientConnection {
             reply(to: message, payload: Replies.errorWithoutReason())
             return
         }
-        guard presenceCalls.tryRecord(now: .now()) else {
+        let limits = services.limits
+        guard presenceCalls.tryRecord(limit: limits.presenceCallsPerWindow, window: limits.presenceWindow,
+                                      now: .now()) else {
             metrics.rejection("presence_rate").increment()
             closeChannel(channel, message: "Client presence rate limit exceeded")
             return

@@ -11,12 +11,15 @@ extension ClientConnection {
         case failure(reason: String, metric: String)
     }
 
-    /// Verifies `token` (in place: the verifier never waits) and asks the authorizer about `subtopic`; completes on
-    /// this connection's loop.
-    func verifyAndAuthorize(token: String, topic: Topic?, subtopic: String, isPrivate: Bool)
+    /// Verifies `token` (in place: the verifier never waits), or without one re-checks the connect token's identity
+    /// against the clock (what verifying that token again would answer), and asks the authorizer about `subtopic`;
+    /// completes on this connection's loop.
+    func verifyAndAuthorize(token: String?, topic: Topic?, subtopic: String, isPrivate: Bool)
         -> EventLoopFuture<JoinOutcome> {
         let loop = eventLoop
-        switch services.verifier.verify(token, now: services.now()) {
+        let now = services.now()
+        let verdict = token.map { services.verifier.verify($0, now: now) } ?? connectIdentity.revalidated(at: now)
+        switch verdict {
         case .failure(let failure):
             return loop.makeSucceededFuture(.failure(reason: failure.joinReason, metric: "token_invalid"))
         case .success(let identity):
@@ -37,8 +40,9 @@ extension ClientConnection {
     /// role closes the channel (`IdentityChanged`): the subscription was filtered, limited and presented as the
     /// old identity, and the client must join again as the new one.
     func handleAccessToken(_ message: PhoenixMessage, channel: ChannelRegistry.Channel) {
-        guard let token = message.payload["access_token"]?.stringValue, !token.hasPrefix("sb_"),
-              token != channel.token else { return }
+        guard let token = message.payload["access_token"]?.stringValue, !token.hasPrefix("sb_") else { return }
+        let fingerprint = TokenFingerprint(token)
+        guard fingerprint != channel.tokenFingerprint else { return }
         switch services.verifier.verify(token, now: services.now()) {
         case .failure(let failure):
             metrics.rejection("token_invalid").increment()
@@ -47,7 +51,7 @@ extension ClientConnection {
             metrics.rejection("identity_changed").increment()
             closeChannel(channel, message: Self.identityChangedMessage)
         case .success(let identity):
-            reauthorize(channel, token: token, identity: identity)
+            reauthorize(channel, tokenFingerprint: fingerprint, identity: identity)
         }
     }
 
@@ -60,7 +64,8 @@ extension ClientConnection {
         return identity.subject != current.subject || identity.role != current.role
     }
 
-    private func reauthorize(_ channel: ChannelRegistry.Channel, token: String, identity: Identity) {
+    private func reauthorize(_ channel: ChannelRegistry.Channel, tokenFingerprint: TokenFingerprint,
+                             identity: Identity) {
         let topic = channel.topic
         let generation = channel.generation
         services.authorizer.authorize(topic: channel.parsedTopic, subtopic: channel.subtopic, identity: identity,
@@ -70,7 +75,8 @@ extension ClientConnection {
                       let current = registry.channel(topic) else { return }
                 switch decision {
                 case .allow(let access):
-                    registry.updateCredentials(topic: topic, token: token, identity: identity, access: access)
+                    registry.updateCredentials(topic: topic, tokenFingerprint: tokenFingerprint, identity: identity,
+                                               access: access)
                     scheduleExpiryCheck()
                 case .deny:
                     metrics.rejection("join_unauthorized").increment()

@@ -11,8 +11,9 @@ public final class ClientConnection: WebSocketSessionHandler {
     let services: HubServices
     let eventLoop: EventLoop
     let loopIndex: Int
-    let version: ProtocolVersion
-    let connectToken: String
+    /// The connect token's fingerprint, not its text: a join without `access_token` is authorized as
+    /// `connectIdentity` (re-checked against the clock), and its channel compares refreshes with this.
+    let connectTokenFingerprint: TokenFingerprint
     let connectIdentity: Identity
     var metrics: HubMetrics { services.metrics }
 
@@ -27,12 +28,14 @@ public final class ClientConnection: WebSocketSessionHandler {
     /// What `ChannelIndex` has this socket filed under, as of registry `indexVersion` `indexedVersion`.
     var indexedFiling = ChannelIndex.Filing()
     var indexedVersion: UInt64 = 0
-    var joinBucket: TokenBucket
-    var messageBucket: TokenBucket
-    var presenceCalls: SlidingWindowCounter
+    /// The socket's rate limits, as levels: their bursts, rates and windows are the node's (`HubLimits`).
+    var joinLevel: TokenLevel
+    var messageLevel: TokenLevel
+    var presenceCalls = CallWindow()
     /// When the earliest token among the joined channels expires (seconds since 1970), nil when none expires.
     var expiryDeadline: Double?
     private var isClosed = false
+    let version: ProtocolVersion  // after the wider fields: no padding
 
     init(services: HubServices, eventLoop: EventLoop, version: ProtocolVersion, connectToken: String,
          connectIdentity: Identity) {
@@ -42,13 +45,10 @@ public final class ClientConnection: WebSocketSessionHandler {
         self.eventLoop = eventLoop
         self.loopIndex = services.hub.loopIndex(of: eventLoop)
         self.version = version
-        self.connectToken = connectToken
+        self.connectTokenFingerprint = TokenFingerprint(connectToken)
         self.connectIdentity = connectIdentity
-        self.joinBucket = TokenBucket(burst: limits.joinsPerSecond, ratePerSecond: Double(limits.joinsPerSecond),
-                                      now: now)
-        self.messageBucket = TokenBucket(burst: limits.messageBurst, ratePerSecond: Double(limits.messagesPerSecond),
-                                         now: now)
-        self.presenceCalls = SlidingWindowCounter(limit: limits.presenceCallsPerWindow, window: limits.presenceWindow)
+        self.joinLevel = TokenLevel(full: limits.joinsPerSecond, now: now)
+        self.messageLevel = TokenLevel(full: limits.messageBurst, now: now)
     }
 
     // MARK: WebSocketSessionHandler
@@ -138,7 +138,9 @@ public final class ClientConnection: WebSocketSessionHandler {
     /// for one (a ref), otherwise a silent drop; both counted.
     func admitMessage(_ message: PhoenixMessage, channel: ChannelRegistry.Channel) -> Bool {
         if channel.identity?.role == .serviceRole { return true }
-        guard messageBucket.tryTake(now: .now()) else {
+        let limits = services.limits
+        guard messageLevel.tryTake(burst: Double(limits.messageBurst), ratePerSecond: Double(limits.messagesPerSecond),
+                                   now: .now()) else {
             return refuse(message, reason: "RateLimited: Too many messages per second", metric: "message_rate")
         }
         guard let user = channel.identity?.subject, !services.userGates[loopIndex].admit(user) else { return true }

@@ -36,10 +36,13 @@ public final class ConnectionTracker: Sendable {
 
     /// The joined channels by holder, subtopic and kind (`ChannelIndex`), per loop like `tables`.
     let index: ChannelIndex
+    /// What each loop's channels share (`LoopSharing`).
+    let sharing: [LoopSharing]
 
     init(loops: [EventLoop]) {
         tables = loops.map(Table.init)
         index = ChannelIndex(loops: loops)
+        sharing = loops.map(LoopSharing.init)
     }
 
     public var count: Int { total.load(ordering: .relaxed) }

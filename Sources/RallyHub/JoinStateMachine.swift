@@ -14,8 +14,9 @@ struct JoinStateMachine {
         case subscribing
         /// Subscribed: the live feeds are making the topic's inputs live. `readsPresence`: presence is sent at ack.
         case awaitingFeeds(readsPresence: Bool)
-        /// The feeds are live; presence is being read again (it may depend on what the feeds' join read).
-        case awaitingPresence(JoinBacklog)
+        /// The feeds are live; presence is being read again (it may depend on what the feeds' join read). Boxed
+        /// (`indirect`): the backlog waits here briefly, and every channel's record would otherwise carry its room.
+        indirect case awaitingPresence(JoinBacklog)
         /// Acknowledged: the ok reply went out, the held live messages were released.
         case joined
         /// Refused or ended; nothing more happens.

@@ -5,23 +5,25 @@
 ///   "postgres_changes": [...], "private"}, "access_token": "...", "user_token": "..."}`.
 /// Booleans may be `true`/`false` or the strings "true"/"false" in any case; `broadcast` and `presence`
 /// may be null. A part with the wrong type keeps its default; unknown keys are ignored.
-public struct JoinConfig: Sendable, Equatable {
-    public var broadcastSelf = false
-    public var broadcastAck = false
-    public var presenceEnabled = false
+public struct JoinConfig: Sendable, Hashable {
+    // Wider fields first (strings and arrays, optional integers, then flags): a channel keeps its config for as
+    // long as it is joined, and this order leaves no padding between fields (88 bytes instead of 112).
     public var presenceKey: String? = nil        // nil or "" → server picks a random key
-    public var isPrivate = false
     /// The client's postgres_changes entries exactly as sent (echoed in the join reply with an `id`).
     public var postgresChanges: [JSONObject] = []
     /// `access_token` or legacy `user_token`; nil when absent, null or an `sb_…` key.
     public var accessToken: String? = nil
-    /// True when the payload had a `config` key (else: legacy API).
-    public var hasConfig = false
     /// `broadcast.replay` {since, limit} when given.
     public var replaySince: Int64? = nil
     public var replayLimit: Int? = nil
     /// Rally's addition to `broadcast.replay`: `after_id`, the last message id the client saw (number or string).
     public var replayAfterID: Int64? = nil
+    public var broadcastSelf = false
+    public var broadcastAck = false
+    public var presenceEnabled = false
+    public var isPrivate = false
+    /// True when the payload had a `config` key (else: legacy API).
+    public var hasConfig = false
     /// True when the join asked for a replay at all (`broadcast.replay` was an object).
     public var wantsReplay = false
     public init() {}

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import RallyAuth
 import RallyHubTestSupport
 import RallyProtocol
 import XCTest
@@ -14,6 +15,27 @@ final class HubTokenTests: XCTestCase {
         let reply = client.join("realtime:a", extra: ["access_token": .string(expired)])
         let reason = reply?["response"]?["reason"]?.stringValue ?? ""
         XCTAssertTrue(reason.hasPrefix("InvalidJWTToken: Token has expired"), reason)
+        try await harness.shutdown()
+    }
+
+    /// A join without `access_token` is authorized as the connect token's identity, re-checked against the clock:
+    /// once that token has expired, the join is refused as verifying the token again would refuse it.
+    func testJoinWithoutAccessTokenIsAuthorizedAsTheConnectTokenUntilItExpires() async throws {
+        let harness = try await HubHarness()
+        let client = try await harness.connect()
+        XCTAssertEqual(client.join("realtime:a")?["status"], .string("ok"))
+        let connection = client.connection
+        let joinedAsConnect = try await connection.eventLoop.submit {
+            connection.registry.channel("realtime:a")?.identity == connection.connectIdentity
+                && connection.registry.channel("realtime:a")?.tokenFingerprint == connection.connectTokenFingerprint
+        }.get()
+        XCTAssertTrue(joinedAsConnect)
+        harness.clock.advance(by: 3600 + 30)
+        let expected = harness.verifier.verify(client.token, now: harness.clock.now)
+        XCTAssertEqual(expected, .failure(.expired(secondsAgo: 30)))
+        let reply = client.join("realtime:b", ref: "2")
+        XCTAssertEqual(reply?["status"], .string("error"))
+        XCTAssertEqual(reply?["response"]?["reason"]?.stringValue, "InvalidJWTToken: Token has expired 30 seconds ago")
         try await harness.shutdown()
     }
 
@@ -65,7 +87,7 @@ final class HubTokenTests: XCTestCase {
         // A refresh is verified off the loop and has no reply: wait until the channel holds the new token.
         let connection = client.connection
         let refreshed = try await harness.eventually(on: connection) {
-            $0.registry.channel("realtime:a")?.token == fresh
+            $0.registry.channel("realtime:a")?.tokenFingerprint == TokenFingerprint(fresh)
         }
         XCTAssertTrue(refreshed, "the refresh was applied")
         harness.clock.advance(by: 120)

@@ -200,9 +200,9 @@ final class JoinStateMachineTests: XCTestCase {
     /// current join is not touched by it; revocation during authorize is kept by the current join only.
     func testRegistryAnswersAStaleCompletionWithNothing() {
         var registry = ChannelRegistry()
-        let old = registry.beginJoin(topic: "realtime:a", joinRef: .string("1"), config: JoinConfig(), token: nil)
+        let old = registry.beginJoin(topic: "realtime:a", joinRef: .string("1"), config: SharedJoinConfig(JoinConfig()))
         XCTAssertNotNil(registry.step(topic: "realtime:a", generation: old, .accessMayHaveChanged))
-        let new = registry.beginJoin(topic: "realtime:a", joinRef: .string("2"), config: JoinConfig(), token: nil)
+        let new = registry.beginJoin(topic: "realtime:a", joinRef: .string("2"), config: SharedJoinConfig(JoinConfig()))
         XCTAssertNil(registry.step(topic: "realtime:a", generation: old, .authorized(Self.identity, .full)))
         XCTAssertEqual(registry.channel("realtime:a")?.phase, .joining)
         XCTAssertEqual(registry.channel("realtime:a")?.join.recheckPending, false)

@@ -40,7 +40,8 @@ final class ChannelRegistryTests: XCTestCase {
 
     func testRoutingByJoinRef() {
         var registry = ChannelRegistry()
-        let generation = registry.beginJoin(topic: "realtime:a", joinRef: .string("1"), config: JoinConfig(), token: nil)
+        let generation = registry.beginJoin(topic: "realtime:a", joinRef: .string("1"),
+                                            config: SharedJoinConfig(JoinConfig()))
         if case .notJoined = registry.route(topic: "realtime:a", joinRef: nil) {} else {
             XCTFail("a join still being authorized takes no messages")
         }
@@ -53,8 +54,9 @@ final class ChannelRegistryTests: XCTestCase {
 
     func testReplacedJoinCannotComplete() {
         var registry = ChannelRegistry()
-        let first = registry.beginJoin(topic: "realtime:a", joinRef: .string("1"), config: JoinConfig(), token: nil)
-        _ = registry.beginJoin(topic: "realtime:a", joinRef: .string("2"), config: JoinConfig(), token: nil)
+        let first = registry.beginJoin(topic: "realtime:a", joinRef: .string("1"),
+                                       config: SharedJoinConfig(JoinConfig()))
+        _ = registry.beginJoin(topic: "realtime:a", joinRef: .string("2"), config: SharedJoinConfig(JoinConfig()))
         XCTAssertFalse(registry.isCurrent(topic: "realtime:a", generation: first))
         XCTAssertFalse(registry.completeJoin(topic: "realtime:a", generation: first, identity: identity,
                                              access: .full, subscription: subscription()))
@@ -62,7 +64,7 @@ final class ChannelRegistryTests: XCTestCase {
 
     func testExpiredChannels() {
         var registry = ChannelRegistry()
-        let generation = registry.beginJoin(topic: "realtime:a", joinRef: nil, config: JoinConfig(), token: nil)
+        let generation = registry.beginJoin(topic: "realtime:a", joinRef: nil, config: SharedJoinConfig(JoinConfig()))
         _ = registry.completeJoin(topic: "realtime:a", generation: generation, identity: identity, access: .full,
                                   subscription: subscription())
         XCTAssertEqual(registry.nextExpiry, 1000)
