@@ -17,7 +17,8 @@ func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         invariant(parsed == fromString, "ByteBuffer and String parses differ: \(parsed) vs \(fromString)")
     }
     let writesBack = (try? parsed.get()).map { $0.serializedBuffer() == buffer } ?? false
-    invariant((CompactJSONText(buffer) != nil) == writesBack, "CompactJSONText disagrees with the writer: \(writesBack)")
+    invariant((CompactJSONText(buffer) != nil) == writesBack,
+              "CompactJSONText disagrees with the writer: \(writesBack)")
     guard case .success(let value) = parsed else { return 0 }
     let serialized = value.serializedBuffer()
     invariant(serialized.readableBytes == value.encodedByteCount,

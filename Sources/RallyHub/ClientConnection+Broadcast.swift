@@ -9,7 +9,8 @@ extension ClientConnection {
             return
         }
         // Kept as the client's compact text when it came so (`InboundDecoder.decodeTextKeepingUserPayload`).
-        let userPayload = message.userPayloadText.map(BroadcastPayload.jsonText) ?? .json(body["payload"] ?? .emptyObject)
+        let userPayload = message.userPayloadText.map(BroadcastPayload.jsonText)
+            ?? .json(body["payload"] ?? .emptyObject)
         publish(event: event, payload: userPayload, meta: nil, preferBinary: false, size: size,
                 channel: channel, ack: { payload in self.reply(to: message, payload: payload) })
     }

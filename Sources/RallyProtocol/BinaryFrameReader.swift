@@ -98,7 +98,8 @@ struct BinaryFrameReader {
         case PayloadEncoding.binary:
             return .binary(buffer.readSlice(length: buffer.readableBytes) ?? ByteBuffer())
         case PayloadEncoding.json:
-            if let text = buffer.getSlice(at: buffer.readerIndex, length: buffer.readableBytes).flatMap(CompactJSONText.init) {
+            let rest = buffer.getSlice(at: buffer.readerIndex, length: buffer.readableBytes)
+            if let text = rest.flatMap(CompactJSONText.init) {
                 buffer.moveReaderIndex(forwardBy: text.byteCount)
                 return .jsonText(text)
             }

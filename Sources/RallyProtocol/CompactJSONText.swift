@@ -88,7 +88,8 @@ extension JSONScanner {
         while position < bytes.count {
             let byte = bytes[position]
             if byte == ASCII.quote {
-                if sawNonASCII, !UTF8Validation.isValid(UnsafeRawBufferPointer(rebasing: bytes[(open + 1)..<position])) {
+                let inside = UnsafeRawBufferPointer(rebasing: bytes[(open + 1)..<position])
+                if sawNonASCII, !UTF8Validation.isValid(inside) {
                     throw JSONParseError(reason: "invalid UTF-8 in string", offset: open + 1)
                 }
                 index = position + 1

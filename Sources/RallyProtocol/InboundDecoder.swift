@@ -54,7 +54,8 @@ public enum InboundDecoder {
 
     /// A broadcast keeps its compact user payload as text; any other message gets the located value parsed back
     /// into its tree (the frame is valid JSON: this cannot fail).
-    private static func place(_ position: UserPayloadPosition, of frame: ByteBuffer, into message: inout PhoenixMessage) {
+    private static func place(_ position: UserPayloadPosition, of frame: ByteBuffer,
+                              into message: inout PhoenixMessage) {
         let text = frame.getSlice(at: frame.readerIndex + position.range.lowerBound, length: position.range.count)
             ?? ByteBuffer()
         if message.event == "broadcast", position.isCompact {

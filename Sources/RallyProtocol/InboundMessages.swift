@@ -9,8 +9,9 @@ public struct PhoenixMessage: Sendable, Equatable {
     public var topic: String
     public var event: String
     public var payload: JSON
-    /// A broadcast's user payload (`payload.payload`) kept as it came, when `InboundDecoder.decodeTextKeepingUserPayload`
-    /// found it in compact form; `payload` then holds `null` in its place. Nil otherwise.
+    /// A broadcast's user payload (`payload.payload`) kept as it came, when
+    /// `InboundDecoder.decodeTextKeepingUserPayload` found it in compact form; `payload` then holds `null` in its
+    /// place. Nil otherwise.
     public var userPayloadText: CompactJSONText?
     public init(joinRef: JSON?, ref: JSON?, topic: String, event: String, payload: JSON,
                 userPayloadText: CompactJSONText? = nil) {

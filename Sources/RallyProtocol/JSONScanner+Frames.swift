@@ -27,7 +27,9 @@ extension JSONScanner {
     }
 
     /// The v1 frame object: its first `payload` member, when an object, is the channel payload.
-    private mutating func parseFrameObject(userPayload: inout UserPayloadPosition?) throws(JSONParseError) -> JSONObject {
+    private mutating func parseFrameObject(
+        userPayload: inout UserPayloadPosition?
+    ) throws(JSONParseError) -> JSONObject {
         try parseObject(locating: .channelPayload, userPayload: &userPayload)
     }
 
