@@ -1,6 +1,7 @@
 // Rally's JSON parser (every text frame, every bus message and service message goes through it).
 // Invariants: the ByteBuffer, byte-collection and String entry points agree; a parsed value serializes to
-// exactly `encodedByteCount` bytes, and those bytes parse back to the same value (and serialize the same).
+// exactly `encodedByteCount` bytes, and those bytes parse back to the same value (and serialize the same); bytes
+// are kept as `CompactJSONText` exactly when they parse and their value serializes back to the same bytes.
 import FuzzSupport
 import NIOCore
 import RallyProtocol
@@ -15,6 +16,9 @@ func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         let fromString = Result { () throws(JSONParseError) in try JSON(parsing: text) }
         invariant(parsed == fromString, "ByteBuffer and String parses differ: \(parsed) vs \(fromString)")
     }
+    let writesBack = (try? parsed.get()).map { $0.serializedBuffer() == buffer } ?? false
+    invariant((CompactJSONText(buffer) != nil) == writesBack,
+              "CompactJSONText disagrees with the writer: \(writesBack)")
     guard case .success(let value) = parsed else { return 0 }
     let serialized = value.serializedBuffer()
     invariant(serialized.readableBytes == value.encodedByteCount,

@@ -43,6 +43,7 @@ extension BusMessage {
         }
         switch payload {
         case .json(let value): value.write(to: &out)
+        case .jsonText(let text): out.writeImmutableBuffer(text.bytes)
         case .binary(let bytes): out.writeImmutableBuffer(bytes)
         }
         return out
@@ -81,12 +82,7 @@ extension BusMessage {
         return flags
     }
 
-    private var payloadByteCount: Int {
-        switch payload {
-        case .json(let value): return JSONWriter.byteCount(of: value)
-        case .binary(let bytes): return bytes.readableBytes
-        }
-    }
+    private var payloadByteCount: Int { payload.jsonByteCount }
 
     private static func writeShortText(_ text: String, into out: inout ByteBuffer) {
         let count = min(text.utf8.count, Int(UInt16.max))

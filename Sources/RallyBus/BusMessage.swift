@@ -70,8 +70,7 @@ public struct BusMessage: Sendable, Equatable {
 
     /// The JSON payload (presence and control kinds carry JSON), or null.
     public var json: JSON {
-        if case .json(let value) = payload { return value }
-        return .null
+        payload.jsonValue ?? .null
     }
 }
 

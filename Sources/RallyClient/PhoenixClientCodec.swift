@@ -46,12 +46,13 @@ public enum PhoenixClientCodec {
         for field in fields { buffer.writeInteger(UInt8(field.utf8.count)) }
         buffer.writeInteger(UInt8(0))  // metadata length: realtime-js sends none by default
         switch payload {
-        case .json: buffer.writeInteger(jsonEncoding)
+        case .json, .jsonText: buffer.writeInteger(jsonEncoding)
         case .binary: buffer.writeInteger(binaryEncoding)
         }
         for field in fields { buffer.writeString(field) }
         switch payload {
         case .json(let value): ClientJSON.write(value, into: &buffer)
+        case .jsonText(let text): buffer.writeImmutableBuffer(text.bytes)
         case .binary(var bytes): buffer.writeBuffer(&bytes)
         }
         return buffer

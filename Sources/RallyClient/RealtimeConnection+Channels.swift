@@ -88,8 +88,9 @@ extension RealtimeConnection {
             let bytes = try PhoenixClientCodec.encodeUserBroadcastPush(
                 joinRef: joinRef, ref: ref, topic: topic, userEvent: event, payload: payload)
             socket.send(WebSocketClientMessage(kind: .binary, data: bytes))
-        case (.v1, .json(let value)):
-            let body: JSON = .object(["type": .string("broadcast"), "event": .string(event), "payload": value])
+        case (.v1, .json), (.v1, .jsonText):
+            let body: JSON = .object(["type": .string("broadcast"), "event": .string(event),
+                                      "payload": payload.jsonValue ?? .null])
             sendText(joinRef: joinRef, ref: ref, topic: topic, event: "broadcast", payload: body)
         case (.v1, .binary):
             throw PhoenixClientCodec.DecodeError("binary broadcasts need protocol 2.0.0")

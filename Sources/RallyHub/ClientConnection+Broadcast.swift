@@ -8,8 +8,10 @@ extension ClientConnection {
             reply(to: message, payload: Replies.error(reason: "InvalidBroadcast: payload must be {\"type\":\"broadcast\",\"event\":<string>,\"payload\":<object>}"))
             return
         }
-        let userPayload = body["payload"] ?? .emptyObject
-        publish(event: event, payload: .json(userPayload), meta: nil, preferBinary: false, size: size,
+        // Kept as the client's compact text when it came so (`InboundDecoder.decodeTextKeepingUserPayload`).
+        let userPayload = message.userPayloadText.map(BroadcastPayload.jsonText)
+            ?? .json(body["payload"] ?? .emptyObject)
+        publish(event: event, payload: userPayload, meta: nil, preferBinary: false, size: size,
                 channel: channel, ack: { payload in self.reply(to: message, payload: payload) })
     }
 
@@ -45,16 +47,21 @@ extension ClientConnection {
             metrics.rejection("write_unauthorized").increment()
             return
         }
-        let write = FeedWrite(join: feedJoin, event: event, payload: payload)
+        // A free-form room's feeds publish what was sent without looking inside: a kept text goes out as it came.
+        // Every other policy may check the payload: it gets the tree.
+        let write = FeedWrite(join: feedJoin, event: event,
+                              payload: channel.writePolicy == .freeForm ? payload : payload.withTree)
+        // The completion keeps what it needs, not a copy of the channel (one retain per field, per message).
+        let wantsAck = channel.config.broadcastAck
         services.carryOut(write,
                           admit: { limit in registry.admitWrite(topic: channel.topic, limit: limit, now: .now()) },
                           fanOut: { event, payload in
                               fanOut(event: event, payload: payload, meta: meta, preferBinary: preferBinary,
-                                     channel: channel, subscription: subscription, feedJoin: feedJoin)
+                                     topic: channel.topic, subscription: subscription, feedJoin: feedJoin)
                           }, on: eventLoop) { [self] result in
             switch result {
             case .published:
-                if channel.config.broadcastAck { ack(Replies.ok()) }
+                if wantsAck { ack(Replies.ok()) }
             case .stored(let response):
                 metrics.broadcastsPublished.increment()
                 ack(Replies.ok(response))
@@ -70,10 +77,10 @@ extension ClientConnection {
     }
 
     private func fanOut(event: String, payload: BroadcastPayload, meta: JSON?, preferBinary: Bool,
-                        channel: ChannelRegistry.Channel, subscription: ChannelSubscription, feedJoin: FeedJoin) {
+                        topic: String, subscription: ChannelSubscription, feedJoin: FeedJoin) {
         // Who may receive it (not across a block with the sender on group and plan topics); nil: everyone.
         let audience = services.feeds.audience(of: feedJoin, live: false)
-        let envelope = BroadcastEnvelope(topic: channel.topic, event: event, payload: payload, meta: meta,
+        let envelope = BroadcastEnvelope(topic: topic, event: event, payload: payload, meta: meta,
                                          preferBinary: preferBinary)
         services.hub.broadcast(envelope, senderID: subscription.id, senderUser: subscription.userID,
                                audience: audience)

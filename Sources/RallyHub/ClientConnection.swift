@@ -83,7 +83,7 @@ public final class ClientConnection: WebSocketSessionHandler {
         switch message {
         case .text(let bytes):
             size = bytes.readableBytes
-            decoded = InboundDecoder.decodeText(bytes, version: version)
+            decoded = InboundDecoder.decodeTextKeepingUserPayload(bytes, version: version)
         case .binary(let bytes):
             size = bytes.readableBytes
             decoded = InboundDecoder.decodeBinary(bytes, version: version)

@@ -91,12 +91,18 @@ struct BinaryFrameReader {
         return byte
     }
 
-    /// The rest of the frame as a user payload: a slice for encoding 0, parsed JSON for encoding 1.
+    /// The rest of the frame as a user payload: a slice for encoding 0; for encoding 1 checked JSON, kept as its
+    /// text when compact (`CompactJSONText`: it goes out as it came), else parsed.
     private mutating func readUserPayload(encoding: UInt8) throws(ProtocolError) -> BroadcastPayload {
         switch encoding {
         case PayloadEncoding.binary:
             return .binary(buffer.readSlice(length: buffer.readableBytes) ?? ByteBuffer())
         case PayloadEncoding.json:
+            let rest = buffer.getSlice(at: buffer.readerIndex, length: buffer.readableBytes)
+            if let text = rest.flatMap(CompactJSONText.init) {
+                buffer.moveReaderIndex(forwardBy: text.byteCount)
+                return .jsonText(text)
+            }
             return .json(try readJSON(length: buffer.readableBytes, field: "user payload"))
         default:
             throw ProtocolError("unknown payload_encoding \(encoding) (expected 0 binary or 1 JSON)")

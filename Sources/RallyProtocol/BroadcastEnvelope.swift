@@ -16,8 +16,8 @@ public struct BroadcastEnvelope: Sendable, Equatable {
     /// v1 text frame `{"topic","event":"broadcast","payload":{"type":"broadcast","event","payload","meta"?},"ref":null}`;
     /// nil for a binary payload (v1 subscribers skip it).
     public func encodeV1() -> EncodedFrame? {
-        guard case .json(let userPayload) = payload else { return nil }
-        let inner = InnerPayload(event: event, payload: userPayload, meta: presentMeta)
+        if case .binary = payload { return nil }
+        let inner = InnerPayload(event: event, payload: payload, meta: presentMeta)
         let size = V1Broadcast.fixedByteCount + JSONWriter.byteCount(ofString: topic) + inner.byteCount
         let bytes = ByteBuffer.emitting(size) { out in
             out.raw(V1Text.topicKey)
@@ -60,7 +60,7 @@ public struct BroadcastEnvelope: Sendable, Equatable {
         let payloadLength: Int
         let encoding: UInt8
         switch payload {
-        case .json(let value): (payloadLength, encoding) = (JSONWriter.byteCount(of: value), PayloadEncoding.json)
+        case .json, .jsonText: (payloadLength, encoding) = (payload.jsonByteCount, PayloadEncoding.json)
         case .binary(let bytes): (payloadLength, encoding) = (bytes.readableBytes, PayloadEncoding.binary)
         }
         let size = 5 + topicLength + eventLength + metadataLength + payloadLength
@@ -88,10 +88,10 @@ public struct BroadcastEnvelope: Sendable, Equatable {
     // MARK: v2 text
 
     private func encodeV2Text() -> ByteBuffer {
-        let userPayload: JSON
+        let userPayload: BroadcastPayload
         switch payload {
-        case .json(let value): userPayload = value
-        case .binary(let bytes): userPayload = .string(Base64.encode(bytes.readableBytesView, urlSafe: false))
+        case .json, .jsonText: userPayload = payload
+        case .binary(let bytes): userPayload = .json(.string(Base64.encode(bytes.readableBytesView, urlSafe: false)))
         }
         let inner = InnerPayload(event: event, payload: userPayload, meta: presentMeta)
         let size = V2Broadcast.fixedByteCount + JSONWriter.byteCount(ofString: topic) + inner.byteCount
@@ -108,7 +108,8 @@ public struct BroadcastEnvelope: Sendable, Equatable {
 /// The channel payload of a text broadcast: `{"type":"broadcast","event":E,"payload":P[,"meta":M]}`.
 private struct InnerPayload {
     var event: String
-    var payload: JSON
+    /// JSON (a binary payload was turned into a base64 string before).
+    var payload: BroadcastPayload
     var meta: JSON?
 
     static let typeAndEventKey: StaticString = "{\"type\":\"broadcast\",\"event\":"
@@ -118,7 +119,7 @@ private struct InnerPayload {
 
     var byteCount: Int {
         var count = Self.typeAndEventKey.utf8CodeUnitCount + JSONWriter.byteCount(ofString: event)
-        count += Self.payloadKey.utf8CodeUnitCount + JSONWriter.byteCount(of: payload) + Self.end.utf8CodeUnitCount
+        count += Self.payloadKey.utf8CodeUnitCount + payload.jsonByteCount + Self.end.utf8CodeUnitCount
         if let meta { count += Self.metaKey.utf8CodeUnitCount + JSONWriter.byteCount(of: meta) }
         return count
     }
@@ -127,7 +128,7 @@ private struct InnerPayload {
         out.raw(Self.typeAndEventKey)
         out.string(event)
         out.raw(Self.payloadKey)
-        out.value(payload)
+        out.userPayload(payload)
         if let meta {
             out.raw(Self.metaKey)
             out.value(meta)
@@ -137,11 +138,24 @@ private struct InnerPayload {
 }
 
 extension JSONEmitter {
-    /// A kind-3/4 user payload: compact JSON, or the readable bytes of a binary payload.
+    /// A user payload: compact JSON (a tree written out, a kept text copied as it is), or the readable bytes of a
+    /// binary payload.
     mutating func userPayload(_ payload: BroadcastPayload) {
         switch payload {
         case .json(let value): self.value(value)
+        case .jsonText(let text): text.bytes.withUnsafeReadableBytes { bytes($0) }
         case .binary(let buffer): buffer.withUnsafeReadableBytes { bytes($0) }
+        }
+    }
+}
+
+extension BroadcastPayload {
+    /// Its size as written into a frame: compact JSON, or the bytes of a binary payload.
+    public var jsonByteCount: Int {
+        switch self {
+        case .json(let value): return JSONWriter.byteCount(of: value)
+        case .jsonText(let text): return text.byteCount
+        case .binary(let bytes): return bytes.readableBytes
         }
     }
 }

@@ -24,6 +24,48 @@ public enum InboundDecoder {
         return message.map(InboundFrame.message)
     }
 
+    /// As `decodeText`, except for a broadcast's user payload (`payload.payload`) sent in compact form (what
+    /// `JSON.stringify` writes): it is checked as any JSON is, but kept as text (`PhoenixMessage.userPayloadText`,
+    /// with `null` in its place in `payload`) rather than built into a tree, so the fanout copies it into the
+    /// outgoing frame as it came. Every other message decodes exactly as with `decodeText`.
+    public static func decodeTextKeepingUserPayload(_ bytes: ByteBuffer,
+                                                    version: ProtocolVersion) -> Result<InboundFrame, ProtocolError> {
+        let parsed = bytes.withUnsafeReadableBytes { raw in
+            Result { () throws(JSONParseError) in
+                var scanner = JSONScanner(bytes: raw)
+                return try scanner.parseFrameDocument()
+            }
+        }
+        let json: JSON
+        let position: UserPayloadPosition?
+        switch parsed {
+        case .success(let result): (json, position) = result
+        case .failure(let error): return .failure(ProtocolError("invalid JSON text frame: \(error)"))
+        }
+        let decoded: Result<PhoenixMessage, ProtocolError>
+        switch version {
+        case .v1: decoded = decodeV1Object(json)
+        case .v2: decoded = decodeV2Array(json)
+        }
+        guard let position, case .success(var message) = decoded else { return decoded.map(InboundFrame.message) }
+        place(position, of: bytes, into: &message)
+        return .success(.message(message))
+    }
+
+    /// A broadcast keeps its compact user payload as text; any other message gets the located value parsed back
+    /// into its tree (the frame is valid JSON: this cannot fail).
+    private static func place(_ position: UserPayloadPosition, of frame: ByteBuffer,
+                              into message: inout PhoenixMessage) {
+        let text = frame.getSlice(at: frame.readerIndex + position.range.lowerBound, length: position.range.count)
+            ?? ByteBuffer()
+        if message.event == "broadcast", position.isCompact {
+            message.userPayloadText = CompactJSONText(validated: text)
+        } else if var channelPayload = message.payload.objectValue {
+            channelPayload["payload"] = (try? JSON(parsing: text)) ?? .null
+            message.payload = .object(channelPayload)
+        }
+    }
+
     /// Decode a binary frame (v2 only: kind 0 push, kind 3 user broadcast).
     public static func decodeBinary(_ bytes: ByteBuffer, version: ProtocolVersion) -> Result<InboundFrame, ProtocolError> {
         guard version == .v2 else {

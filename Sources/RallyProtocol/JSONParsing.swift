@@ -123,7 +123,7 @@ struct JSONScanner {
     }
 
     /// Consumes ',' (returns false: more elements follow) or the closing byte (returns true).
-    private mutating func endOfContainer(closing: UInt8, what: String) throws(JSONParseError) -> Bool {
+    mutating func endOfContainer(closing: UInt8, what: String) throws(JSONParseError) -> Bool {
         guard index < bytes.count else { throw failure("unterminated \(what)") }
         let byte = bytes[index]
         index += 1
@@ -136,7 +136,7 @@ struct JSONScanner {
         throw failure("expected ',' or '\(Character(Unicode.Scalar(closing)))' in \(what)")
     }
 
-    private mutating func enterContainer() throws(JSONParseError) {
+    mutating func enterContainer() throws(JSONParseError) {
         depth += 1
         guard depth <= JSON.maxNestingDepth else {
             throw failure("nesting deeper than \(JSON.maxNestingDepth) levels")
@@ -144,7 +144,7 @@ struct JSONScanner {
         index += 1
     }
 
-    private mutating func expectLiteral(_ literal: StaticString) throws(JSONParseError) {
+    mutating func expectLiteral(_ literal: StaticString) throws(JSONParseError) {
         let count = literal.utf8CodeUnitCount
         guard bytes.count - index >= count else { throw failure("invalid literal") }
         let start = literal.utf8Start
@@ -168,7 +168,7 @@ struct JSONScanner {
 
     func peek() -> UInt8? { index < bytes.count ? bytes[index] : nil }
 
-    private mutating func expect(_ byte: UInt8, _ message: String) throws(JSONParseError) {
+    mutating func expect(_ byte: UInt8, _ message: String) throws(JSONParseError) {
         guard peek() == byte else { throw failure(message) }
         index += 1
     }

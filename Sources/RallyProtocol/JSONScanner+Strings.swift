@@ -136,6 +136,12 @@ extension JSONScanner {
     /// Validates `-? (0 | [1-9][0-9]*) (.[0-9]+)? ([eE][+-]?[0-9]+)?` and returns its literal text.
     mutating func parseNumber() throws(JSONParseError) -> String {
         let start = index
+        try skipNumber()
+        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+    }
+
+    /// Validates a number as `parseNumber` does and moves past it.
+    mutating func skipNumber() throws(JSONParseError) {
         if peek() == ASCII.minus { index += 1 }
         guard let leading = peek(), isDigit(leading) else { throw failure("expected a digit in number") }
         index += 1
@@ -152,7 +158,6 @@ extension JSONScanner {
             if peek() == ASCII.plus || peek() == ASCII.minus { index += 1 }
             try requireDigits("expected a digit in the exponent")
         }
-        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
     }
 
     private mutating func requireDigits(_ message: String) throws(JSONParseError) {

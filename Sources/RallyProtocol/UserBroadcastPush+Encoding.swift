@@ -32,12 +32,7 @@ extension UserBroadcastPush {
         return PayloadEncoding.json
     }
 
-    private var payloadByteCount: Int {
-        switch payload {
-        case .json(let value): return JSONWriter.byteCount(of: value)
-        case .binary(let bytes): return bytes.readableBytes
-        }
-    }
+    private var payloadByteCount: Int { payload.jsonByteCount }
 
     private static func headerText(_ ref: JSON?) -> String {
         switch ref {
