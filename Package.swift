@@ -141,7 +141,7 @@ let executableAndTestTargets: [Target] = [
         .product(name: "NIOWebSocket", package: "swift-nio"),
     ], path: "Tests/RallyHubTestSupport", swiftSettings: swift6),
     .testTarget(name: "RallyProtocolTests", dependencies: [
-        "RallyProtocol", .product(name: "NIOCore", package: "swift-nio"),
+        "RallyProtocol", "RallyTestSupport", .product(name: "NIOCore", package: "swift-nio"),
     ], swiftSettings: swift6),
     .testTarget(name: "RallyWebSocketTests", dependencies: nio + [
         "RallyWebSocket", "CZlib",

@@ -92,12 +92,7 @@ struct JSONScanner {
             return JSONObject(fields)
         }
         while true {
-            skipWhitespace()
-            guard peek() == ASCII.quote else { throw failure("expected a string key in object") }
-            let key = try parseString()
-            skipWhitespace()
-            try expect(ASCII.colon, "expected ':' after object key")
-            skipWhitespace()
+            let key = try parseMemberKey()
             fields.append(JSONObject.Field(key: key, value: try parseValue()))
             skipWhitespace()
             if try endOfContainer(closing: ASCII.closeBrace, what: "object") { return JSONObject(fields) }
@@ -156,6 +151,17 @@ struct JSONScanner {
     }
 
     // MARK: Helpers
+
+    /// An object member's key and its colon, with the whitespace around them: the scanner is then at the value.
+    mutating func parseMemberKey() throws(JSONParseError) -> String {
+        skipWhitespace()
+        guard peek() == ASCII.quote else { throw failure("expected a string key in object") }
+        let key = try parseString()
+        skipWhitespace()
+        try expect(ASCII.colon, "expected ':' after object key")
+        skipWhitespace()
+        return key
+    }
 
     mutating func skipWhitespace() {
         while index < bytes.count {

@@ -81,12 +81,7 @@ extension JSONScanner {
         fields.reserveCapacity(Self.initialContainerCapacity)
         var located = false
         while true {
-            skipWhitespace()
-            guard peek() == ASCII.quote else { throw failure("expected a string key in object") }
-            let key = try parseString()
-            skipWhitespace()
-            try expect(ASCII.colon, "expected ':' after object key")
-            skipWhitespace()
+            let key = try parseMemberKey()
             let value: JSON
             if !located, key == "payload" {
                 located = true

@@ -6,6 +6,7 @@ import RallyAuth
 import RallyDirectory
 import RallyHubTestSupport
 import RallyProtocol
+import RallyTestSupport
 import XCTest
 @testable import RallyHub
 
@@ -136,18 +137,5 @@ final class HoldingAuthorizer: TopicAuthorizer, @unchecked Sendable {
         held.removeAll()
         condition.unlock()
         for (promise, subtopic) in all { promise.succeed(.unauthorized(subtopic)) }
-    }
-}
-
-/// A small deterministic generator (SplitMix64), so a failing case can be replayed.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
     }
 }

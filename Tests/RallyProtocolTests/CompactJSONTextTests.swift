@@ -1,4 +1,5 @@
 import NIOCore
+import RallyTestSupport
 import XCTest
 
 @testable import RallyProtocol
@@ -154,7 +155,7 @@ final class CompactJSONTextAgreementTests: XCTestCase {
     private let alphabet = Array(#"{}[]":,\ 0123456789-.eEtrufalsnbx/"#.utf8) + [0x0A, 0x01, 0xC3, 0xA9, 0xFF]
 
     func testTheDecodersAgreeAndKeptTextIsExactlyWhatTheWriterWrites() {
-        var random = SeededRandom(seed: 0x5EED)
+        var random = SeededGenerator(seed: 0x5EED)
         for round in 0..<6_000 {
             var bytes = Array(seeds[round % seeds.count].utf8)
             for _ in 0...(random.next() % 3) {
@@ -203,18 +204,6 @@ final class CompactJSONTextAgreementTests: XCTestCase {
     }
 }
 
-/// SplitMix64: the same numbers for the same seed.
-private struct SeededRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 private extension Result where Failure == ProtocolError {
     var failureDescription: String? {
