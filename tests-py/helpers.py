@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from realtime import AsyncRealtimeClient
-from realtime.types import RealtimeSubscribeStates
+from realtime.types import ChannelEvents, RealtimeAcknowledgementStatus, RealtimeSubscribeStates
 from websockets.asyncio.client import ClientConnection, connect
 
 TEST_TIMEOUT_S = 20.0
@@ -93,6 +93,23 @@ async def subscribe(client: AsyncRealtimeClient, topic: str, params: dict | None
 
 def listen_broadcasts(channel, inbox: Inbox, event: str = "*") -> None:
     channel.on_broadcast(event, inbox.put)
+
+
+async def push_broadcast(channel, event: str, payload: dict):
+    """Pushes a broadcast `event` on `channel`; returns the push (its ref) and an Inbox that gets the server's answer
+    as ("ok" | "error", response), or ("timeout", None)."""
+    push = await channel.push(ChannelEvents.broadcast, {"type": "broadcast", "event": event, "payload": payload})
+    replies = Inbox(f"reply to {event}")
+    push.receive(RealtimeAcknowledgementStatus.Ok, lambda response: replies.put(("ok", response)))
+    push.receive(RealtimeAcknowledgementStatus.Error, lambda response: replies.put(("error", response)))
+    push.receive(RealtimeAcknowledgementStatus.Timeout, lambda: replies.put(("timeout", None)))
+    return push, replies
+
+
+async def reply_to_broadcast(channel, event: str, payload: dict) -> tuple[str, dict]:
+    """A broadcast and the server's answer to it (`push_broadcast`)."""
+    _, replies = await push_broadcast(channel, event, payload)
+    return await replies.wait_for(what=f"reply to {event}")
 
 
 class FrameLog(logging.Handler):

@@ -5,9 +5,8 @@ A message readable before its NOTIFY is handled reaches a replaying joiner once.
 import time
 
 import pytest
-from helpers import Inbox, frame_log, run
+from helpers import Inbox, frame_log, push_broadcast, run
 from live_helpers import LiveClient, close_all, live_params, off_loop
-from realtime.types import ChannelEvents, RealtimeAcknowledgementStatus
 
 
 @pytest.fixture(scope="module")
@@ -27,12 +26,7 @@ def message_ids(inbox: Inbox) -> list[str]:
 async def send_message(channel, body: str, frames: Inbox) -> str:
     """Sends `message` {body} and waits for the ok reply; returns the stored id the reply carries (realtime-py
     keeps only `postgres_changes` of an ok reply, so the id is read from the raw frame)."""
-    push = await channel.push(ChannelEvents.broadcast, {"type": "broadcast", "event": "message",
-                                                        "payload": {"body": body}})
-    replies = Inbox(f"reply to message {body!r}")
-    push.receive(RealtimeAcknowledgementStatus.Ok, lambda response: replies.put(("ok", response)))
-    push.receive(RealtimeAcknowledgementStatus.Error, lambda response: replies.put(("error", response)))
-    push.receive(RealtimeAcknowledgementStatus.Timeout, lambda: replies.put(("timeout", None)))
+    push, replies = await push_broadcast(channel, "message", {"body": body})
     status, response = await replies.wait_for(what="reply")
     assert status == "ok", f"message {body!r}: {status} {response}"
     raw = await frames.wait_for(lambda f: f.get("event") == "phx_reply" and f.get("ref") == push.ref

@@ -6,24 +6,13 @@ share_stop tells the others."""
 import time
 
 import pytest
-from helpers import Inbox, frame_log, run
+from helpers import frame_log, reply_to_broadcast, run
 from live_helpers import LiveClient, close_all, live_params, named, off_loop
-from realtime.types import ChannelEvents, RealtimeAcknowledgementStatus
 
 
 @pytest.fixture(scope="module")
 def live_env():
     return {"RALLY_LOCATION_PRECISION_DIGITS": "3"}
-
-
-async def send(channel, event: str, payload: dict) -> tuple[str, dict]:
-    """A broadcast and the server's answer (location events are always answered)."""
-    push = await channel.push(ChannelEvents.broadcast, {"type": "broadcast", "event": event, "payload": payload})
-    replies = Inbox(f"reply to {event}")
-    push.receive(RealtimeAcknowledgementStatus.Ok, lambda response: replies.put(("ok", response)))
-    push.receive(RealtimeAcknowledgementStatus.Error, lambda response: replies.put(("error", response)))
-    push.receive(RealtimeAcknowledgementStatus.Timeout, lambda: replies.put(("timeout", None)))
-    return await replies.wait_for(what=f"reply to {event}")
 
 
 def test_positions_reach_participants_until_they_leave_and_stop_is_announced(live_rally, rows):
@@ -41,18 +30,18 @@ def test_positions_reach_participants_until_they_leave_and_stop_is_announced(liv
             with frame_log() as frames:
                 inboxes = {client.name: await client.join(topic, live_params()) for client in (alice, bob, carol)}
                 sharing = alice.channels[topic]
-                status, response = await send(sharing, "position", {"lat": 1, "lon": 2})
+                status, response = await reply_to_broadcast(sharing, "position", {"lat": 1, "lon": 2})
                 assert status == "error" and response["reason"].startswith("LocationNotShared")
 
-                status, _ = await send(sharing, "share_start", {"duration_s": 600})
+                status, _ = await reply_to_broadcast(sharing, "share_start", {"duration_s": 600})
                 assert status == "ok"  # realtime-py keeps only postgres_changes of an ok reply's response
-                status, _ = await send(sharing, "position", {"lat": 52.520608, "lon": 13.404954, "accuracy": 8})
+                status, _ = await reply_to_broadcast(sharing, "position", {"lat": 52.520608, "lon": 13.404954, "accuracy": 8})
                 assert status == "ok"
                 first = await inboxes["bob"].wait_for(named("location", user_id=alice_id), "alice's position")
                 assert (first["payload"]["lat"], first["payload"]["lon"]) == (52.521, 13.405)
                 assert first["payload"]["accuracy"] == 112, "never finer than the rounding"
 
-                answers = [await send(sharing, "position", {"lat": 1, "lon": 1}) for _ in range(4)]
+                answers = [await reply_to_broadcast(sharing, "position", {"lat": 1, "lon": 1}) for _ in range(4)]
                 refused = [response["reason"] for status, response in answers if status == "error"]
                 assert refused and all(reason.startswith("RateLimited:") for reason in refused), answers
 
@@ -64,7 +53,7 @@ def test_positions_reach_participants_until_they_leave_and_stop_is_announced(liv
                 assert time.monotonic() - removed < 1.0, "delivery stops within a second of leaving the plan"
 
                 received_by_bob = len(inboxes["bob"].matching(named("location")))
-                status, _ = await send(sharing, "share_stop", {})
+                status, _ = await reply_to_broadcast(sharing, "share_stop", {})
                 assert status == "ok"
                 stopped = await inboxes["carol"].wait_for(named("location_stopped", user_id=alice_id), "stop")
                 assert stopped["payload"]["reason"] == "stopped"

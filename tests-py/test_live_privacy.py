@@ -4,18 +4,8 @@ forge Rally's own event names, blocked members never see each other's typing, an
 
 import pytest
 from conftest import make_token
-from helpers import Inbox, frame_log, run
+from helpers import frame_log, reply_to_broadcast, run
 from live_helpers import LiveClient, close_all, live_params
-from realtime.types import ChannelEvents, RealtimeAcknowledgementStatus
-
-
-async def reply_to_broadcast(channel, event: str, payload: dict) -> tuple[str, dict]:
-    push = await channel.push(ChannelEvents.broadcast, {"type": "broadcast", "event": event, "payload": payload})
-    replies = Inbox(f"reply to {event}")
-    push.receive(RealtimeAcknowledgementStatus.Ok, lambda response: replies.put(("ok", response)))
-    push.receive(RealtimeAcknowledgementStatus.Error, lambda response: replies.put(("error", response)))
-    push.receive(RealtimeAcknowledgementStatus.Timeout, lambda: replies.put(("timeout", None)))
-    return await replies.wait_for(what=f"reply to {event}")
 
 
 @pytest.fixture
