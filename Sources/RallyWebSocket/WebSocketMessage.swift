@@ -1,9 +1,9 @@
 // The application-facing side of a WebSocket: complete messages in, session events out; and outbound
 // frames built once: a message becomes wire bytes (header + payload, server frames are never masked)
 // and, for permessage-deflate sessions, compressed bytes shared by every session with the same window.
-import NIOConcurrencyHelpers
 import NIOCore
 import NIOWebSocket
+import Synchronization
 
 /// A complete (reassembled, decompressed, UTF-8-validated) WebSocket message.
 public enum WebSocketMessage: Sendable, Equatable {
@@ -106,9 +106,9 @@ public final class SharedFrame: @unchecked Sendable {
     /// Header and payload, unmasked, RSV1 clear.
     private let plainFrame: ByteBuffer
     private let payload: ByteBuffer
-    private let lock = NIOLock()
-    /// Compressed frames by server window bits; a nil entry means zlib was unavailable. Guarded by `lock`.
-    private var compressedFrames: [Int: ByteBuffer?] = [:]
+    /// Compressed frames by server window bits; a nil entry means zlib was unavailable. A `Mutex` is stored inline:
+    /// no lock object allocated per message (most messages are never compressed).
+    private let compressedFrames = Mutex<[Int: ByteBuffer?]>([:])
 
     public init(isBinary: Bool, payload: ByteBuffer) {
         self.opcode = isBinary ? FrameOpcode.binary : FrameOpcode.text
@@ -127,12 +127,12 @@ public final class SharedFrame: @unchecked Sendable {
     public func wireBytes(for deflate: DeflateParameters?) -> ByteBuffer {
         guard let deflate else { return self.plainFrame }
         let windowBits = deflate.serverMaxWindowBits
-        let compressed = self.lock.withLock { () -> ByteBuffer? in
-            if let cached = self.compressedFrames[windowBits] { return cached }
+        let compressed = self.compressedFrames.withLock { frames -> ByteBuffer? in
+            if let cached = frames[windowBits] { return cached }
             let frame = OutboundFrameBuilder.compressedFrame(
                 opcode: self.opcode, payload: self.payload, windowBits: windowBits
             )
-            self.compressedFrames[windowBits] = .some(frame)
+            frames[windowBits] = .some(frame)
             return frame
         }
         return compressed ?? self.plainFrame
