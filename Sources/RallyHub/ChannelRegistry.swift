@@ -25,6 +25,10 @@ struct ChannelRegistry {
         /// What a client broadcast on this channel may do, decided with the parse (`WritePolicy.of`).
         let writePolicy: WritePolicy
         var access: TopicAccess?
+        /// The feeds said, once the join was authorized, that every broadcast here is an ordinary one for everyone
+        /// (`TopicFeeds.broadcastsAreOrdinary`): they are not asked per message. In the padding before `generation`:
+        /// the record keeps its size.
+        var broadcastsAreOrdinary = false
         /// Distinguishes successive joins of one topic, so a slow authorization cannot complete a replaced join.
         let generation: UInt32
         let joinRef: JSON?
@@ -51,6 +55,13 @@ struct ChannelRegistry {
         /// every field is the channel's own).
         var feedJoin: FeedJoin? { isFeedJoined ? feedView : nil }
 
+        /// The subscription a client broadcast goes out on: nil unless the channel may write and the feeds were told
+        /// of its join (when `feedJoin` is nil, so is this). Reads no more of the record than that.
+        var writingSubscription: ChannelSubscription? {
+            guard access?.canWrite == true, isFeedJoined, identity != nil else { return nil }
+            return subscription
+        }
+
         /// The feeds' view of this channel whether or not they were told of it (the machine says whether they were).
         var feedView: FeedJoin? {
             guard let identity, let subscription else { return nil }
@@ -62,7 +73,9 @@ struct ChannelRegistry {
 
     /// Where an incoming message goes.
     enum Route {
-        case channel(Channel)
+        /// The channel's position in `channels`, valid until the registry next changes: the caller reads what it
+        /// needs of the record there instead of copying all of it.
+        case channel(index: Int)
         /// The topic is joined under another join_ref: the message belongs to an old join and is ignored.
         case staleJoinRef
         case notJoined
@@ -108,9 +121,9 @@ struct ChannelRegistry {
     /// A message without a join_ref is accepted for a joined topic (as Supabase's Phoenix fork does);
     /// one with a different join_ref is stale.
     func route(topic: String, joinRef: JSON?) -> Route {
-        guard let channel = channel(topic), channel.phase == .joined else { return .notJoined }
-        if let joinRef, joinRef != channel.joinRef { return .staleJoinRef }
-        return .channel(channel)
+        guard let index = index(of: topic), channels[index].phase == .joined else { return .notJoined }
+        if let joinRef, joinRef != channels[index].joinRef { return .staleJoinRef }
+        return .channel(index: index)
     }
 
     func channel(_ topic: String) -> Channel? { index(of: topic).map { channels[$0] } }
@@ -152,15 +165,18 @@ struct ChannelRegistry {
         return (channels[index], actions)
     }
 
-    /// Stores what authorization gave the join (`JoinStateMachine.Action.subscribe`).
+    /// Stores what authorization gave the join (`JoinStateMachine.Action.subscribe`); `broadcastsAreOrdinary` is the
+    /// feeds' answer for the channel's view (`TopicFeeds.broadcastsAreOrdinary`), kept for its life.
     mutating func completeJoin(topic: String, generation: UInt32, identity: Identity, access: TopicAccess,
-                               subscription: ChannelSubscription) -> Bool {
+                               subscription: ChannelSubscription,
+                               broadcastsAreOrdinary: (FeedJoin) -> Bool = { _ in false }) -> Bool {
         guard let index = index(of: topic), channels[index].generation == generation else { return false }
         let filed = channels[index].filing
         if !channels[index].join.isAuthorized { _ = channels[index].join.receive(.authorized(identity, access)) }
         channels[index].identity = identity
         channels[index].access = access
         channels[index].subscription = subscription
+        channels[index].broadcastsAreOrdinary = channels[index].feedView.map(broadcastsAreOrdinary) ?? false
         noteFiling(from: filed, to: channels[index].filing)
         return true
     }

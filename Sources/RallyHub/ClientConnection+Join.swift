@@ -131,7 +131,8 @@ extension ClientConnection {
             isServiceRole: identity.role == .serviceRole)
         subscription.connection = self
         _ = registry.completeJoin(topic: join.topic, generation: join.generation, identity: identity, access: access,
-                                  subscription: subscription)
+                                  subscription: subscription,
+                                  broadcastsAreOrdinary: services.feeds.broadcastsAreOrdinary)
         metrics.joins.increment()
         metrics.channels.increment()
         services.hub.subscribe(subscription, withPresenceState: config.presenceEnabled).whenComplete { [self] result in

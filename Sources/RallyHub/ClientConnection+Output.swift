@@ -11,6 +11,12 @@ extension ClientConnection {
                              payload: payload))
     }
 
+    /// `phx_reply` to the message `sender` was taken from.
+    func reply(to sender: ReplyAddress, payload: JSON) {
+        send(OutboundMessage(joinRef: sender.joinRef, ref: sender.ref, topic: sender.topic, event: "phx_reply",
+                             payload: payload))
+    }
+
     /// A channel push (`system`, `presence_state`): carries the join_ref, no ref.
     func push(_ event: String, payload: JSON, on channel: ChannelRegistry.Channel) {
         send(OutboundMessage(joinRef: channel.joinRef, ref: nil, topic: channel.topic, event: event, payload: payload))
@@ -75,5 +81,25 @@ extension ClientConnection {
         metrics.connections.record(services.connections.count)
         admission?.socketClosed(address: peerAddress)
         admission = nil
+    }
+}
+
+/// What a reply to a message echoes (its join_ref, ref and topic): kept instead of the whole message by what answers
+/// later or elsewhere (a broadcast's ack, a refusal).
+struct ReplyAddress: Sendable {
+    let joinRef: JSON?
+    let ref: JSON?
+    let topic: String
+
+    init(_ message: PhoenixMessage) {
+        joinRef = message.joinRef
+        ref = message.ref
+        topic = message.topic
+    }
+
+    init(joinRef: JSON?, ref: JSON?, topic: String) {
+        self.joinRef = joinRef
+        self.ref = ref
+        self.topic = topic
     }
 }

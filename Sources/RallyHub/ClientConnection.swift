@@ -122,34 +122,35 @@ public final class ClientConnection: WebSocketSessionHandler {
             reply(to: message, payload: Replies.error(reason: "unmatched topic"))
         case .staleJoinRef:
             return
-        case .channel(let channel):
-            guard admitMessage(message, channel: channel) else { return }
+        case .channel(let index):
+            guard admitMessage(ReplyAddress(message), channelAt: index) else { return }
             switch message.event {
-            case "broadcast": handleBroadcast(message, channel: channel, size: size)
-            case "presence": handlePresence(message, channel: channel)
-            case "access_token": handleAccessToken(message, channel: channel)
+            case "broadcast": handleBroadcast(message, channelAt: index, size: size)
+            case "presence": handlePresence(message, channel: registry.channels[index])
+            case "access_token": handleAccessToken(message, channel: registry.channels[index])
             default: services.logger.debug("ignored event", metadata: ["event": "\(message.event)"])
             }
         }
     }
 
-    /// The per-socket message rate limit (service_role is exempt). Over it: an error reply when the client asked
-    /// for one (a ref), otherwise a silent drop; both counted.
-    func admitMessage(_ message: PhoenixMessage, channel: ChannelRegistry.Channel) -> Bool {
-        if channel.identity?.role == .serviceRole { return true }
+    /// The per-socket message rate limit (service_role is exempt) for the channel at `index` (`ChannelRegistry.Route`).
+    /// Over it: an error reply when the client asked for one (a ref), otherwise a silent drop; both counted.
+    func admitMessage(_ sender: ReplyAddress, channelAt index: Int) -> Bool {
+        if registry.channels[index].identity?.role == .serviceRole { return true }
         let limits = services.limits
         guard messageLevel.tryTake(burst: Double(limits.messageBurst), ratePerSecond: Double(limits.messagesPerSecond),
                                    now: .now()) else {
-            return refuse(message, reason: "RateLimited: Too many messages per second", metric: "message_rate")
+            return refuse(sender, reason: "RateLimited: Too many messages per second", metric: "message_rate")
         }
-        guard let user = channel.identity?.subject, !services.userGates[loopIndex].admit(user) else { return true }
-        return refuse(message, reason: "RateLimited: Too many messages per minute for this user", metric: "user_rate")
+        guard services.limits.userRate.perWindow > 0, let user = registry.channels[index].identity?.subject,
+              !services.userGates[loopIndex].admit(user) else { return true }
+        return refuse(sender, reason: "RateLimited: Too many messages per minute for this user", metric: "user_rate")
     }
 
     /// Counts the refusal and answers it when the message asked for a reply; never closes the socket.
-    private func refuse(_ message: PhoenixMessage, reason: String, metric: String) -> Bool {
+    private func refuse(_ sender: ReplyAddress, reason: String, metric: String) -> Bool {
         metrics.rejection(metric).increment()
-        if message.ref != nil { reply(to: message, payload: Replies.error(reason: reason)) }
+        if sender.ref != nil { reply(to: sender, payload: Replies.error(reason: reason)) }
         return false
     }
 }

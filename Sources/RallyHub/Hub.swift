@@ -170,14 +170,13 @@ public final class Hub: Sendable {
     public func broadcast(_ envelope: BroadcastEnvelope, senderID: UInt64 = 0, senderUser: String? = nil,
                           audience: Audience? = nil) {
         let shard = shard(for: envelope.topic)
-        shard.run {
-            let state = shard.state(of: envelope.topic)
-            if let state, state.count > 0 {
-                shard.dispatch(FanoutMessage.broadcast(envelope, senderID: senderID, audience: audience,
-                                                       versions: state.versions), to: state)
+        // Inline on the shard's loop without a task (nor the closure's context); otherwise one task there.
+        guard shard.eventLoop.inEventLoop else {
+            return shard.eventLoop.execute {
+                shard.broadcast(envelope, senderID: senderID, senderUser: senderUser, audience: audience)
             }
-            _ = shard.cluster?.publish(.broadcast(envelope, senderUser: senderUser), state: state)
         }
+        shard.broadcast(envelope, senderID: senderID, senderUser: senderUser, audience: audience)
     }
 
     /// Tracks presence for a subscription; the diff (if anything changed) goes to every presence subscriber on

@@ -131,11 +131,17 @@ public protocol TopicFeeds: Sendable {
     /// Who of this node's subscribers may receive what user `sender` of another node sent on `topic` (its
     /// broadcasts, its presence), decided at each delivery; nil: everyone joined. No I/O.
     func audience(ofRemoteSender sender: String?, topic: String) -> Audience?
+    /// Whether every client broadcast on the channel is an ordinary one for everyone joined, for the channel's whole
+    /// life: `write` answers `.publish` and `audience(of:live: false)` nil whatever the event and payload. Asked once,
+    /// when the channel's join is authorized (its identity is then fixed: another subject or role closes it); the hub
+    /// then publishes the channel's broadcasts without asking per message. False (the default) asks every time.
+    func broadcastsAreOrdinary(_ join: FeedJoin) -> Bool
 }
 
 extension TopicFeeds {
     public func audience(of join: FeedJoin, live: Bool) -> Audience? { nil }
     public func audience(ofRemoteSender sender: String?, topic: String) -> Audience? { nil }
+    public func broadcastsAreOrdinary(_ join: FeedJoin) -> Bool { false }
 }
 
 /// No live inputs: every join is ready at once, every write is an ordinary broadcast.
@@ -149,6 +155,8 @@ public struct NoFeeds: TopicFeeds {
     public func leave(_ join: FeedJoin) {}
 
     public func write(_ write: FeedWrite) -> WriteDisposition { .publish }
+
+    public func broadcastsAreOrdinary(_ join: FeedJoin) -> Bool { true }
 }
 
 /// The latest value of one named item of a topic (capacity counts, plan status): kept by the topic's shard and

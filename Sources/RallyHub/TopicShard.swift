@@ -103,6 +103,17 @@ final class TopicShard: @unchecked Sendable {
         }
     }
 
+    /// `Hub.broadcast` on the shard's loop: to the topic's local subscribers, then to the other nodes.
+    func broadcast(_ envelope: BroadcastEnvelope, senderID: UInt64, senderUser: String?, audience: Audience?) {
+        eventLoop.assertInEventLoop()
+        let state = topicsByName[envelope.topic]
+        if let state, state.count > 0 {
+            dispatch(FanoutMessage.broadcast(envelope, senderID: senderID, audience: audience,
+                                             versions: state.versions), to: state)
+        }
+        _ = cluster?.publish(.broadcast(envelope, senderUser: senderUser), state: state)
+    }
+
     /// Hands `message` to every subscriber: directly for those on this loop, one task per other loop.
     /// Never waits on a write: delivery only enqueues into each socket's bounded outbound queue.
     func dispatch(_ message: FanoutMessage, to state: TopicState) {

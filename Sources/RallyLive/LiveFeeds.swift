@@ -104,6 +104,12 @@ public final class LiveFeeds: TopicFeeds {
         return .publish
     }
 
+    /// A free-form room's broadcasts: `write` publishes them as sent (no reserved names) and no blocks apply to
+    /// their sender (`peer(of:)`), so the hub need not ask per message.
+    public func broadcastsAreOrdinary(_ join: FeedJoin) -> Bool {
+        join.writePolicy == .freeForm && peer(of: join) == nil
+    }
+
     // MARK: Opening and closing inputs
 
     private func open(_ topic: Topic, _ join: FeedJoin) async -> FeedJoinOutcome {
