@@ -16,7 +16,7 @@ extension JSONScanner {
                     throw JSONParseError(reason: "invalid UTF-8 in string", offset: start)
                 }
                 index += 1
-                return String(decoding: raw, as: UTF8.self)
+                return ProtocolWords.word(raw) ?? String(decoding: raw, as: UTF8.self)
             }
             if byte == ASCII.backslash { return try parseEscapedString(from: start) }
             if byte < 0x20 { throw failure("unescaped control character in string") }
@@ -207,5 +207,36 @@ enum UTF8Validation {
         guard bytes.endIndex - index >= length, secondRange.contains(bytes[index + 1]) else { return nil }
         for offset in 2..<length where bytes[index + offset] & 0xC0 != 0x80 { return nil }
         return length
+    }
+}
+
+/// The protocol's own keys and event names, which every frame repeats: a string with exactly these bytes is the
+/// literal (an immediate small string) instead of one decoded and validated from the input again. Any other string,
+/// and any with escapes, is decoded as before; the value is the same either way.
+enum ProtocolWords {
+    static func word(_ raw: UnsafeRawBufferPointer) -> String? {
+        switch raw.count {
+        case 3: return raw.is("ref") ? "ref" : nil
+        case 4: return raw.is("type") ? "type" : nil
+        case 5: return raw.is("topic") ? "topic" : raw.is("event") ? "event" : nil
+        case 6: return raw.is("config") ? "config" : nil
+        case 7: return raw.is("payload") ? "payload" : raw.is("phoenix") ? "phoenix" : nil
+        case 8:
+            return raw.is("join_ref") ? "join_ref" : raw.is("presence") ? "presence"
+                : raw.is("phx_join") ? "phx_join" : nil
+        case 9:
+            return raw.is("broadcast") ? "broadcast" : raw.is("heartbeat") ? "heartbeat"
+                : raw.is("phx_leave") ? "phx_leave" : nil
+        default: return nil
+        }
+    }
+}
+
+extension UnsafeRawBufferPointer {
+    /// Whether these bytes are `word`'s (the caller checked the length).
+    fileprivate func `is`(_ word: StaticString) -> Bool {
+        let start = word.utf8Start
+        for offset in 0..<count where self[offset] != start[offset] { return false }
+        return true
     }
 }

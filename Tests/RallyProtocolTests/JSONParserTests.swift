@@ -131,4 +131,18 @@ final class JSONParserTests: XCTestCase {
             _ = try? JSON(parsing: bytes)
         }
     }
+
+    /// The protocol's words come back as literals (`ProtocolWords`): equal to the decoded text, whatever the form
+    /// they were sent in; near misses are decoded as any string.
+    func testProtocolWordsParseToTheSameStrings() {
+        let words = ["ref", "type", "topic", "event", "config", "payload", "phoenix", "join_ref", "presence",
+                     "phx_join", "broadcast", "heartbeat", "phx_leave"]
+        let others = ["refs", "re", "Topic", "topiC", "events", "payloaD", "join-ref", "broadcas", "broadcastX",
+                      "phx_joiN", "\u{e9}vent", "", "heartbeaT"]
+        for word in words + others {
+            XCTAssertEqual(parse("{\"\(word)\":\"\(word)\"}"), .object([word: .string(word)]), word)
+        }
+        XCTAssertEqual(parse(#"{"\u0074opic":"bro\u0061dcast"}"#), .object(["topic": .string("broadcast")]))
+        XCTAssertEqual(parse(#"["t\u0079pe"]"#), .array([.string("type")]))
+    }
 }
