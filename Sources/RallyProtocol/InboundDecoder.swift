@@ -36,16 +36,18 @@ public enum InboundDecoder {
                 return try scanner.parseFrameDocument()
             }
         }
-        let json: JSON
+        let document: FrameDocument
         let position: UserPayloadPosition?
         switch parsed {
-        case .success(let result): (json, position) = result
+        case .success(let result): (document, position) = result
         case .failure(let error): return .failure(ProtocolError("invalid JSON text frame: \(error)"))
         }
         let decoded: Result<PhoenixMessage, ProtocolError>
-        switch version {
-        case .v1: decoded = decodeV1Object(json)
-        case .v2: decoded = decodeV2Array(json)
+        switch (version, document) {
+        case (.v1, .members(let members)): decoded = decodeV1Members(members)
+        case (.v1, .tree(let json)): decoded = decodeV1Object(json)
+        case (.v2, .members): decoded = decodeV2Array(.emptyObject)  // an object: refused as any non-array is
+        case (.v2, .tree(let json)): decoded = decodeV2Array(json)
         }
         guard let position, case .success(var message) = decoded else { return decoded.map(InboundFrame.message) }
         place(position, of: bytes, into: &message)
@@ -77,22 +79,28 @@ public enum InboundDecoder {
 
     // MARK: Text forms
 
-    private static let requiredV1Keys = ["topic", "event", "payload", "ref"]
-
     static func decodeV1Object(_ json: JSON) -> Result<PhoenixMessage, ProtocolError> {
         guard case .object(let object) = json else {
             return .failure(ProtocolError("expected a JSON object {topic, event, payload, ref} for vsn 1.0.0"))
         }
-        return Result { () throws(ProtocolError) in
-            for key in requiredV1Keys where object[key] == nil {
-                throw ProtocolError("missing required key \"\(key)\"")
-            }
+        return decodeV1Members(V1FrameMembers(topic: object["topic"], event: object["event"],
+                                              payload: object["payload"], ref: object["ref"],
+                                              joinRef: object["join_ref"]))
+    }
+
+    /// The v1 object's checks, on its members: the required keys in this order, then each field's type.
+    static func decodeV1Members(_ members: V1FrameMembers) -> Result<PhoenixMessage, ProtocolError> {
+        Result { () throws(ProtocolError) in
+            try require(members.topic, "topic")
+            try require(members.event, "event")
+            try require(members.payload, "payload")
+            try require(members.ref, "ref")
             return PhoenixMessage(
-                joinRef: try ref(object["join_ref"], named: "join_ref"),
-                ref: try ref(object["ref"], named: "ref"),
-                topic: try string(object["topic"], named: "topic"),
-                event: try string(object["event"], named: "event"),
-                payload: object["payload"] ?? .null
+                joinRef: try ref(members.joinRef, named: "join_ref"),
+                ref: try ref(members.ref, named: "ref"),
+                topic: try string(members.topic, named: "topic"),
+                event: try string(members.event, named: "event"),
+                payload: members.payload ?? .null
             )
         }
     }
@@ -117,6 +125,10 @@ public enum InboundDecoder {
     }
 
     // MARK: Field checks
+
+    private static func require(_ value: JSON?, _ key: String) throws(ProtocolError) {
+        if value == nil { throw ProtocolError("missing required key \"\(key)\"") }
+    }
 
     /// A ref as sent: absent or null → nil; any other scalar kept; arrays and objects rejected.
     private static func ref(_ value: JSON?, named name: String) throws(ProtocolError) -> JSON? {

@@ -147,6 +147,33 @@ final class CompactJSONTextTests: XCTestCase {
 /// The same properties as the `Decoder` and `JSON` fuzz targets, over seeded mutations of a few frames (the same
 /// inputs every run).
 final class CompactJSONTextAgreementTests: XCTestCase {
+    /// A v1 frame's object is not built (`V1FrameMembers`): the first of each member counts, others are only
+    /// checked, and every missing or mistyped field fails as with the tree (both versions: a v2 socket refuses it).
+    func testV1MembersDecodeAsTheTree() {
+        let frames = [
+            #"{"topic":"a","topic":"b","event":"broadcast","payload":{"type":"broadcast","event":"m","payload":{}},"ref":1,"ref":2}"#,
+            #"{"x":[1,{"y":null}],"topic":"a","event":"e","payload":{"payload":[1]},"payload":{"payload":3},"ref":null}"#,
+            #"{"join_ref":"1","join_ref":{"a":1},"topic":"a","event":"e","payload":null,"ref":"2","extra":"\u00e9"}"#,
+            #"{"topic":"a","event":"e","payload":{}}"#,
+            #"{"event":"e","payload":{},"ref":null}"#,
+            #"{"topic":"a","payload":{},"ref":null}"#,
+            #"{"topic":"a","event":"e","ref":null}"#,
+            #"{"topic":1,"event":"e","payload":{},"ref":null}"#,
+            #"{"topic":"a","event":null,"payload":{},"ref":null}"#,
+            #"{"topic":"a","event":"e","payload":{},"ref":[1],"join_ref":[2]}"#,
+            #"{"topic":"a","event":"e","payload":{},"ref":null,"other":{"a":[1,}}"#,
+            #"{}"#,
+            #" { "topic" : "a" , "event" : "e" , "payload" : { "payload" : { } } , "ref" : "1" } "#,
+            #"["1","2","a","broadcast",{"payload":{"a":1}}]"#,
+            #""text""#,
+        ]
+        for text in frames {
+            for version in [ProtocolVersion.v1, .v2] {
+                checkDecodersAgree(buffer(text), version, 0)
+            }
+        }
+    }
+
     private let seeds = [
         #"{"topic":"realtime:r","event":"broadcast","payload":{"type":"broadcast","event":"m","payload":{"seq":1,"s":"a\"b\u0001","l":[true,null,-1.5e3]}},"ref":"3","join_ref":"1"}"#,
         #"["1","3","realtime:r","broadcast",{"type":"broadcast","event":"m","payload":{"x":"é","y":{}}}]"#,
