@@ -29,6 +29,16 @@ public final class FanoutMessage: Sendable {
         self.v2Frame = v2.map { SharedFrame(isBinary: $0.isBinary, payload: $0.bytes) }
     }
 
+    init(kind: Kind, senderID: UInt64, audience: Audience?, dedupeKey: String?, v1Frame: SharedFrame?,
+         v2: EncodedFrame?) {
+        self.kind = kind
+        self.senderID = senderID
+        self.audience = audience
+        self.dedupeKey = dedupeKey
+        self.v1Frame = v1Frame
+        self.v2Frame = v2.map { SharedFrame(isBinary: $0.isBinary, payload: $0.bytes) }
+    }
+
     func frame(for version: ProtocolVersion) -> SharedFrame? {
         switch version {
         case .v1: return v1Frame
@@ -39,9 +49,12 @@ public final class FanoutMessage: Sendable {
     /// A broadcast, encoded only for the versions that have subscribers.
     static func broadcast(_ envelope: BroadcastEnvelope, senderID: UInt64, audience: Audience?,
                           dedupeKey: String? = nil, versions: VersionCounts) -> FanoutMessage {
-        FanoutMessage(kind: .broadcast, senderID: senderID, audience: audience, dedupeKey: dedupeKey,
-                      v1: versions.v1 > 0 ? envelope.encodeV1() : nil,
-                      v2: versions.v2 > 0 ? envelope.encodeV2() : nil)
+        // The v1 text is written straight behind its WebSocket header (the frame most sockets get).
+        let v1 = versions.v1 > 0 ? envelope.v1ByteCount.map { size in
+            SharedFrame(isBinary: false, payloadByteCount: size) { envelope.writeV1(size, into: &$0) }
+        } : nil
+        return FanoutMessage(kind: .broadcast, senderID: senderID, audience: audience, dedupeKey: dedupeKey,
+                             v1Frame: v1, v2: versions.v2 > 0 ? envelope.encodeV2() : nil)
     }
 
     /// A fastlane push (`presence_diff`, server events): `ref` and `join_ref` null.

@@ -16,17 +16,30 @@ public struct BroadcastEnvelope: Sendable, Equatable {
     /// v1 text frame `{"topic","event":"broadcast","payload":{"type":"broadcast","event","payload","meta"?},"ref":null}`;
     /// nil for a binary payload (v1 subscribers skip it).
     public func encodeV1() -> EncodedFrame? {
+        guard let size = v1ByteCount else { return nil }
+        var bytes = ByteBufferAllocator().buffer(capacity: size)
+        writeV1(size, into: &bytes)
+        return EncodedFrame(isBinary: false, bytes: bytes)
+    }
+
+    /// The size of the v1 text frame (`encodeV1`); nil for a binary payload.
+    public var v1ByteCount: Int? {
         if case .binary = payload { return nil }
         let inner = InnerPayload(event: event, payload: payload, meta: presentMeta)
-        let size = V1Broadcast.fixedByteCount + JSONWriter.byteCount(ofString: topic) + inner.byteCount
-        let bytes = ByteBuffer.emitting(size) { out in
+        return V1Broadcast.fixedByteCount + JSONWriter.byteCount(ofString: topic) + inner.byteCount
+    }
+
+    /// Appends the v1 text frame, `size` (`v1ByteCount`) bytes, to `buffer`: for a buffer that already holds what
+    /// goes before it (a WebSocket frame's header), so the frame is not copied behind it afterwards.
+    public func writeV1(_ size: Int, into buffer: inout ByteBuffer) {
+        let inner = InnerPayload(event: event, payload: payload, meta: presentMeta)
+        buffer.writeExactly(size) { out in
             out.raw(V1Text.topicKey)
             out.string(topic)
             out.raw(V1Broadcast.afterTopic)
             inner.emit(into: &out)
             out.raw(V1Broadcast.end)
         }
-        return EncodedFrame(isBinary: false, bytes: bytes)
     }
 
     /// v2: kind 4 binary when `preferBinary` or the payload is binary, else the text array form

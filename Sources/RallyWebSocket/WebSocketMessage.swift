@@ -118,6 +118,19 @@ public final class SharedFrame: @unchecked Sendable {
         self.payload = frame.getSlice(at: frame.readerIndex + headerLength, length: payload.readableBytes)!
     }
 
+    /// A frame whose payload, exactly `payloadByteCount` bytes, `writePayload` appends right behind the header: one
+    /// buffer, and no copy of the payload into it.
+    public init(isBinary: Bool, payloadByteCount: Int, writePayload: (inout ByteBuffer) -> Void) {
+        self.opcode = isBinary ? FrameOpcode.binary : FrameOpcode.text
+        let headerLength = FrameEncoder.headerLength(payloadLength: payloadByteCount)
+        var frame = ByteBufferAllocator().buffer(capacity: headerLength + payloadByteCount)
+        FrameEncoder.writeHeader(opcode: self.opcode, rsv1: false, payloadLength: payloadByteCount, into: &frame)
+        writePayload(&frame)
+        precondition(frame.readableBytes == headerLength + payloadByteCount, "SharedFrame: payload of the wrong size")
+        self.plainFrame = frame
+        self.payload = frame.getSlice(at: frame.readerIndex + headerLength, length: payloadByteCount)!
+    }
+
     public var payloadByteCount: Int { self.payload.readableBytes }
 
     /// Whether the payload is binary (otherwise UTF-8 text).
