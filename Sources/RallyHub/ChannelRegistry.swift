@@ -128,6 +128,13 @@ struct ChannelRegistry {
 
     func channel(_ topic: String) -> Channel? { index(of: topic).map { channels[$0] } }
 
+    /// What a client broadcast on the channel at `index` (`Route.channel`) needs of it: its subscription when it may
+    /// write (`Channel.writingSubscription`), whether it asked for acks, and whether its broadcasts are ordinary.
+    func broadcastSender(at index: Int) -> (subscription: ChannelSubscription, wantsAck: Bool, ordinary: Bool)? {
+        guard let subscription = channels[index].writingSubscription else { return nil }
+        return (subscription, channels[index].sharedConfig.value.broadcastAck, channels[index].broadcastsAreOrdinary)
+    }
+
     /// Registers a join in progress and returns its generation.
     mutating func beginJoin(topic: String, joinRef: JSON?, config: SharedJoinConfig,
                             tokenFingerprint: TokenFingerprint? = nil) -> UInt32 {

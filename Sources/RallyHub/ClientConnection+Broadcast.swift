@@ -43,12 +43,11 @@ extension ClientConnection {
             return
         }
         // The pieces of the record this needs, read before the fanout (which may end the socket, and its registry).
-        guard let subscription = registry.channels[index].writingSubscription else {
+        guard let (subscription, wantsAck, ordinary) = registry.broadcastSender(at: index) else {
             metrics.rejection("write_unauthorized").increment()
             return
         }
-        let wantsAck = registry.channels[index].sharedConfig.value.broadcastAck
-        guard !registry.channels[index].broadcastsAreOrdinary else {
+        guard !ordinary else {
             fanOut(event: event, payload: payload, preferBinary: preferBinary, subscription: subscription,
                    audience: nil)
             if wantsAck { reply(to: sender, payload: Replies.ok()) }
