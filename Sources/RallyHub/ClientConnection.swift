@@ -134,17 +134,18 @@ public final class ClientConnection: WebSocketSessionHandler {
     }
 
     /// The per-socket message rate limit (service_role is exempt) for the channel at `index` (`ChannelRegistry.Route`).
-    /// Over it: an error reply when the client asked for one (a ref), otherwise a silent drop; both counted.
-    func admitMessage(_ sender: ReplyAddress, channelAt index: Int) -> Bool {
+    /// Over it: an error reply when the client asked for one (a ref), otherwise a silent drop; both counted. `sender`
+    /// is only read for a refusal.
+    func admitMessage(_ sender: @autoclosure () -> ReplyAddress, channelAt index: Int) -> Bool {
         if registry.channels[index].identity?.role == .serviceRole { return true }
         let limits = services.limits
         guard messageLevel.tryTake(burst: Double(limits.messageBurst), ratePerSecond: Double(limits.messagesPerSecond),
                                    now: .now()) else {
-            return refuse(sender, reason: "RateLimited: Too many messages per second", metric: "message_rate")
+            return refuse(sender(), reason: "RateLimited: Too many messages per second", metric: "message_rate")
         }
         guard services.limits.userRate.perWindow > 0, let user = registry.channels[index].identity?.subject,
               !services.userGates[loopIndex].admit(user) else { return true }
-        return refuse(sender, reason: "RateLimited: Too many messages per minute for this user", metric: "user_rate")
+        return refuse(sender(), reason: "RateLimited: Too many messages per minute for this user", metric: "user_rate")
     }
 
     /// Counts the refusal and answers it when the message asked for a reply; never closes the socket.
