@@ -42,15 +42,18 @@ public enum InboundDecoder {
         case .success(let result): (document, position) = result
         case .failure(let error): return .failure(ProtocolError("invalid JSON text frame: \(error)"))
         }
-        let decoded: Result<PhoenixMessage, ProtocolError>
-        switch (version, document) {
-        case (.v1, .members(let members)): decoded = decodeV1Members(members)
-        case (.v1, .tree(let json)): decoded = decodeV1Object(json)
-        case (.v2, .members): decoded = decodeV2Array(.emptyObject)  // an object: refused as any non-array is
-        case (.v2, .tree(let json)): decoded = decodeV2Array(json)
+        var message: PhoenixMessage
+        do throws(ProtocolError) {
+            switch (version, document) {
+            case (.v1, .members(let members)): message = try v1Message(members)
+            case (.v1, .tree(let json)): message = try decodeV1Object(json).get()
+            case (.v2, .members): message = try decodeV2Array(.emptyObject).get()  // refused as any non-array is
+            case (.v2, .tree(let json)): message = try decodeV2Array(json).get()
+            }
+        } catch {
+            return .failure(error)
         }
-        guard let position, case .success(var message) = decoded else { return decoded.map(InboundFrame.message) }
-        place(position, of: bytes, into: &message)
+        if let position { place(position, of: bytes, into: &message) }
         return .success(.message(message))
     }
 
@@ -83,26 +86,24 @@ public enum InboundDecoder {
         guard case .object(let object) = json else {
             return .failure(ProtocolError("expected a JSON object {topic, event, payload, ref} for vsn 1.0.0"))
         }
-        return decodeV1Members(V1FrameMembers(topic: object["topic"], event: object["event"],
-                                              payload: object["payload"], ref: object["ref"],
-                                              joinRef: object["join_ref"]))
+        let members = V1FrameMembers(topic: object["topic"], event: object["event"], payload: object["payload"],
+                                     ref: object["ref"], joinRef: object["join_ref"])
+        return Result { () throws(ProtocolError) in try v1Message(members) }
     }
 
     /// The v1 object's checks, on its members: the required keys in this order, then each field's type.
-    static func decodeV1Members(_ members: V1FrameMembers) -> Result<PhoenixMessage, ProtocolError> {
-        Result { () throws(ProtocolError) in
-            try require(members.topic, "topic")
-            try require(members.event, "event")
-            try require(members.payload, "payload")
-            try require(members.ref, "ref")
-            return PhoenixMessage(
-                joinRef: try ref(members.joinRef, named: "join_ref"),
-                ref: try ref(members.ref, named: "ref"),
-                topic: try string(members.topic, named: "topic"),
-                event: try string(members.event, named: "event"),
-                payload: members.payload ?? .null
-            )
-        }
+    static func v1Message(_ members: V1FrameMembers) throws(ProtocolError) -> PhoenixMessage {
+        try require(members.topic, "topic")
+        try require(members.event, "event")
+        try require(members.payload, "payload")
+        try require(members.ref, "ref")
+        return PhoenixMessage(
+            joinRef: try ref(members.joinRef, named: "join_ref"),
+            ref: try ref(members.ref, named: "ref"),
+            topic: try string(members.topic, named: "topic"),
+            event: try string(members.event, named: "event"),
+            payload: members.payload ?? .null
+        )
     }
 
     static func decodeV2Array(_ json: JSON) -> Result<PhoenixMessage, ProtocolError> {
