@@ -130,6 +130,7 @@ let executableAndTestTargets: [Target] = [
     ], path: "loadtest/Sources/RallyLoadTest", swiftSettings: swift6),
     // The least a SwiftNIO hub does per message (no Rally code): the NIO reference in the benchmarks.
     .executableTarget(name: "RallyNIOFloor", dependencies: nio + [
+        .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         .product(name: "Crypto", package: "swift-crypto"),
     ], path: "loadtest/Sources/RallyNIOFloor", swiftSettings: swift6),
     // What the test targets share: a fresh PostgreSQL database per test on the server scripts/services.sh starts,

@@ -43,7 +43,7 @@ final class FloorConnection: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if case .webSocket(let topic, _) = mode { topics.table(of: context.eventLoop).remove(self, topic: topic) }
+        if case .webSocket(let topic, _) = mode { topics.unsubscribe(self, topic: topic, on: context.eventLoop) }
         self.context = nil
     }
 
@@ -96,7 +96,7 @@ final class FloorConnection: ChannelInboundHandler {
             send(FloorResponse.switching(key: key), context: context)
             let name = String(path.dropFirst(topic.0.count))
             mode = .webSocket(topic: name, publishes: topic.1)
-            topics.table(of: context.eventLoop).add(self, topic: name)
+            topics.subscribe(self, topic: name, on: context.eventLoop)
         } else if request.method == "GET", path == "/ping" {
             send(FloorResponse.ok, context: context)
         } else {

@@ -1,23 +1,39 @@
 // Who subscribes to what, one table per event loop: a subscriber is filed on its own loop's table, and a publish
-// reaches every loop's table (directly on its own loop, one task for each other), so no table is ever shared.
+// reaches the table of every loop with subscribers of its topic (directly on its own loop, one task for each other),
+// so no table is ever shared. Which loops have subscribers of a topic is the one shared fact, behind a lock (read
+// once per publish, written once per subscribe and unsubscribe).
+import NIOConcurrencyHelpers
 import NIOCore
 
-/// The topic tables of every loop. Immutable after start: read from any loop.
+/// The topic tables of every loop. Immutable after start (but for `loopsByTopic`): read from any loop.
 final class FloorTopics: Sendable {
     private let tables: [LoopTopics]
+    /// Subscribers per loop (by the loop's index in `tables`), for every topic with at least one.
+    private let loopsByTopic = NIOLockedValueBox<[String: [Int]]>([:])
 
     init(loops: [EventLoop]) {
         self.tables = loops.map(LoopTopics.init(loop:))
     }
 
-    /// The table of the calling loop.
-    func table(of loop: EventLoop) -> LoopTopics {
-        tables.first { $0.loop === loop }!
+    func subscribe(_ connection: FloorConnection, topic: String, on loop: EventLoop) {
+        let index = tables.firstIndex { $0.loop === loop }!
+        tables[index].add(connection, topic: topic)
+        loopsByTopic.withLockedValue { $0[topic, default: Array(repeating: 0, count: tables.count)][index] += 1 }
     }
 
-    /// Sends `frame` to every subscriber of `topic`, on every loop. Called on `loop`.
+    func unsubscribe(_ connection: FloorConnection, topic: String, on loop: EventLoop) {
+        let index = tables.firstIndex { $0.loop === loop }!
+        tables[index].remove(connection, topic: topic)
+        loopsByTopic.withLockedValue { counts in
+            counts[topic]?[index] -= 1
+            if counts[topic]?.allSatisfy({ $0 == 0 }) == true { counts[topic] = nil }
+        }
+    }
+
+    /// Sends `frame` to every subscriber of `topic`, on every loop that has some. Called on `loop`.
     func publish(_ frame: ByteBuffer, topic: String, from loop: EventLoop) {
-        for table in tables {
+        guard let counts = loopsByTopic.withLockedValue({ $0[topic] }) else { return }
+        for (table, count) in zip(tables, counts) where count > 0 {
             if table.loop === loop {
                 table.deliver(frame, topic: topic)
             } else {
