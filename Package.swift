@@ -128,6 +128,11 @@ let executableAndTestTargets: [Target] = [
         .product(name: "PostgresNIO", package: "postgres-nio"),
         .product(name: "Logging", package: "swift-log"),
     ], path: "loadtest/Sources/RallyLoadTest", swiftSettings: swift6),
+    // The least a SwiftNIO hub does per message (no Rally code): the NIO reference in the benchmarks.
+    .executableTarget(name: "RallyNIOFloor", dependencies: nio + [
+        .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        .product(name: "Crypto", package: "swift-crypto"),
+    ], path: "loadtest/Sources/RallyNIOFloor", swiftSettings: swift6),
     // What the test targets share: a fresh PostgreSQL database per test on the server scripts/services.sh starts,
     // the demo and fixture seeds written into it (PostgresSeeder), Redis, and the recorder tests wait on.
     .target(name: "RallyTestSupport", dependencies: [
@@ -209,6 +214,7 @@ let package = Package(
     products: [
         .executable(name: "rally", targets: ["rally"]),
         .executable(name: "rally-loadtest", targets: ["RallyLoadTest"]),
+        .executable(name: "rally-nio-floor", targets: ["RallyNIOFloor"]),
         .library(name: "RallyClient", targets: ["RallyClient"]),
         // For the fuzz harnesses in Fuzz/ (a separate package that depends on this one by path).
         .library(name: "RallyProtocol", targets: ["RallyProtocol"]),

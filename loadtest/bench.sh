@@ -19,16 +19,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ulimit -n "$(ulimit -Hn)"
 what=${1:-all}
-for product in rally rally-loadtest; do swift build -c release --product "$product" >&2; done
+for product in rally rally-loadtest rally-nio-floor; do swift build -c release --product "$product" >&2; done
 bin_dir=$(swift build -c release --show-bin-path)
 LT="$bin_dir/rally-loadtest"
 RALLY="$bin_dir/rally"
+NIO_FLOOR="$bin_dir/rally-nio-floor"
 OUT=${OUT:-/tmp/rally-bench}
 mkdir -p "$OUT"
 secret=bench-secret-0123456789abcdef
 rally_port=${RALLY_BENCH_PORT:-4100}
 live_port=${RALLY_BENCH_LIVE_PORT:-4200}
 nchan_port=${NCHAN_PORT:-8089}
+nio_port=${NIO_FLOOR_PORT:-8097}  # and the next port: the NIO floor on two loops
 
 live_db=""
 source loadtest/bench_cluster.sh
@@ -36,6 +38,7 @@ cleanup() {
   cluster_stop
   [[ -n "${rally_pid:-}" ]] && kill "$rally_pid" 2>/dev/null || true
   [[ -n "${rally1_pid:-}" ]] && kill "$rally1_pid" 2>/dev/null || true
+  [[ -n "${nio_pid:-}" ]] && kill "$nio_pid" "$nio2_pid" 2>/dev/null || true
   floor_stop
   [[ -n "${nchan_started:-}" ]] && { loadtest/nchan/run.sh stop >/dev/null 2>&1 || true; }
   [[ -n "${live_pid:-}" ]] && { kill "$live_pid" 2>/dev/null; wait "$live_pid" 2>/dev/null; } || true
@@ -53,11 +56,17 @@ if [[ $what != live* && $what != cluster ]]; then
       > "$OUT/rally1.log" 2>&1 &
     rally1_pid=$!
   fi
+  # The NIO floor (loadtest/Sources/RallyNIOFloor: the least a SwiftNIO hub does) on one loop and on two.
+  "$NIO_FLOOR" --port "$nio_port" --threads 1 > "$OUT/nio-floor.log" 2>&1 &
+  nio_pid=$!
+  "$NIO_FLOOR" --port "$((nio_port + 1))" --threads 2 > "$OUT/nio-floor2.log" 2>&1 &
+  nio2_pid=$!
   # Stopped at the end only if started here (an nginx already running under NCHAN_PREFIX is someone else's).
   loadtest/nchan/run.sh pid >/dev/null 2>&1 || nchan_started=1
   nchan_pid=$(NCHAN_PORT=$nchan_port loadtest/nchan/run.sh start)
   for _ in $(seq 200); do grep -q listening "$OUT/rally.log" && break; sleep 0.05; done
   for _ in $(seq 200); do [[ -z "${rally1_pid:-}" ]] || grep -q listening "$OUT/rally1.log" && break; sleep 0.05; done
+  for _ in $(seq 200); do grep -q listening "$OUT/nio-floor.log" && grep -q listening "$OUT/nio-floor2.log" && break; sleep 0.05; done
 fi
 user=$(python3 loadtest/mint_jwt.py --secret "$secret" --role authenticated --hours 2)
 service=$(python3 loadtest/mint_jwt.py --secret "$secret" --role service_role --hours 2)
@@ -97,6 +106,10 @@ floor_stop() {
 }
 
 # compare_run <scenario> <server> <args…>: one labelled run against one server, into $OUT/compare.jsonl.
+nio_pid_of() {  # nio_pid_of 1|2: the NIO floor on that many loops
+  if [[ $1 == 1 ]]; then echo "$nio_pid"; else echo "$nio2_pid"; fi
+}
+
 compare_run() {
   local scenario=$1 server=$2; shift 2
   local target
@@ -109,6 +122,10 @@ compare_run() {
     nchan) target=(--mode raw --url "$nchan_sub" --publish-url "$nchan_pub" --server-pid "$nchan_pid") ;;
     floor) target=(--mode raw --url "ws://127.0.0.1:$floor_port/sub/{topic}"
                    --publish-url "http://127.0.0.1:$floor_port/pub/{topic}" --server-pid "$floor_pid") ;;
+    nio) target=(--mode raw --url "ws://127.0.0.1:$nio_port/sub/{topic}"
+                 --publish-url "http://127.0.0.1:$nio_port/pub/{topic}" --server-pid "$nio_pid") ;;
+    nio2) target=(--mode raw --url "ws://127.0.0.1:$((nio_port + 1))/sub/{topic}"
+                  --publish-url "http://127.0.0.1:$((nio_port + 1))/pub/{topic}" --server-pid "$nio2_pid") ;;
     floor2) target=(--mode raw --url "ws://127.0.0.1:$floor2_port/sub/{topic}"
                     --publish-url "http://127.0.0.1:$floor2_port/pub/{topic}" --server-pid "$floor2_pid") ;;
   esac
@@ -130,7 +147,7 @@ compare_args() {  # the rally-loadtest arguments of one comparison scenario
 
 compare() {
   floor_start
-  local servers=(${SERVERS:-rally rally-1t nchan})
+  local servers=(${SERVERS:-rally rally-1t nchan nio nio2})
   [[ -n "${floor_pid:-}" ]] && servers+=(floor)
   for round in $(seq "${RUNS:-3}"); do
     for scenario in ${COMPARE:-f1k-pipe f1k-one f10k-pipe f10k-one lat1k lat10k}; do
@@ -201,13 +218,21 @@ case $what in
     run rally-roundtrip roundtrip --mode rally-v1 --url "$rally_ws" --token "$user" --sockets 50 --duration 10 \
       --server-pid "$rally_pid"
     run nchan-roundtrip roundtrip --mode raw --url "ws://127.0.0.1:$nchan_port/pubsub/{topic}" --sockets 50 \
-      --duration 10 --server-pid "$nchan_pid" ;;&
+      --duration 10 --server-pid "$nchan_pid"
+    for n in 1 2; do  # the NIO floor on one loop and on two (its own frames come back: Nchan's /pubsub/)
+      run "nio$n-roundtrip" roundtrip --mode raw --url "ws://127.0.0.1:$((nio_port + n - 1))/pubsub/{topic}" \
+        --sockets 50 --duration 10 --server-pid "$(nio_pid_of "$n")"
+    done ;;&
   storm|all)  # 19,000 connections opened 256 at a time (128 per generator process); Rally: each with its
     # own signed token, joining one of 10 topics
     run rally-storm storm --mode rally-v2 --url "$rally_ws" --token "$user" --connections 19000 --concurrency 128 \
       --processes 2 --source-addresses 2 --topics 10 --settle 1 --mint-secret "$secret" --server-pid "$rally_pid"
     run nchan-storm storm --mode raw --url "$nchan_sub" --connections 19000 --concurrency 128 --processes 2 \
-      --source-addresses 2 --settle 1 --server-pid "$nchan_pid" ;;&
+      --source-addresses 2 --settle 1 --server-pid "$nchan_pid"
+    for n in 1 2; do
+      run "nio$n-storm" storm --mode raw --url "ws://127.0.0.1:$((nio_port + n - 1))/sub/{topic}" --connections 19000 \
+        --concurrency 128 --processes 2 --source-addresses 2 --settle 1 --server-pid "$(nio_pid_of "$n")"
+    done ;;&
   idle-unjoined)  # the same idle sockets without a channel: what the connection alone costs
     run rally-idle-unjoined storm --mode rally-v2 --url "$rally_ws" --token "$user" --connections 19500 --processes 2 \
       --source-addresses 2 --topics 0 --settle 3 --server-pid "$rally_pid" ;;&
@@ -215,7 +240,9 @@ case $what in
     run rally-idle storm --mode rally-v2 --url "$rally_ws" --token "$user" --connections 19500 --processes 2 \
       --source-addresses 2 --topics 10 --settle 3 --server-pid "$rally_pid"
     run nchan-idle storm --mode raw --url "$nchan_sub" --connections 19500 --processes 2 --source-addresses 2 \
-      --settle 3 --server-pid "$nchan_pid" ;;&
+      --settle 3 --server-pid "$nchan_pid"
+    run nio2-idle storm --mode raw --url "ws://127.0.0.1:$((nio_port + 1))/sub/{topic}" --connections 19500 \
+      --processes 2 --source-addresses 2 --settle 3 --server-pid "$nio2_pid" ;;&
   live|live-capacity|live-chat|live-activity|live-revocation|all) start_live_node; ws="ws://127.0.0.1:$live_port/socket/websocket" ;;&
   live|live-capacity|all) live_capacity ;;&
   live|live-chat|all) live_chat ;;&

@@ -13,6 +13,8 @@ from medians import reports, spread
 
 # The floor with as many threads as Rally has event loops: `rally` runs one per core (2 here), `rally-1t` one.
 SAME_THREADS = {"rally": "floor2", "rally-1t": "floor"}
+# The NIO floor (loadtest/Sources/RallyNIOFloor) with as many event loops.
+SAME_NIO = {"rally": "nio2", "rally-1t": "nio"}
 
 
 def load(path):
@@ -57,6 +59,9 @@ def table(runs):
             same = medians.get(SAME_THREADS[rally], (None, None))
             if same[0] and len(floors) > 1:
                 parts.append(f"× {rate / same[0]:.2f} the {SAME_THREADS[rally]}'s deliveries/s, p99 × {p99 / same[1]:.2f}")
+            nio = medians.get(SAME_NIO[rally], (None, None))
+            if nio[0]:
+                parts.append(f"× {rate / nio[0]:.2f} the NIO floor's ({SAME_NIO[rally]}) deliveries/s, p99 × {p99 / nio[1]:.2f}")
             if parts:
                 ratios.append(f"- {scenario}, {rally}: " + "; ".join(parts))
     return "\n".join(lines + [""] + ratios)

@@ -69,6 +69,20 @@ run fanout-nchan-2p fanout --mode raw --url "ws://$nchan/sub/{topic}" --publish-
 run chat-nchan chat --mode raw --url "ws://$nchan/pubsub/{topic}" --rooms 4 --members 4 --rate 20 --messages 10
 grep -q "<svg" "$work/fanout.html" || { echo "smoke: HTML report has no plot" >&2; exit 1; }
 
+# The NIO floor (the benchmarks' SwiftNIO reference) speaks the same URLs: subscribe, publish, publish-and-subscribe.
+nio_bin="$(dirname "$bin")/rally-nio-floor"
+if [[ -x "$nio_bin" ]]; then
+  nio_port=$((nchan_port + 8))
+  "$nio_bin" --port "$nio_port" --threads 2 > "$work/nio-floor.log" 2>&1 &
+  cluster_pids+=($!)
+  for _ in $(seq 200); do grep -q listening "$work/nio-floor.log" && break; sleep 0.05; done
+  nio="127.0.0.1:$nio_port"
+  run fanout-nio fanout --mode raw --url "ws://$nio/sub/{topic}" --publish-url "http://$nio/pub/{topic}" \
+    --subscribers 200 --messages 200 --window 32
+  run roundtrip-nio roundtrip --mode raw --url "ws://$nio/pubsub/{topic}" --sockets 10 --duration 0.5
+  run storm-nio storm --mode raw --url "ws://$nio/sub/{topic}" --connections 300 --settle 0.2
+fi
+
 # The Rally modes against a real Rally node (RALLY_BIN, as scripts/test.sh exports), else the fake peer.
 secret=smoke-secret-0123456789abcdef
 if [[ -n "${RALLY_BIN:-}" ]]; then

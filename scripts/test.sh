@@ -28,6 +28,7 @@ fi
 stage "release build"
 swift build -c release --product rally
 swift build -c release --product rally-loadtest
+swift build -c release --product rally-nio-floor
 RALLY_BIN="$(swift build -c release --show-bin-path)/rally"
 LOADTEST_BIN="$(swift build -c release --show-bin-path)/rally-loadtest"
 export RALLY_BIN LOADTEST_BIN

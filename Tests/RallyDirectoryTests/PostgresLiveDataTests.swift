@@ -80,13 +80,12 @@ final class PostgresLiveDataTests: XCTestCase {
 
     /// Polls `pg_locks` (a condition with a deadline) until a session waits on an advisory lock or `done` is set.
     static func waitUntilWaitingOnAdvisoryLock(_ client: PostgresClient, orDone done: Flag) async throws {
-        let deadline = ContinuousClock.now + .seconds(5)
-        while ContinuousClock.now < deadline, !done.isSet {
+        _ = try await Polling.until(timeout: .seconds(5)) {
+            if done.isSet { return true }
             let waiting = try await client.query(
                 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
                 logger: TestDatabase.logger).collect().first?.decode(Int64.self) ?? 0
-            if waiting > 0 { return }
-            try await Task.sleep(for: .milliseconds(10))
+            return waiting > 0
         }
     }
 }

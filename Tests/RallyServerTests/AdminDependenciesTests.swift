@@ -16,13 +16,9 @@ final class AdminDependenciesTests: XCTestCase {
         defer { http.close() }
         var headers = HTTPHeaders()
         headers.add(name: "authorization", value: "Bearer \(Self.adminToken)")
-        let deadline = Date().addingTimeInterval(10)
-        var snapshot = JSON.null
-        repeat {
-            snapshot = try JSON.parse(try await http.request(method: .GET, path: "/admin/api/stats", headers: headers)
-                .get().body)
-        } while !done(snapshot) && Date() < deadline
-        return snapshot
+        return try await Polling.value({
+            try JSON.parse(try await http.request(method: .GET, path: "/admin/api/stats", headers: headers).get().body)
+        }, until: done)
     }
 
     func testUnreachableDatabaseAndBusShowAsDown() async throws {

@@ -4,6 +4,7 @@ import NIOHTTP1
 import RallyClient
 import RallyProtocol
 @testable import RallyServer
+import RallyTestSupport
 import XCTest
 
 /// `/admin` over loopback: who may open it in each mode, and what its snapshot counts.
@@ -127,12 +128,9 @@ final class AdminEndpointTests: XCTestCase {
             guard case .number(let text)? = stats["totals"]?[key] else { return 0 }
             return Double(text) ?? 0
         }
-        let deadline = Date().addingTimeInterval(10)
-        var stats = first
-        repeat {
-            stats = try JSON.parse(try await get(http, "/admin/api/stats", bearer: Self.adminToken).body)
-            if total(stats, "deliveries") - total(first, "deliveries") >= 4, stats["channels"] == .int(4) { break }
-        } while Date() < deadline
+        let stats = try await Polling.value({
+            try JSON.parse(try await get(http, "/admin/api/stats", bearer: Self.adminToken).body)
+        }, until: { total($0, "deliveries") - total(first, "deliveries") >= 4 && $0["channels"] == .int(4) })
         XCTAssertEqual(stats["connections"], .int(4))
         XCTAssertEqual(stats["channels"], .int(4))
         XCTAssertEqual(stats["topics"], .int(2))

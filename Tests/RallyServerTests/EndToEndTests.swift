@@ -3,6 +3,7 @@ import NIOCore
 import NIOHTTP1
 import RallyClient
 import RallyProtocol
+import RallyTestSupport
 import XCTest
 
 /// The whole server over loopback with Rally's own client: v1 and v2 (binary kind 3/4) side by side, REST
@@ -100,9 +101,7 @@ final class EndToEndTests: XCTestCase {
         _ = try await publisher.connection.broadcast(topic: "realtime:metered", event: "tick",
                                                      payload: .object(["n": .int(1)]))
         for client in subscribers { XCTAssertNotNil(client.events.first { $0.broadcastEvent == "tick" }) }
-        let deadline = Date().addingTimeInterval(5)
-        var after = try await scrape()
-        while after.deliveries < before.deliveries + 3, Date() < deadline { after = try await scrape() }
+        let after = try await Polling.value(timeout: .seconds(5), scrape) { $0.deliveries >= before.deliveries + 3 }
         XCTAssertGreaterThanOrEqual(after.deliveries - before.deliveries, 3, "one per subscriber, not the sender")
         XCTAssertGreaterThanOrEqual(after.fanouts - before.fanouts, 1)
         http.close()

@@ -3,6 +3,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 @testable import RallyServer
+import RallyTestSupport
 import XCTest
 
 /// When a node hands freed heap back to the kernel: after the open sockets fell far enough from their high and
@@ -96,8 +97,7 @@ final class IdleTrimTests: XCTestCase {
         try await Task.sleep(nanoseconds: 300_000_000)
         XCTAssertEqual(trims.withLockedValue { $0 }, 0, "no drop, no trim")
         open.withLockedValue { $0 = 10 }
-        let deadline = Date().addingTimeInterval(5)
-        while trims.withLockedValue({ $0 }) == 0, Date() < deadline { try await Task.sleep(nanoseconds: 10_000_000) }
+        _ = try await Polling.until(timeout: .seconds(5)) { trims.withLockedValue { $0 } > 0 }
         XCTAssertEqual(trims.withLockedValue { $0 }, 1)
         try await Task.sleep(nanoseconds: 400_000_000)
         XCTAssertEqual(trims.withLockedValue { $0 }, 1, "one trim per drop")

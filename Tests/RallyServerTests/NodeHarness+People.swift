@@ -2,6 +2,7 @@ import Foundation
 import RallyClient
 import RallyLive
 import RallyProtocol
+import RallyTestSupport
 import XCTest
 
 /// Sockets of named people (or `service_role`) on a node, and the waits the privacy tests share.
@@ -18,11 +19,10 @@ extension NodeHarness {
     /// Waits (polling, up to `timeout`) until the node's change feeds listen: live joins are refused before.
     func waitUntilListening(timeout: TimeInterval = 10, file: StaticString = #filePath, line: UInt = #line)
         async throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while (node.services.feeds as? LiveFeeds)?.isConnected != true {
-            guard Date() < deadline else { return XCTFail("the change feed is not listening", file: file, line: line) }
-            try await Task.sleep(for: .milliseconds(10))
+        let listening = try await Polling.until(timeout: .seconds(timeout)) {
+            (node.services.feeds as? LiveFeeds)?.isConnected == true
         }
+        XCTAssertTrue(listening, "the change feed is not listening", file: file, line: line)
     }
 
     func userToken(_ user: UUID) async throws -> String {

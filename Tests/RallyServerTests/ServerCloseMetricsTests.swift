@@ -4,6 +4,7 @@ import NIOHTTP1
 import RallyClient
 import RallyProtocol
 import RallyServer
+import RallyTestSupport
 import XCTest
 
 /// Every close the server starts is counted in `rally_server_closes_total{cause}`, and `/metrics` can be kept
@@ -20,10 +21,7 @@ final class ServerCloseMetricsTests: XCTestCase {
     /// Scrapes until `name` reaches `target` or 10 s pass; returns the last value.
     private func sample(_ name: String, reaching target: Double, over http: HTTPClientConnection) async throws
         -> Double {
-        let deadline = Date().addingTimeInterval(10)
-        var value = try await sample(name, over: http)
-        while value < target, Date() < deadline { value = try await sample(name, over: http) }
-        return value
+        try await Polling.value({ try await sample(name, over: http) }, until: { $0 >= target })
     }
 
     func testSlowConsumerCloseIsCounted() async throws {
