@@ -7,8 +7,7 @@ import RallyWebSocket
 extension ClientConnection {
     /// `phx_reply` to `message`, echoing its ref and join_ref.
     func reply(to message: PhoenixMessage, payload: JSON) {
-        send(OutboundMessage(joinRef: message.joinRef, ref: message.ref, topic: message.topic, event: "phx_reply",
-                             payload: payload))
+        reply(to: ReplyAddress(message), payload: payload)
     }
 
     /// `phx_reply` to the message `sender` was taken from.

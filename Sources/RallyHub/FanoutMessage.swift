@@ -19,16 +19,6 @@ public final class FanoutMessage: Sendable {
     private let v1Frame: SharedFrame?
     private let v2Frame: SharedFrame?
 
-    init(kind: Kind, senderID: UInt64, audience: Audience?, dedupeKey: String? = nil, v1: EncodedFrame?,
-         v2: EncodedFrame?) {
-        self.kind = kind
-        self.senderID = senderID
-        self.audience = audience
-        self.dedupeKey = dedupeKey
-        self.v1Frame = v1.map { SharedFrame(isBinary: $0.isBinary, payload: $0.bytes) }
-        self.v2Frame = v2.map { SharedFrame(isBinary: $0.isBinary, payload: $0.bytes) }
-    }
-
     init(kind: Kind, senderID: UInt64, audience: Audience?, dedupeKey: String?, v1Frame: SharedFrame?,
          v2: EncodedFrame?) {
         self.kind = kind
@@ -37,6 +27,12 @@ public final class FanoutMessage: Sendable {
         self.dedupeKey = dedupeKey
         self.v1Frame = v1Frame
         self.v2Frame = v2.map { SharedFrame(isBinary: $0.isBinary, payload: $0.bytes) }
+    }
+
+    convenience init(kind: Kind, senderID: UInt64, audience: Audience?, dedupeKey: String? = nil, v1: EncodedFrame?,
+                     v2: EncodedFrame?) {
+        self.init(kind: kind, senderID: senderID, audience: audience, dedupeKey: dedupeKey,
+                  v1Frame: v1.map { SharedFrame(isBinary: $0.isBinary, payload: $0.bytes) }, v2: v2)
     }
 
     func frame(for version: ProtocolVersion) -> SharedFrame? {

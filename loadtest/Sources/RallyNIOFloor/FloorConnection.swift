@@ -47,7 +47,8 @@ final class FloorConnection: ChannelInboundHandler {
         self.context = nil
     }
 
-    /// Written by a publish on this loop: false when the socket is gone.
+    /// Written by a publish on this loop (unflushed). True when the connection now waits for a flush and was not
+    /// already waiting (the caller files it once); false when it was, or when the socket is gone.
     func write(_ frame: ByteBuffer) -> Bool {
         guard let context else { return false }
         context.write(NIOAny(frame), promise: nil)
