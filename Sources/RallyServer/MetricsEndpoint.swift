@@ -62,4 +62,9 @@ struct MetricsEndpoint: Sendable {
         let kind = error.errnoCode == EMFILE ? "emfile" : error.errnoCode == ENFILE ? "enfile" : "other"
         Counter(label: "rally_accept_errors_total", dimensions: [("errno", kind)]).increment()
     }
+
+    /// An accept that reached the ceiling on open connections (accepting pauses until one closes).
+    static func acceptCeilingReached() {
+        Counter(label: "rally_accept_ceiling_total").increment()
+    }
 }

@@ -81,7 +81,8 @@ public final class RallyNode: Sendable {
                 }
             })
         let server = WebSocketServer(configuration: configuration.effectiveServer, group: group, delegate: delegate,
-                                     acceptFailed: MetricsEndpoint.acceptFailed)
+                                     acceptFailed: MetricsEndpoint.acceptFailed,
+                                     ceilingReached: MetricsEndpoint.acceptCeilingReached)
         do {
             try access.startChangeFeeds(services: services, live: live)
             let port = try await server.start()

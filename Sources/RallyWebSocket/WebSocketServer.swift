@@ -47,6 +47,11 @@ public struct WebSocketServerConfiguration: Sendable {
     /// Pause of the accept loop after a failed accept (EMFILE/ENFILE at the descriptor limit, ENOBUFS, …), so a
     /// node out of descriptors does not spin; accepting resumes by itself once descriptors are free again.
     public var acceptBackoff: TimeAmount = .milliseconds(250)
+    /// Descriptors kept free of connections: the listeners stop accepting while the connections open at once
+    /// reach the process's descriptor limit (`ulimit -n`) minus this reserve, and resume when one closes.
+    public var descriptorReserve = 256
+    /// An explicit ceiling on connections open at once (nil: the descriptor limit minus `descriptorReserve`).
+    public var maxOpenConnections: Int? = nil
     public var tls: TLSFiles? = nil
     public init() {}
 }
@@ -73,16 +78,29 @@ public final class WebSocketServer: Sendable {
     private let logger: Logger
     private let listeners = NIOLockedValueBox<[Channel]>([])
     private let acceptFailed: @Sendable (IOError) -> Void
+    private let ceiling: AcceptCeiling
 
-    /// `acceptFailed` is told of every failed accept (each one pauses accepting for `acceptBackoff`).
+    /// `acceptFailed` is told of every failed accept (each one pauses accepting for `acceptBackoff`),
+    /// `ceilingReached` of every accept that reaches the ceiling on open connections (accepting pauses until one
+    /// closes).
     public init(configuration: WebSocketServerConfiguration, group: EventLoopGroup, delegate: HTTPServerDelegate,
-                acceptFailed: @escaping @Sendable (IOError) -> Void = { _ in }) {
+                acceptFailed: @escaping @Sendable (IOError) -> Void = { _ in },
+                ceilingReached: @escaping @Sendable () -> Void = {}) {
         self.configuration = configuration
         self.group = group
         self.delegate = delegate
         self.logger = Logger(label: "rally.websocket")
         self.acceptFailed = acceptFailed
+        let ceiling = configuration.maxOpenConnections ?? AcceptCeiling.ceiling(
+            descriptorLimit: AcceptCeiling.descriptorLimit(), reserve: configuration.descriptorReserve)
+        self.ceiling = AcceptCeiling(ceiling: ceiling, reached: ceilingReached)
     }
+
+    /// The most connections (any state: handshaking, plain HTTP, WebSocket) this server holds open at once.
+    public var connectionCeiling: Int { self.ceiling.ceiling }
+
+    /// Connections accepted and not yet closed.
+    public var openConnections: Int { self.ceiling.openConnections }
 
     /// Binds `configuration.host:port` (port 0 picks a free one) and returns the bound port.
     ///
@@ -118,6 +136,7 @@ public final class WebSocketServer: Sendable {
         self.listeners.withLockedValue { $0 = listeners }
         self.logger.info("listening", metadata: [
             "host": "\(self.configuration.host)", "port": "\(port)", "listeners": "\(listeners.count)",
+            "connection_ceiling": "\(self.ceiling.ceiling)",
         ])
         return port
     }
@@ -137,14 +156,16 @@ public final class WebSocketServer: Sendable {
         let delegate = self.delegate
         let logger = self.logger
         let acceptFailed = self.acceptFailed
+        let ceiling = self.ceiling
         return ServerBootstrap(group: loop)
             .serverChannelOption(.backlog, value: configuration.listenBacklog)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.socketOption(.init(rawValue: SO_REUSEPORT)), value: reusePort ? 1 : 0)
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(
-                        AcceptBackoff(backoff: configuration.acceptBackoff, acceptFailed: acceptFailed))
+                    try channel.pipeline.syncOperations.addHandlers(
+                        AcceptBackoff(backoff: configuration.acceptBackoff, acceptFailed: acceptFailed),
+                        AcceptCeilingHandler(ceiling: ceiling))
                 }
             }
             .childChannelInitializer { channel in
