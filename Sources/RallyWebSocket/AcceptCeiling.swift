@@ -63,8 +63,9 @@ final class AcceptCeiling: Sendable {
     }
 
     /// Counts an accepted connection; at the ceiling every listener stops accepting (again, should a listener
-    /// have been resumed meanwhile by the EMFILE backoff).
-    func accepted() {
+    /// have been resumed meanwhile by the EMFILE backoff). False when the accepting listener must stop now: the
+    /// others stop when their loops run the task this leaves them, so each may accept one more read's worth first.
+    func accepted() -> Bool {
         let (listeners, reachedNow) = self.state.withLock { state -> ([Channel], Bool) in
             state.open += 1
             guard state.open >= self.ceiling else { return ([], false) }
@@ -73,6 +74,7 @@ final class AcceptCeiling: Sendable {
         }
         if reachedNow { self.reached() }
         self.applyState(to: listeners)
+        return listeners.isEmpty
     }
 
     /// Counts a closed connection; under the ceiling again, every listener resumes accepting.
@@ -120,7 +122,9 @@ final class AcceptCeilingHandler: ChannelInboundHandler, RemovableChannelHandler
         let connection = self.unwrapInboundIn(data)
         let ceiling = self.ceiling
         connection.closeFuture.whenComplete { _ in ceiling.closed() }
-        ceiling.accepted()
+        if !ceiling.accepted() {
+            try? context.channel.syncOptions?.setOption(.autoRead, value: false)
+        }
         context.fireChannelRead(data)
     }
 }

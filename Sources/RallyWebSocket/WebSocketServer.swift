@@ -102,6 +102,16 @@ public final class WebSocketServer: Sendable {
     /// Connections accepted and not yet closed.
     public var openConnections: Int { self.ceiling.openConnections }
 
+    /// Whether each listener reads new connections now, asked on its own loop (so after any pause or resume
+    /// already handed to that loop).
+    func listenersAccepting() async throws -> [Bool] {
+        var accepting: [Bool] = []
+        for listener in self.listeners.withLockedValue({ $0 }) {
+            accepting.append(try await listener.getOption(.autoRead).get())
+        }
+        return accepting
+    }
+
     /// Binds `configuration.host:port` (port 0 picks a free one) and returns the bound port.
     ///
     /// One listening socket per event loop (`SO_REUSEPORT`; the kernel spreads new connections over them), each

@@ -8,16 +8,6 @@ import XCTest
 
 @testable import RallyWebSocket
 
-private final class PlainDelegate: HTTPServerDelegate {
-    func upgradeDecision(for request: HTTPRequest, eventLoop: EventLoop) -> EventLoopFuture<UpgradeDecision> {
-        eventLoop.makeSucceededFuture(.reject(HTTPResponse(status: .notFound)))
-    }
-
-    func respond(to request: HTTPRequest, eventLoop: EventLoop) -> EventLoopFuture<HTTPResponse> {
-        eventLoop.makeSucceededFuture(HTTPResponse(status: .ok))
-    }
-}
-
 /// At the descriptor limit the accept loop pauses instead of spinning, reports it, and recovers once descriptors
 /// are free.
 ///
@@ -47,7 +37,7 @@ final class AcceptBackoffTests: XCTestCase {
         var configuration = WebSocketServerConfiguration()
         configuration.port = 0
         configuration.acceptBackoff = .milliseconds(250)
-        let server = WebSocketServer(configuration: configuration, group: group, delegate: PlainDelegate()) { error in
+        let server = WebSocketServer(configuration: configuration, group: group, delegate: OKDelegate()) { error in
             if error.errnoCode == EMFILE { failures.withLockedValue { $0 += 1 } }
         }
         let port = try ChildTest.blocking { try await server.start() }
@@ -63,19 +53,8 @@ final class AcceptBackoffTests: XCTestCase {
         XCTAssertLessThanOrEqual(retries, 8, "accept retried \(retries) times in one second")
 
         exhaustion.release()
-        XCTAssertTrue(try Self.request(on: client).hasPrefix("HTTP/1.1 200 OK"), "the pending connection is served")
+        XCTAssertTrue(try PlainHTTP.request(on: client, timeout: 10).hasPrefix("HTTP/1.1 200 OK"), "the pending connection is served")
         try ChildTest.blocking { await server.stopAccepting() }
-    }
-
-    /// A plain GET on a blocking socket, read with a 10 s receive timeout.
-    static func request(on socket: Int32) throws -> String {
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
-        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        let request = Array("GET /x HTTP/1.1\r\nHost: x\r\n\r\n".utf8)
-        XCTAssertEqual(write(socket, request, request.count), request.count)
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        let count = read(socket, &buffer, buffer.count)
-        return count > 0 ? String(decoding: buffer[0..<count], as: UTF8.self) : ""
     }
 }
 
@@ -99,17 +78,7 @@ private final class DescriptorExhaustion {
     /// Frees one descriptor for a client socket and connects it; the server's accept then finds none.
     func connectWithTheLastDescriptor(port: Int) throws -> Int32 {
         close(fillers.removeLast())
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw IOError(errnoCode: errno, reason: "socket") }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard result == 0 else { throw IOError(errnoCode: errno, reason: "connect") }
-        return fd
+        return try PlainHTTP.connect(port: port)
     }
 
     func release() {
