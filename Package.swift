@@ -149,7 +149,7 @@ let executableAndTestTargets: [Target] = [
         "RallyProtocol", "RallyTestSupport", .product(name: "NIOCore", package: "swift-nio"),
     ], swiftSettings: swift6),
     .testTarget(name: "RallyWebSocketTests", dependencies: nio + [
-        "RallyWebSocket", "CZlib", "RallyTestSupport",
+        "RallyWebSocket", "CZlib",
         .product(name: "NIOEmbedded", package: "swift-nio"),
         .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         .product(name: "NIOHTTP1", package: "swift-nio"),

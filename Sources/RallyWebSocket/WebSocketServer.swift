@@ -47,11 +47,9 @@ public struct WebSocketServerConfiguration: Sendable {
     /// Pause of the accept loop after a failed accept (EMFILE/ENFILE at the descriptor limit, ENOBUFS, …), so a
     /// node out of descriptors does not spin; accepting resumes by itself once descriptors are free again.
     public var acceptBackoff: TimeAmount = .milliseconds(250)
-    /// Descriptors kept free of connections: the listeners stop accepting while the connections open at once
-    /// reach the process's descriptor limit (`ulimit -n`) minus this reserve, and resume when one closes.
+    /// Descriptors kept from accepted connections: the listeners stop accepting while every descriptor number
+    /// below the process's limit (`ulimit -n`) minus this reserve is in use, and resume once one is free.
     public var descriptorReserve = 256
-    /// An explicit ceiling on connections open at once (nil: the descriptor limit minus `descriptorReserve`).
-    public var maxOpenConnections: Int? = nil
     public var tls: TLSFiles? = nil
     public init() {}
 }
@@ -81,8 +79,7 @@ public final class WebSocketServer: Sendable {
     private let ceiling: AcceptCeiling
 
     /// `acceptFailed` is told of every failed accept (each one pauses accepting for `acceptBackoff`),
-    /// `ceilingReached` of every accept that reaches the ceiling on open connections (accepting pauses until one
-    /// closes).
+    /// `ceilingReached` each time accepting pauses at the descriptor ceiling (until a descriptor below it is free).
     public init(configuration: WebSocketServerConfiguration, group: EventLoopGroup, delegate: HTTPServerDelegate,
                 acceptFailed: @escaping @Sendable (IOError) -> Void = { _ in },
                 ceilingReached: @escaping @Sendable () -> Void = {}) {
@@ -91,16 +88,13 @@ public final class WebSocketServer: Sendable {
         self.delegate = delegate
         self.logger = Logger(label: "rally.websocket")
         self.acceptFailed = acceptFailed
-        let ceiling = configuration.maxOpenConnections ?? AcceptCeiling.ceiling(
+        let ceiling = AcceptCeiling.ceiling(
             descriptorLimit: AcceptCeiling.descriptorLimit(), reserve: configuration.descriptorReserve)
         self.ceiling = AcceptCeiling(ceiling: ceiling, reached: ceilingReached)
     }
 
-    /// The most connections (any state: handshaking, plain HTTP, WebSocket) this server holds open at once.
-    public var connectionCeiling: Int { self.ceiling.ceiling }
-
-    /// Connections accepted and not yet closed.
-    public var openConnections: Int { self.ceiling.openConnections }
+    /// The descriptor number accepted connections stay below (the process's limit minus `descriptorReserve`).
+    public var descriptorCeiling: Int { Int(self.ceiling.ceiling) }
 
     /// Whether each listener reads new connections now, asked on its own loop (so after any pause or resume
     /// already handed to that loop).
@@ -146,7 +140,7 @@ public final class WebSocketServer: Sendable {
         self.listeners.withLockedValue { $0 = listeners }
         self.logger.info("listening", metadata: [
             "host": "\(self.configuration.host)", "port": "\(port)", "listeners": "\(listeners.count)",
-            "connection_ceiling": "\(self.ceiling.ceiling)",
+            "descriptor_ceiling": "\(self.ceiling.ceiling)",
         ])
         return port
     }

@@ -4,19 +4,20 @@ import Glibc
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
-import RallyTestSupport
 import XCTest
 
 @testable import RallyWebSocket
 
-/// The listeners stop accepting while the connections open at once reach the ceiling (the descriptor limit minus a
-/// reserve) and resume as soon as one closes; the connections beyond it wait in the listen backlog.
+/// The listeners stop accepting while every descriptor number below the ceiling (the descriptor limit minus a
+/// reserve) is in use, and resume once one is free; the connections beyond it wait in the listen backlog.
 final class AcceptCeilingTests: XCTestCase {
+    static let childVariable = "RALLY_TEST_ACCEPT_CEILING_CHILD"
+
     func testTheCeilingIsTheDescriptorLimitMinusTheReserve() {
         XCTAssertEqual(AcceptCeiling.ceiling(descriptorLimit: 20_000, reserve: 256), 19_744)
         XCTAssertEqual(AcceptCeiling.ceiling(descriptorLimit: 100, reserve: 256), 1)
         XCTAssertEqual(AcceptCeiling.ceiling(descriptorLimit: 100, reserve: -5), 100)
-        XCTAssertEqual(AcceptCeiling.ceiling(descriptorLimit: .max, reserve: 256), Int.max - 256)
+        XCTAssertEqual(AcceptCeiling.ceiling(descriptorLimit: .max, reserve: 256), Int32.max - 256)
     }
 
     func testTheServerTakesItsCeilingFromThisProcesssLimit() throws {
@@ -27,45 +28,84 @@ final class AcceptCeilingTests: XCTestCase {
         let server = WebSocketServer(configuration: configuration, group: group, delegate: OKDelegate())
         var limit = rlimit()
         XCTAssertEqual(getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit), 0)
-        XCTAssertEqual(server.connectionCeiling, AcceptCeiling.ceiling(descriptorLimit: UInt64(limit.rlim_cur), reserve: 100))
+        let expected = AcceptCeiling.ceiling(descriptorLimit: UInt64(limit.rlim_cur), reserve: 100)
+        XCTAssertEqual(server.descriptorCeiling, Int(expected))
     }
 
-    /// Two listeners (one per loop): the ceiling is shared, so whichever listener the kernel hands the third
-    /// connection to, it waits until one of the first two closes.
-    func testAcceptingPausesAtTheCeilingAndResumesWhenAConnectionCloses() async throws {
+    /// The scenario fills this process's descriptor table up to just below the ceiling, so it runs alone in a child
+    /// process of this test binary, where every descriptor is accounted for.
+    func testAcceptingPausesAtTheCeilingAndResumesWhenADescriptorIsFree() throws {
+        let child = try ChildTest.run(
+            "RallyWebSocketTests.AcceptCeilingTests/testCeilingScenario", environment: [Self.childVariable: "1"],
+            timeout: 60)
+        XCTAssertEqual(child.status, 0, "the child test failed:\n\(child.output)")
+        XCTAssertTrue(child.output.contains("testCeilingScenario' passed"), child.output)
+    }
+
+    /// Two listeners (one per loop) share the ceiling: whichever the kernel hands a connection to, it waits while
+    /// the numbers below the ceiling are taken. Skipped unless this process is the child started above.
+    func testCeilingScenario() throws {
+        guard ProcessInfo.processInfo.environment[Self.childVariable] == "1" else {
+            throw XCTSkip("runs in a child process started by testAcceptingPausesAtTheCeilingAndResumesWhenADescriptorIsFree")
+        }
+        try ChildTest.blocking {}  // the runtime's thread pool opens its descriptors now, not mid-scenario
+        try Self.lowerDescriptorLimit(to: 512)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        defer { try? group.syncShutdownGracefully() }
         let reached = NIOLockedValueBox(0)
         var configuration = WebSocketServerConfiguration()
         configuration.port = 0
-        configuration.maxOpenConnections = 2
+        configuration.descriptorReserve = 256
         let server = WebSocketServer(configuration: configuration, group: group, delegate: OKDelegate(),
                                      ceilingReached: { reached.withLockedValue { $0 += 1 } })
-        let port = try await server.start()
+        XCTAssertEqual(server.descriptorCeiling, 256)
+        let port = try ChildTest.blocking { try await server.start() }
 
-        let first = try PlainHTTP.connect(port: port), second = try PlainHTTP.connect(port: port)
-        XCTAssertTrue(try PlainHTTP.request(on: first, timeout: 10).hasPrefix("HTTP/1.1 200 OK"))
-        XCTAssertTrue(try PlainHTTP.request(on: second, timeout: 10).hasPrefix("HTTP/1.1 200 OK"))
-        XCTAssertEqual(reached.withLockedValue { $0 }, 1)
-        let pausedAtTheCeiling = try await server.listenersAccepting()
-        XCTAssertEqual(pausedAtTheCeiling, [false, false], "every listener paused")
+        // Six free numbers left below the ceiling: three connections, each a client and a server socket here.
+        let fillers = Self.takeDescriptors(below: Int32(server.descriptorCeiling) - 6)
+        defer { fillers.forEach { close($0) } }
+        var clients: [Int32] = []
+        defer { clients.forEach { close($0) } }
+        for _ in 0..<3 {
+            clients.append(try PlainHTTP.connect(port: port))
+            XCTAssertTrue(try PlainHTTP.request(on: clients.last!, timeout: 10).hasPrefix("HTTP/1.1 200 OK"))
+        }
+        XCTAssertEqual(reached.withLockedValue { $0 }, 1, "the third accept took the last number below the ceiling")
+        XCTAssertEqual(try ChildTest.blocking { try await server.listenersAccepting() }, [false, false])
 
-        let third = try PlainHTTP.connect(port: port)  // completed by the kernel, not accepted
-        defer { close(third) }
-        // An observation window: the request must stay unanswered while two connections are open.
-        XCTAssertEqual(try PlainHTTP.request(on: third, timeout: 0.3), "", "a third connection was served at a ceiling of 2")
-        XCTAssertEqual(server.openConnections, 2)
+        let waiting = try PlainHTTP.connect(port: port)  // completed by the kernel, not accepted
+        defer { close(waiting) }
+        // An observation window: the request must stay unanswered while no number below the ceiling is free.
+        XCTAssertEqual(try PlainHTTP.request(on: waiting, timeout: 0.3), "", "a connection was accepted at the ceiling")
 
-        close(first)
-        XCTAssertTrue(PlainHTTP.read(third, timeout: 10).hasPrefix("HTTP/1.1 200 OK"), "the waiting connection is served")
-        XCTAssertEqual(server.openConnections, 2)
-        XCTAssertEqual(reached.withLockedValue { $0 }, 2, "accepting paused again at the ceiling")
-        let pausedAgain = try await server.listenersAccepting()
-        XCTAssertEqual(pausedAgain, [false, false])
-        close(second)
-        let resumed = try await Polling.until { try await server.listenersAccepting() == [true, true] }
-        XCTAssertTrue(resumed, "accepting resumed under the ceiling")
-        await server.stopAccepting()
-        try await group.shutdownGracefully()
+        close(clients.removeFirst())
+        XCTAssertTrue(PlainHTTP.read(waiting, timeout: 10).hasPrefix("HTTP/1.1 200 OK"), "the waiting connection is served")
+        XCTAssertEqual(try ChildTest.blocking { try await server.listenersAccepting() }, [true, true])
+        try ChildTest.blocking { await server.stopAccepting() }
+    }
+
+    private static func lowerDescriptorLimit(to soft: rlim_t) throws {
+        var limit = rlimit()
+        getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+        limit.rlim_cur = min(limit.rlim_cur, soft)
+        guard setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else {
+            throw POSIXError(.EPERM)
+        }
+    }
+
+    /// Duplicates stderr until the lowest free descriptor number is `number`.
+    private static func takeDescriptors(below number: Int32) -> [Int32] {
+        var taken: [Int32] = []
+        while true {
+            let fd = dup(STDERR_FILENO)
+            guard fd >= 0 else { break }
+            guard fd < number else {
+                close(fd)
+                break
+            }
+            taken.append(fd)
+        }
+        return taken
     }
 }
 #endif
