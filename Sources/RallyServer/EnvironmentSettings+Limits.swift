@@ -17,7 +17,7 @@ extension EnvironmentSetting {
         .init("RALLY_MAX_CONNECTIONS_PER_IP", Default.int(\.maxConnectionsPerIP), "sockets per client address → HTTP 429 at upgrade") {
             $0.maxConnectionsPerIP = try Parse.int($1)
         },
-        .init("RALLY_DESCRIPTOR_RESERVE", Default.int(\.server.descriptorReserve), "descriptors kept from connections: accepting pauses at ulimit -n minus this") {
+        .init("RALLY_DESCRIPTOR_RESERVE", Default.int(\.server.descriptorReserve), "descriptors kept from accepted connections: accepting pauses while every number below ulimit -n minus this is in use") {
             $0.server.descriptorReserve = try Parse.int($1)
         },
         .init("RALLY_MAX_CHANNELS", Default.int(\.limits.maxChannelsPerSocket), "channels joined per socket → ChannelRateLimitReached") {

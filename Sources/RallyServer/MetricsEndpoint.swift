@@ -63,7 +63,7 @@ struct MetricsEndpoint: Sendable {
         Counter(label: "rally_accept_errors_total", dimensions: [("errno", kind)]).increment()
     }
 
-    /// An accept that reached the ceiling on open connections (accepting pauses until one closes).
+    /// Accepting paused at the descriptor ceiling (until a descriptor number below it is free).
     static func acceptCeilingReached() {
         Counter(label: "rally_accept_ceiling_total").increment()
     }
