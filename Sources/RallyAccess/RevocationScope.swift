@@ -86,7 +86,7 @@ public enum RevocationScope {
     /// Nil (not known yet) is anyone; otherwise the subject must be one of `people`'s ids (in any letter case).
     private static func holder(_ subject: String?, isOneOf people: UUID...) -> Bool {
         guard let subject else { return true }
-        guard let user = UUID(uuidString: subject) else { return false }
+        guard let user = UUIDText.parse(subject) else { return false }
         return people.contains(user)
     }
 

@@ -70,6 +70,6 @@ public enum DemoData {
 
     /// The literals above are valid (a test checks each one round-trips); the fallback only keeps this total.
     private static func uuid(_ text: String) -> UUID {
-        UUID(uuidString: text) ?? UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+        UUIDText.parse(text) ?? UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
     }
 }

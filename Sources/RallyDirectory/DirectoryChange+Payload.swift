@@ -80,7 +80,7 @@ extension DirectoryChange {
             return .attendance(op, event: event, user: user, status: status,
                                visibility: ItemVisibility(storedValue: p.visibility))
         case "notification":
-            guard let id = p.id.flatMap(UUID.init(uuidString:)), let user = p.user else { return nil }
+            guard let id = p.id.flatMap(UUIDText.parse), let user = p.user else { return nil }
             return .notification(op, id: id, user: user, inline: inlineNotification(p, id: id, user: user))
         case "row":
             guard let table = p.table, let time = p.commitTimestamp else { return nil }

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import RallyProtocol
 import RallyAuth
+import RallyPrivacy
 
 /// One joined channel of one socket, as the topic table sees it.
 ///
@@ -56,7 +57,7 @@ public final class ChannelSubscription: @unchecked Sendable {
         self.broadcastSelf = broadcastSelf
         self.presenceEnabled = presenceEnabled
         self.userID = userID
-        self.userUUID = userID.flatMap(UUID.init(uuidString:))
+        self.userUUID = userID.flatMap(UUIDText.parse)
         self.isServiceRole = isServiceRole
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import RallyPrivacy
 import RallyProtocol
 
 /// A block between two people who may share topics: presence either of them already showed the other is taken
@@ -29,6 +30,6 @@ extension Hub {
     }
 
     private static func names(_ userID: String, _ person: UUID) -> Bool {
-        UUID(uuidString: userID) == person
+        UUIDText.parse(userID) == person
     }
 }

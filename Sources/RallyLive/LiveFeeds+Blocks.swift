@@ -22,7 +22,7 @@ extension LiveFeeds {
         guard join.identity.role != .serviceRole else { return nil }
         switch join.parsedTopic?.kind {
         case .group, .plan, .locationPlan, .locationFriends:
-            return join.identity.subject.flatMap(UUID.init(uuidString:))
+            return join.identity.subject.flatMap(UUIDText.parse)
         default: return nil
         }
     }
@@ -76,7 +76,7 @@ extension LiveFeeds {
         guard topic.hasPrefix(TopicName.prefix) else { return nil }
         switch Topic.kind(ofSubtopic: String(topic.dropFirst(TopicName.prefix.count))) {
         case .group, .plan, .locationPlan, .locationFriends:
-            guard let person = sender.flatMap(UUID.init(uuidString:)) else { return nil }
+            guard let person = sender.flatMap(UUIDText.parse) else { return nil }
             return RemotePeerAudience(sender: person, blocks: blocks)
         default:
             return nil

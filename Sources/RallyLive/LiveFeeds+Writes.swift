@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import RallyDirectory
 import RallyHub
+import RallyPrivacy
 import RallyProtocol
 
 /// Client broadcasts on live topics: a chat `message` is checked and stored (fanned out from the change feed),
@@ -55,7 +56,7 @@ extension LiveFeeds {
             }
             metadata = value.serializedString()
         }
-        let author = write.join.identity.subject.flatMap(UUID.init(uuidString:))
+        let author = write.join.identity.subject.flatMap(UUIDText.parse)
         return .success(NewMessage(group: group, user: author, body: body, metadataJSON: metadata))
     }
 }

@@ -145,7 +145,7 @@ public final class LiveFeeds: TopicFeeds {
 
     private func replay(group: UUID, join: FeedJoin) async throws -> FeedJoinOutcome {
         do {
-            let viewer = join.identity.subject.flatMap(UUID.init(uuidString:))
+            let viewer = join.identity.subject.flatMap(UUIDText.parse)
             return .ready(try await chat.replay(group: group, config: join.config, topic: join.topic, viewer: viewer))
         } catch is ReplayParametersInvalid {
             return .refused("UnableToReplayMessages: Replay params are not valid")

@@ -37,7 +37,7 @@ final class LocationFeed: Sendable {
     /// What a client broadcast on a location topic does. `service_role` (the backend) broadcasts as anywhere.
     func write(_ write: FeedWrite) -> WriteDisposition {
         guard write.join.identity.role != .serviceRole else { return .publish }
-        guard let user = write.join.identity.subject.flatMap(UUID.init(uuidString:)) else {
+        guard let user = write.join.identity.subject.flatMap(UUIDText.parse) else {
             return .refuse(LocationPayloads.needsUser.reason)
         }
         // A share belongs to a channel and ends with it; a REST publish has none (subscription id 0).
@@ -57,7 +57,7 @@ final class LocationFeed: Sendable {
 
     /// The channel is gone: its share, if any, ends and the receivers are told.
     func channelClosed(_ join: FeedJoin) {
-        guard let user = join.identity.subject.flatMap(UUID.init(uuidString:)) else { return }
+        guard let user = join.identity.subject.flatMap(UUIDText.parse) else { return }
         guard let share = table(of: user).withLockedValue({ Self.remove(join.subscriptionID, from: &$0) }) else {
             return
         }

@@ -76,6 +76,6 @@ struct RowPrivacy: Sendable {
     }
 
     private func uuid(_ row: JSONObject, _ column: String) -> UUID? {
-        row[column]?.stringValue.flatMap(UUID.init(uuidString:))
+        row[column]?.stringValue.flatMap(UUIDText.parse)
     }
 }

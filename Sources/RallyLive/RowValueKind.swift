@@ -1,4 +1,5 @@
 import Foundation
+import RallyPrivacy
 import RallyProtocol
 
 /// How a column's values compare: numbers as numbers, timestamps as instants, uuids without regard to case,
@@ -20,7 +21,7 @@ enum ValueKind: Sendable, Hashable {
         switch self {
         case .number: return Double(literal) != nil
         case .timestamp: return Self.instant(literal) != nil
-        case .uuid: return UUID(uuidString: literal) != nil
+        case .uuid: return UUIDText.parse(literal) != nil
         case .bool: return Self.truth(literal) != nil
         case .text: return true
         }

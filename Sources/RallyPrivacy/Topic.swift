@@ -148,35 +148,9 @@ extension Topic {
         canonicalUUID(text.utf8) != nil
     }
 
-    /// The UUID written in `bytes` in canonical form (lowercase, 8-4-4-4-12), decoded in one pass: topic names
-    /// are parsed on every join and, for every open channel, on every change that may revoke access, so this
-    /// avoids Foundation's `UUID(uuidString:)` (which goes through `sscanf`).
+    /// The UUID written in `bytes` in canonical form (lowercase, 8-4-4-4-12), decoded in one pass (`UUIDText`).
     static func canonicalUUID<Bytes: Collection>(_ bytes: Bytes) -> UUID? where Bytes.Element == UInt8 {
-        guard bytes.count == 36 else { return nil }
-        var high: UInt64 = 0
-        var low: UInt64 = 0
-        var nibbles = 0
-        for (offset, byte) in bytes.enumerated() {
-            if offset == 8 || offset == 13 || offset == 18 || offset == 23 {
-                guard byte == UInt8(ascii: "-") else { return nil }
-                continue
-            }
-            guard let value = lowercaseHexValue(byte) else { return nil }
-            if nibbles < 16 { high = high << 4 | UInt64(value) } else { low = low << 4 | UInt64(value) }
-            nibbles += 1
-        }
-        func byte(_ half: UInt64, _ index: Int) -> UInt8 { UInt8(truncatingIfNeeded: half >> (56 - 8 * index)) }
-        return UUID(uuid: (byte(high, 0), byte(high, 1), byte(high, 2), byte(high, 3), byte(high, 4), byte(high, 5),
-                           byte(high, 6), byte(high, 7), byte(low, 0), byte(low, 1), byte(low, 2), byte(low, 3),
-                           byte(low, 4), byte(low, 5), byte(low, 6), byte(low, 7)))
-    }
-
-    private static func lowercaseHexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
-        default: return nil
-        }
+        UUIDText.parse(bytes: bytes, lowercaseOnly: true)
     }
 
     private static func equalsIgnoringASCIICase(_ bytes: Substring.UTF8View, _ lowercase: String) -> Bool {

@@ -20,7 +20,7 @@ public struct ViewerIdentity: Sendable, Hashable {
 
     /// Builds an identity from JWT claims: `sub` must be a uuid (any case) to count as a user id.
     public init(role: ViewerRole, subject: String?) {
-        self.init(role: role, userID: subject.flatMap(UUID.init(uuidString:)))
+        self.init(role: role, userID: subject.flatMap(UUIDText.parse))
     }
 
     public static let anonymous = ViewerIdentity(role: .anon, userID: nil)

@@ -46,7 +46,7 @@ struct DemoActions: Sendable {
 
     /// `{event_id, status: going|interested|maybe|none, visibility?: public|friends|private}` (default public).
     private func rsvp(_ actor: Identity, _ body: JSON, on loop: EventLoop) async throws -> HTTPResponse {
-        guard let event = body["event_id"]?.stringValue.flatMap(UUID.init(uuidString:)),
+        guard let event = body["event_id"]?.stringValue.flatMap(UUIDText.parse),
               let status = body["status"]?.stringValue, Self.rsvpStatuses.contains(status) else {
             return Self.invalid("needs event_id and status (going, interested, maybe or none)")
         }
@@ -79,7 +79,7 @@ struct DemoActions: Sendable {
 
     /// `{to, message}`: a notification for `to` from the actor; refused across a block, as the product would.
     private func notify(_ actor: Identity, _ body: JSON) async -> HTTPResponse {
-        guard let recipient = body["to"]?.stringValue.flatMap(UUID.init(uuidString:)),
+        guard let recipient = body["to"]?.stringValue.flatMap(UUIDText.parse),
               let message = body["message"]?.stringValue, !message.isEmpty, message.count <= 200,
               let user = try? person(actor), let name = DemoWorld.name(of: user),
               await directory.privacyLevel(of: recipient) != nil else {
@@ -97,7 +97,7 @@ struct DemoActions: Sendable {
 
     /// `{plan_id, status}`: a participant moves the plan on (`planning`, `confirmed`, `booked`, `cancelled`, …).
     private func movePlan(_ actor: Identity, _ body: JSON, on loop: EventLoop) async throws -> HTTPResponse {
-        guard let plan = body["plan_id"]?.stringValue.flatMap(UUID.init(uuidString:)),
+        guard let plan = body["plan_id"]?.stringValue.flatMap(UUIDText.parse),
               let status = body["status"]?.stringValue, Self.planStatuses.contains(status) else {
             return Self.invalid("needs plan_id and status (\(Self.planStatuses.sorted().joined(separator: ", ")))")
         }
@@ -117,14 +117,14 @@ struct DemoActions: Sendable {
               case .success(let identity) = services.verifier.verify(
                 String(bearer.dropFirst("bearer ".count)), now: services.now()),
               identity.role == .authenticated,
-              let person = identity.subject.flatMap(UUID.init(uuidString:)), DemoWorld.name(of: person) != nil else {
+              let person = identity.subject.flatMap(UUIDText.parse), DemoWorld.name(of: person) != nil else {
             return nil
         }
         return identity
     }
 
     private func person(_ actor: Identity) throws -> UUID {
-        guard let id = actor.subject.flatMap(UUID.init(uuidString:)) else { throw DemoActionError.noSubject }
+        guard let id = actor.subject.flatMap(UUIDText.parse) else { throw DemoActionError.noSubject }
         return id
     }
 
