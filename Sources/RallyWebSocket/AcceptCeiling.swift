@@ -59,6 +59,9 @@ final class AcceptCeiling: Sendable {
     private static let noFile = RLIMIT_NOFILE
     #endif
 
+    /// False when the spare descriptor could not be opened: then nothing is enforced (and the server says so).
+    var isEnforced: Bool { self.spare >= 0 }
+
     /// Whether a descriptor below the ceiling is free (one dup and one close; true if the spare could not be
     /// opened, false if the table is full).
     var hasRoom: Bool {

@@ -142,6 +142,9 @@ public final class WebSocketServer: Sendable {
             "host": "\(self.configuration.host)", "port": "\(port)", "listeners": "\(listeners.count)",
             "descriptor_ceiling": "\(self.ceiling.ceiling)",
         ])
+        if !self.ceiling.isEnforced {
+            self.logger.warning("no descriptor ceiling: /dev/null could not be opened, accepting pauses only on EMFILE")
+        }
         return port
     }
 

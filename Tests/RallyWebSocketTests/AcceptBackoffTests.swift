@@ -16,21 +16,13 @@ import XCTest
 /// and earlier tests of this process may have left work behind. So it runs in a child process of this test binary
 /// (only this test, synchronously: no task or dispatch work while the table is full).
 final class AcceptBackoffTests: XCTestCase {
-    static let childVariable = "RALLY_TEST_DESCRIPTOR_EXHAUSTION_CHILD"
-
     func testAcceptBacksOffAtTheDescriptorLimitAndRecovers() throws {
-        let child = try ChildTest.run(
-            "RallyWebSocketTests.AcceptBackoffTests/testDescriptorExhaustionScenario",
-            environment: [Self.childVariable: "1"], timeout: 60)
-        XCTAssertEqual(child.status, 0, "the child test failed:\n\(child.output)")
-        XCTAssertTrue(child.output.contains("testDescriptorExhaustionScenario' passed"), child.output)
+        try ChildTest.assertPasses("AcceptBackoffTests/testDescriptorExhaustionScenario")
     }
 
     /// The scenario itself; skipped unless this process is the child started by the test above.
     func testDescriptorExhaustionScenario() throws {
-        guard ProcessInfo.processInfo.environment[Self.childVariable] == "1" else {
-            throw XCTSkip("runs in a child process started by testAcceptBacksOffAtTheDescriptorLimitAndRecovers")
-        }
+        try ChildTest.skipUnlessChild("AcceptBackoffTests/testDescriptorExhaustionScenario")
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         defer { try? group.syncShutdownGracefully() }
         let failures = NIOLockedValueBox(0)
@@ -60,19 +52,12 @@ final class AcceptBackoffTests: XCTestCase {
 
 /// Fills the process's descriptor table (under a lowered soft limit) and gives it back.
 private final class DescriptorExhaustion {
-    private var saved = rlimit()
-    private var fillers: [Int32] = []
+    private let saved: rlimit
+    private var fillers: [Int32]
 
     init() throws {
-        getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &saved)
-        var lowered = saved
-        lowered.rlim_cur = rlim_t(min(UInt64(saved.rlim_cur), UInt64(Self.highestOpenDescriptor() + 64)))
-        setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &lowered)
-        while true {
-            let fd = dup(STDERR_FILENO)
-            if fd < 0 { break }
-            fillers.append(fd)
-        }
+        saved = try DescriptorTable.lowerLimit(to: rlim_t(DescriptorTable.highestOpenDescriptor() + 64))
+        fillers = DescriptorTable.fill()
     }
 
     /// Frees one descriptor for a client socket and connects it; the server's accept then finds none.
@@ -84,14 +69,9 @@ private final class DescriptorExhaustion {
     func release() {
         for fd in fillers { close(fd) }
         fillers = []
-        setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &saved)
+        DescriptorTable.restoreLimit(saved)
     }
 
     deinit { release() }
-
-    private static func highestOpenDescriptor() -> Int {
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
-        return entries.compactMap { Int($0) }.max() ?? 1024
-    }
 }
 #endif

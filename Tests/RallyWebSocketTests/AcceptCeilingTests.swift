@@ -11,8 +11,6 @@ import XCTest
 /// The listeners stop accepting while every descriptor number below the ceiling (the descriptor limit minus a
 /// reserve) is in use, and resume once one is free; the connections beyond it wait in the listen backlog.
 final class AcceptCeilingTests: XCTestCase {
-    static let childVariable = "RALLY_TEST_ACCEPT_CEILING_CHILD"
-
     func testTheCeilingIsTheDescriptorLimitMinusTheReserve() {
         XCTAssertEqual(AcceptCeiling.ceiling(descriptorLimit: 20_000, reserve: 256), 19_744)
         XCTAssertEqual(AcceptCeiling.ceiling(descriptorLimit: 100, reserve: 256), 1)
@@ -35,21 +33,15 @@ final class AcceptCeilingTests: XCTestCase {
     /// The scenario fills this process's descriptor table up to just below the ceiling, so it runs alone in a child
     /// process of this test binary, where every descriptor is accounted for.
     func testAcceptingPausesAtTheCeilingAndResumesWhenADescriptorIsFree() throws {
-        let child = try ChildTest.run(
-            "RallyWebSocketTests.AcceptCeilingTests/testCeilingScenario", environment: [Self.childVariable: "1"],
-            timeout: 60)
-        XCTAssertEqual(child.status, 0, "the child test failed:\n\(child.output)")
-        XCTAssertTrue(child.output.contains("testCeilingScenario' passed"), child.output)
+        try ChildTest.assertPasses("AcceptCeilingTests/testCeilingScenario")
     }
 
     /// Two listeners (one per loop) share the ceiling: whichever the kernel hands a connection to, it waits while
     /// the numbers below the ceiling are taken. Skipped unless this process is the child started above.
     func testCeilingScenario() throws {
-        guard ProcessInfo.processInfo.environment[Self.childVariable] == "1" else {
-            throw XCTSkip("runs in a child process started by testAcceptingPausesAtTheCeilingAndResumesWhenADescriptorIsFree")
-        }
+        try ChildTest.skipUnlessChild("AcceptCeilingTests/testCeilingScenario")
         try ChildTest.blocking {}  // the runtime's thread pool opens its descriptors now, not mid-scenario
-        try Self.lowerDescriptorLimit(to: 512)
+        try DescriptorTable.lowerLimit(to: 512)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         defer { try? group.syncShutdownGracefully() }
         let reached = NIOLockedValueBox(0)
@@ -62,7 +54,7 @@ final class AcceptCeilingTests: XCTestCase {
         let port = try ChildTest.blocking { try await server.start() }
 
         // Six free numbers left below the ceiling: three connections, each a client and a server socket here.
-        let fillers = Self.takeDescriptors(below: Int32(server.descriptorCeiling) - 6)
+        let fillers = DescriptorTable.fill(below: Int32(server.descriptorCeiling) - 6)
         defer { fillers.forEach { close($0) } }
         var clients: [Int32] = []
         defer { clients.forEach { close($0) } }
@@ -82,30 +74,6 @@ final class AcceptCeilingTests: XCTestCase {
         XCTAssertTrue(PlainHTTP.read(waiting, timeout: 10).hasPrefix("HTTP/1.1 200 OK"), "the waiting connection is served")
         XCTAssertEqual(try ChildTest.blocking { try await server.listenersAccepting() }, [true, true])
         try ChildTest.blocking { await server.stopAccepting() }
-    }
-
-    private static func lowerDescriptorLimit(to soft: rlim_t) throws {
-        var limit = rlimit()
-        getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
-        limit.rlim_cur = min(limit.rlim_cur, soft)
-        guard setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else {
-            throw POSIXError(.EPERM)
-        }
-    }
-
-    /// Duplicates stderr until the lowest free descriptor number is `number`.
-    private static func takeDescriptors(below number: Int32) -> [Int32] {
-        var taken: [Int32] = []
-        while true {
-            let fd = dup(STDERR_FILENO)
-            guard fd >= 0 else { break }
-            guard fd < number else {
-                close(fd)
-                break
-            }
-            taken.append(fd)
-        }
-        return taken
     }
 }
 #endif

@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import Glibc
 import NIOConcurrencyHelpers
+import XCTest
 
 /// Runs one test of this test binary in a child process, for scenarios that must own the whole process (filling
 /// its descriptor table), and the synchronous waits such a scenario uses.
@@ -34,6 +35,25 @@ enum ChildTest {
         try output.close()
         let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         return Outcome(status: exited ? process.terminationStatus : -1, output: text)
+    }
+
+    /// The environment variable that names the one test a child process is for.
+    static let variable = "RALLY_TEST_CHILD"
+
+    /// Runs `test` ("Class/testMethod" of this target) in a child process and asserts that it ran and passed.
+    static func assertPasses(_ test: String, timeout: TimeInterval = 60, file: StaticString = #filePath,
+                             line: UInt = #line) throws {
+        let child = try Self.run("RallyWebSocketTests.\(test)", environment: [Self.variable: test], timeout: timeout)
+        XCTAssertEqual(child.status, 0, "the child test failed:\n\(child.output)", file: file, line: line)
+        let method = test.split(separator: "/").last.map(String.init) ?? test
+        XCTAssertTrue(child.output.contains("\(method)' passed"), child.output, file: file, line: line)
+    }
+
+    /// Skips the calling test unless this process is the child started for `test`.
+    static func skipUnlessChild(_ test: String) throws {
+        guard ProcessInfo.processInfo.environment[Self.variable] == test else {
+            throw XCTSkip("runs only in a child process of its own (ChildTest.assertPasses)")
+        }
     }
 
     /// Whether `condition` held before `timeout` seconds passed, checked every 10 ms on this thread.
